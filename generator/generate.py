@@ -1,0 +1,33 @@
+"""Generation as a library call: catalog in, deploy/ files out (in memory), or findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .findings import Finding, Severity
+from .layout import Tree, build_tree
+from .loader import Layout, load_repository
+from .model import Catalog
+from .rules import Context, run_rules
+
+
+@dataclass
+class Generated:
+    catalog: Catalog
+    tree: Tree | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
+def generate(layout: Layout) -> Generated:
+    """Load, check and render; ``tree`` is None when the catalog has errors."""
+    loaded = load_repository(layout)
+    tree = build_tree(loaded.catalog)
+    findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree)))
+    result = Generated(loaded.catalog, tree, sorted(set(findings)))
+    if result.errors:
+        result.tree = None
+    return result

@@ -1,0 +1,588 @@
+"""JSON Schemas for rendered Kubernetes objects: find them, compile each once, import CRDs.
+
+Three sources, searched in order for ``(apiVersion, kind)``:
+
+1. local store folders in kubeconform's ``{kind}_{version}.json`` layout (what
+   :func:`import_crds` and :func:`import_from_cluster` write), so a team can pin the exact CRDs
+   of its cluster;
+2. the schemas shipped with this project in ``schemas/kinds/`` (KServe, Prometheus-Operator and
+   Flux kinds the generator emits), which ``$ref`` core Kubernetes definitions;
+3. core Kubernetes kinds from the strict schemas bundled in ``kubernetes-validate``, for the
+   Kubernetes version asked for (or the nearest one it ships).
+
+Everything is offline and lazy: a kind's file is read and compiled the first time an object of
+that kind is seen, then cached on the store.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from generator.errors import ConfigError
+
+Schema = dict[str, Any]
+
+GROUP_KEY = "x-modelserve-group"
+K8S_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
+DEFAULT_KUBERNETES_VERSION = "1.33"
+# The canonical Kubernetes quantity grammar (resource.Quantity); the bundled core definitions
+# accept any string, which would let `cpu: "2 cores"` through although the API server rejects it.
+QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+_QUANTITY_DEF = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+_DEF_REF = re.compile(r"_definitions\.json#/\$defs/([^\"]+)\"")
+_STRICT_DIR = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
+_SCHEMA_COMBINATORS = ("allOf", "anyOf", "oneOf")
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` -> ``("apps", "v1")``; ``v1`` -> ``("", "v1")``."""
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+# ---------------------------------------------------------------------------------------------
+# CEL rule sites
+
+
+@dataclass(frozen=True)
+class CelRule:
+    """One ``x-kubernetes-validations`` entry and where in an object it applies.
+
+    ``path`` walks the object: a property name, ``"[]"`` for every list item or ``"{}"`` for
+    every map value. ``defaults`` are the schema defaults of the node's own properties: the API
+    server applies them before it runs CEL, so rules are written assuming they are present.
+    """
+
+    path: tuple[str, ...]
+    rule: str
+    message: str = ""
+    message_expression: str = ""
+    field_path: str = ""
+    defaults: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+
+
+def collect_cel_rules(schema: Schema) -> tuple[CelRule, ...]:
+    """Every CEL rule of ``schema`` (local ``$ref`` followed), minus transition rules."""
+    rules: list[CelRule] = []
+    _collect(schema, schema, (), rules, frozenset())
+    return tuple(rules)
+
+
+def _collect(node: Any, root: Schema, path: tuple[str, ...], out: list[CelRule],
+             seen: frozenset[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+        _collect(resolve_pointer(root, ref[1:]), root, path, out, seen | {ref})
+    for entry in node.get("x-kubernetes-validations") or ():
+        rule = _cel_rule(entry, path, node)
+        if rule is not None:
+            out.append(rule)
+    for name, sub in (node.get("properties") or {}).items():
+        _collect(sub, root, path + (name,), out, seen)
+    if isinstance(node.get("items"), dict):
+        _collect(node["items"], root, path + ("[]",), out, seen)
+    if isinstance(node.get("additionalProperties"), dict):
+        _collect(node["additionalProperties"], root, path + ("{}",), out, seen)
+    for key in ("allOf",):  # anyOf/oneOf branches only constrain values; rules live outside
+        for sub in node.get(key) or ():
+            _collect(sub, root, path, out, seen)
+
+
+def _cel_rule(entry: Any, path: tuple[str, ...], node: Schema) -> CelRule | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("rule"), str):
+        return None
+    rule = entry["rule"]
+    # Transition rules compare with the stored object; offline there is none to compare with.
+    if re.search(r"\boldSelf\b", rule):
+        return None
+    defaults = tuple((k, v["default"]) for k, v in (node.get("properties") or {}).items()
+                     if isinstance(v, dict) and "default" in v)
+    return CelRule(path, rule, str(entry.get("message") or ""),
+                   str(entry.get("messageExpression") or ""), str(entry.get("fieldPath") or ""),
+                   defaults)
+
+
+def resolve_pointer(doc: Any, pointer: str) -> Any:
+    """The node at JSON pointer ``pointer`` (``/a/b``) in ``doc``, or None."""
+    node = doc
+    for raw in pointer.lstrip("/").split("/") if pointer.strip("/") else ():
+        key = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled validators
+
+
+class ObjectValidator:
+    """A compiled schema for one ``(apiVersion, kind)`` plus its CEL rules."""
+
+    def __init__(self, api_version: str, kind: str, schema: Schema, source: str, origin: str,
+                 registry: Any = None, definitions: Schema | None = None) -> None:
+        self.api_version = api_version
+        self.kind = kind
+        self.schema = schema
+        self.source = source  # file the schema came from
+        self.origin = origin  # "store" | "shipped" | "core"
+        self._definitions = definitions or {}
+        try:
+            self._validator = jsonschema_rs.validator_for(schema, registry=registry)
+        except (ValueError, jsonschema_rs.ReferencingError) as exc:
+            raise ConfigError(f"{source}: not a usable JSON Schema: {exc}") from exc
+        self.cel_rules = collect_cel_rules(schema)
+
+    def __repr__(self) -> str:
+        return f"<ObjectValidator {self.api_version} {self.kind} from {self.origin}:{self.source}>"
+
+    def is_valid(self, obj: Any) -> bool:
+        return bool(self._validator.is_valid(obj))
+
+    def iter_errors(self, obj: Any) -> Iterator[jsonschema_rs.ValidationError]:
+        return iter(self._validator.iter_errors(obj))
+
+    def schema_at(self, location: str | None) -> Any:
+        """The schema node an error's ``absolute_keyword_location`` points into, or None."""
+        if not location:
+            return None
+        base, _, pointer = location.partition("#")
+        if base == K8S_DEFS_URI:
+            return resolve_pointer(self._definitions, pointer)
+        if base in ("", self.schema.get("$id", "")) or not self.schema.get("$id"):
+            return resolve_pointer(self.schema, pointer)
+        return None
+
+    def resolve(self, node: Any) -> Any:
+        """Follow one ``$ref`` (local or into the core definitions)."""
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str):
+            return node
+        base, _, pointer = ref.partition("#")
+        if base == "":
+            return resolve_pointer(self.schema, pointer)
+        if base.endswith("_definitions.json"):
+            return resolve_pointer(self._definitions, pointer)
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the schema files are
+
+
+def shipped_kinds_dir() -> Path:
+    """``schemas/kinds``: inside the installed package, else in the checkout."""
+    try:
+        from importlib.resources import files
+
+        candidate = Path(str(files("generator.schemas") / "kinds"))
+        if candidate.is_dir():
+            return candidate
+    except (ModuleNotFoundError, TypeError, ValueError):
+        pass  # running from a checkout: generator.schemas only exists once installed
+    return Path(__file__).resolve().parent.parent / "schemas" / "kinds"
+
+
+def core_schema_root() -> Path | None:
+    """The ``kubernetes-json-schema`` folder of kubernetes-validate, found without importing it.
+
+    Importing kubernetes_validate would pull in python-jsonschema and referencing (slow, and not
+    needed: only its data files are used).
+    """
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+    return root if root.is_dir() else None
+
+
+def available_kubernetes_versions(root: Path | None = None) -> list[tuple[int, int]]:
+    root = root if root is not None else core_schema_root()
+    if root is None:
+        return []
+    found = (_STRICT_DIR.match(p.name) for p in root.iterdir())
+    return sorted((int(m[1]), int(m[2])) for m in found if m)
+
+
+def parse_kubernetes_version(text: str) -> tuple[int, int] | None:
+    """``"1.33"``, ``"v1.33.2"`` -> ``(1, 33)``; ``"latest"``/``"master"`` -> None (newest)."""
+    text = str(text).strip()
+    if text.lower() in ("latest", "master", ""):
+        return None
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", text)
+    if not m:
+        raise ConfigError(f"Kubernetes version {text!r} is not of the form 1.33 or v1.33.0")
+    return int(m[1]), int(m[2])
+
+
+def pick_kubernetes_version(requested: tuple[int, int] | None,
+                            available: list[tuple[int, int]]) -> tuple[tuple[int, int], str]:
+    """The bundled version to use and, when it is not the one asked for, a note saying so."""
+    if not available:
+        raise ConfigError("no core Kubernetes schemas: install kubernetes-validate")
+    if requested is None:
+        return available[-1], ""
+    if requested in available:
+        return requested, ""
+    older = [v for v in available if v <= requested]
+    # Prefer the newest older release (fields it has exist in the newer one); if the request
+    # predates everything shipped, the oldest is the nearest.
+    chosen = older[-1] if older else available[0]
+    first, last = available[0], available[-1]
+    note = (f"Kubernetes {_fmt(requested)} schemas are not bundled (kubernetes-validate has "
+            f"{_fmt(first)} to {_fmt(last)}); using {_fmt(chosen)}")
+    return chosen, note
+
+
+def _fmt(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _read_json(path: Path) -> Schema:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read JSON schema: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a JSON schema must be an object")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# The store
+
+
+class SchemaStore:
+    """Finds and compiles the schema of each ``(apiVersion, kind)`` once."""
+
+    def __init__(self, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+                 store_dirs: Iterable[Path | str] = (), strict: bool = False) -> None:
+        self.kubernetes_version = kubernetes_version
+        self.store_dirs = tuple(Path(d) for d in store_dirs)
+        self.strict = strict
+        self.shipped_dir = shipped_kinds_dir()
+        self.core_root = core_schema_root()
+        self.version_note = ""
+        self.core_dir: Path | None = None
+        if self.core_root is not None:
+            chosen, self.version_note = pick_kubernetes_version(
+                parse_kubernetes_version(kubernetes_version),
+                available_kubernetes_versions(self.core_root))
+            self.core_version = _fmt(chosen)
+            self.core_dir = self.core_root / f"v{self.core_version}.0-local-strict"
+        else:
+            self.core_version = ""
+            self.version_note = "kubernetes-validate is not installed: core kinds have no schema"
+        self._cache: dict[tuple[str, str], ObjectValidator | None] = {}
+        self._definitions: Schema | None = None
+        self._registry: Any = None
+
+    def __repr__(self) -> str:
+        return (f"<SchemaStore k8s={self.core_version or '?'} stores={list(self.store_dirs)} "
+                f"strict={self.strict}>")
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def validator_for(self, api_version: str, kind: str) -> ObjectValidator | None:
+        key = (api_version, kind)
+        if key not in self._cache:
+            self._cache[key] = self._build(api_version, kind)
+        return self._cache[key]
+
+    def served_versions(self, group: str, kind: str) -> list[str]:
+        """Versions of ``group``/``kind`` any source has a schema for (for error messages)."""
+        versions: set[str] = set()
+        prefix = kind.lower() + "_"
+        for folder in (*self.store_dirs, self.shipped_dir):
+            for path in _glob(folder, prefix + "*.json"):
+                if self._group_matches(_read_json(path), group, folder != self.shipped_dir):
+                    versions.add(path.stem[len(prefix):])
+        versions.update(self._core_versions(group, kind))
+        return sorted(versions)
+
+    def definitions(self) -> Schema:
+        """The core ``_definitions.json`` of the chosen version, with the fixes noted below."""
+        if self._definitions is None:
+            if self.core_dir is None:
+                raise ConfigError("no core Kubernetes definitions: install kubernetes-validate")
+            defs = _read_json(self.core_dir / "_definitions.json")
+            table = defs.setdefault("$defs", {})
+            table[_QUANTITY_DEF] = {
+                "description": "A Kubernetes quantity such as 500m, 1Gi or 2.",
+                "anyOf": [{"type": ["number", "null"]},
+                          {"type": "string", "pattern": QUANTITY_PATTERN}],
+            }
+            self._add_placeholders(table)
+            self._definitions = defs
+        return self._definitions
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def _build(self, api_version: str, kind: str) -> ObjectValidator | None:
+        found = self._find(api_version, kind)
+        if found is None:
+            return None
+        path, origin, schema = found
+        # Only schemas that name the core definitions pay for loading them (~15 ms, once).
+        uses_defs = origin != "store" or "_definitions.json" in path.read_text(encoding="utf-8")
+        registry = self._definitions_registry() if uses_defs else None
+        definitions = self.definitions() if uses_defs else None
+        return ObjectValidator(api_version, kind, schema, str(path), origin, registry, definitions)
+
+    def _find(self, api_version: str, kind: str) -> tuple[Path, str, Schema] | None:
+        group, version = split_api_version(api_version)
+        name = f"{kind}_{version}".lower() + ".json"
+        for folder in self.store_dirs:
+            hit = self._load_matching(folder / name, group, lenient=True)
+            if hit is not None:
+                return folder / name, "store", hit
+        hit = self._load_matching(self.shipped_dir / name, group, lenient=False)
+        if hit is not None:
+            return self.shipped_dir / name, "shipped", hit
+        return self._find_core(group, version, kind)
+
+    def _load_matching(self, path: Path, group: str, lenient: bool) -> Schema | None:
+        if not path.is_file():
+            return None
+        schema = _read_json(path)
+        return schema if self._group_matches(schema, group, lenient) else None
+
+    @staticmethod
+    def _group_matches(schema: Schema, group: str, lenient: bool) -> bool:
+        # Files converted by kubeconform's openapi2jsonschema.py carry no group: like kubeconform,
+        # accept them for any group. Our own files always say which group they are for.
+        declared = schema.get(GROUP_KEY)
+        return declared == group or (declared is None and lenient)
+
+    def _find_core(self, group: str, version: str, kind: str) -> tuple[Path, str, Schema] | None:
+        if self.core_dir is None:
+            return None
+        path = self.core_dir / _core_file_name(group, version, kind)
+        if not path.is_file():
+            return None
+        schema = _read_json(path)
+        gvks = schema.get("x-kubernetes-group-version-kind") or []
+        if not any(g.get("group") == group and g.get("kind") == kind and g.get("version") == version
+                   for g in gvks):
+            return None  # e.g. a CRD group sharing a first DNS label with a core group
+        return path, "core", schema
+
+    def _core_versions(self, group: str, kind: str) -> list[str]:
+        if self.core_dir is None:
+            return []
+        label = group.split(".")[0] + "-" if group else ""
+        versions = []
+        for path in _glob(self.core_dir, f"{kind.lower()}-{label}v*.json"):
+            version = path.stem[len(kind) + 1 + len(label):]
+            if "-" not in version and self._find_core(group, version, kind) is not None:
+                versions.append(version)
+        return versions
+
+    # -- core definitions ---------------------------------------------------------------------
+
+    def _definitions_registry(self) -> Any:
+        if self._registry is None:
+            self._registry = jsonschema_rs.Registry([(K8S_DEFS_URI, self.definitions())])
+        return self._registry
+
+    def _add_placeholders(self, table: Schema) -> None:
+        # Shipped schemas name definitions of recent Kubernetes releases; on an older release a
+        # missing one would stop the whole schema from compiling, so it accepts anything instead.
+        for path in _glob(self.shipped_dir, "*.json"):
+            for name in _DEF_REF.findall(path.read_text(encoding="utf-8")):
+                table.setdefault(name, {"description": f"{name}: not in Kubernetes "
+                                                       f"{self.core_version}; not checked"})
+
+
+def _core_file_name(group: str, version: str, kind: str) -> str:
+    label = group.split(".")[0] + "-" if group else ""
+    return f"{kind.lower()}-{label}{version}.json"
+
+
+def _glob(folder: Path, pattern: str) -> list[Path]:
+    return sorted(folder.glob(pattern)) if folder.is_dir() else []
+
+
+# ---------------------------------------------------------------------------------------------
+# CRD import (kubeconform layout)
+
+
+def import_crds(paths: Iterable[Path | str], out_dir: Path | str) -> list[Path]:
+    """Convert CRD YAML files into strict ``{kind}_{version}.json`` schemas in ``out_dir``."""
+    crds: list[Schema] = []
+    for path in paths:
+        crds.extend(_crds_in_file(Path(path)))
+    return write_crd_schemas(crds, Path(out_dir))
+
+
+def write_crd_schemas(crds: Iterable[Schema], out_dir: Path) -> list[Path]:
+    """One file per served version of each CRD; returns the paths written (no duplicates)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[Path, None] = {}
+    for crd in crds:
+        for version, schema in crd_version_schemas(crd):
+            kind = crd["spec"]["names"]["kind"]
+            target = out_dir / (f"{kind}_{version}".lower() + ".json")
+            _write_json_atomic(target, schema)
+            written[target] = None
+    return list(written)
+
+
+def _crds_in_file(path: Path) -> list[Schema]:
+    import yaml  # only the import path needs YAML; keep it off the validation import path
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(loader):  # type: ignore[valid-type,misc]
+        pass
+
+    # openapi2jsonschema does the same: a bare `=` (YAML "value" tag) is just a string.
+    _Loader.add_constructor("tag:yaml.org,2002:value", lambda ld, node: str(node.value))
+    try:
+        docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read CRD YAML: {exc}") from exc
+    return list(_crd_documents(docs))
+
+
+def _crd_documents(docs: Iterable[Any]) -> Iterator[Schema]:
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        if doc.get("kind") == "CustomResourceDefinition":
+            yield doc
+        elif isinstance(doc.get("items"), list):  # a List (kubectl get crd -o yaml)
+            yield from _crd_documents(doc["items"])
+
+
+def crd_version_schemas(crd: Schema) -> Iterator[tuple[str, Schema]]:
+    """``(version, strict JSON schema)`` for every served version of ``crd``."""
+    spec = crd.get("spec") or {}
+    group = spec.get("group", "")
+    legacy = ((spec.get("validation") or {}).get("openAPIV3Schema"))  # apiextensions v1beta1
+    versions = spec.get("versions") or ([{"name": spec["version"]}] if spec.get("version") else [])
+    for entry in versions:
+        if not entry.get("served", True):
+            continue
+        openapi = ((entry.get("schema") or {}).get("openAPIV3Schema")) or legacy
+        if isinstance(openapi, dict):
+            yield entry["name"], crd_schema_to_json_schema(openapi, group)
+
+
+def crd_schema_to_json_schema(openapi: Schema, group: str) -> Schema:
+    """An ``openAPIV3Schema`` as a closed JSON Schema (see module docs of kubeconform, §13)."""
+    schema = copy.deepcopy(openapi)
+    _strictify(schema, close=True)
+    schema.setdefault("type", "object")
+    props = schema.setdefault("properties", {})
+    # The root is closed too, so the envelope every object carries must be declared.
+    props.setdefault("apiVersion", {"type": "string"})
+    props.setdefault("kind", {"type": "string"})
+    props.setdefault("metadata", {"type": "object"})
+    if not schema.get("x-kubernetes-preserve-unknown-fields"):
+        schema["additionalProperties"] = False
+    schema[GROUP_KEY] = group
+    return schema
+
+
+def _strictify(node: Any, close: bool) -> None:
+    """Rewrite one OpenAPI node (and its children) into closed JSON Schema, in place."""
+    if not isinstance(node, dict):
+        return
+    _int_or_string(node)
+    _nullable(node)
+    for sub in (node.get("properties") or {}).values():
+        _strictify(sub, close)
+    if isinstance(node.get("additionalProperties"), dict):
+        _strictify(node["additionalProperties"], close)
+    items = node.get("items")
+    for sub in items if isinstance(items, list) else [items]:
+        _strictify(sub, close)
+    # Branches of allOf/anyOf/oneOf/not only restate properties declared beside them (structural
+    # schemas); closing a branch would reject the sibling fields, so they stay open.
+    for key in _SCHEMA_COMBINATORS:
+        for sub in node.get(key) or ():
+            _strictify(sub, close=False)
+    _strictify(node.get("not"), close=False)
+    if close and "properties" in node and "additionalProperties" not in node \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        node["additionalProperties"] = False
+    if node.get("x-kubernetes-embedded-resource") and "properties" in node:
+        for name, sub in (("apiVersion", {"type": "string"}), ("kind", {"type": "string"}),
+                          ("metadata", {"type": "object"})):
+            node["properties"].setdefault(name, sub)
+
+
+def _int_or_string(node: Schema) -> None:
+    is_ios = node.get("x-kubernetes-int-or-string") or node.get("format") == "int-or-string"
+    if not is_ios or "anyOf" in node or "oneOf" in node:
+        return
+    node.pop("type", None)
+    if node.get("format") == "int-or-string":
+        node.pop("format")
+    node["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+
+
+def _nullable(node: Schema) -> None:
+    if not node.get("nullable"):
+        return
+    kind = node.get("type")
+    if isinstance(kind, str):
+        node["type"] = [kind, "null"]
+    elif "anyOf" in node:
+        node["anyOf"] = [*node["anyOf"], {"type": "null"}]
+    if isinstance(node.get("enum"), list) and None not in node["enum"]:
+        node["enum"] = [*node["enum"], None]
+
+
+def _write_json_atomic(target: Path, data: Schema) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # Compact: indent= switches json to its pure-Python encoder (10x slower on big CRDs).
+            handle.write(json.dumps(data, separators=(",", ":")) + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def import_from_cluster(out_dir: Path | str) -> list[Path]:
+    """Fetch every CRD of the current kubeconfig context and import it like :func:`import_crds`."""
+    try:
+        from kubernetes import client, config
+    except ImportError as exc:
+        raise ConfigError("importing CRDs from a cluster needs the 'kubernetes' package "
+                          "(pip install 'modelserve[cluster]')") from exc
+    try:
+        config.load_kube_config()
+    except Exception as exc:  # the client raises ConfigException, TypeError, OSError...
+        raise ConfigError(f"no usable kubeconfig (set KUBECONFIG or ~/.kube/config): {exc}") from exc
+    try:
+        api_client = client.ApiClient()
+        listed = client.ApiextensionsV1Api(api_client).list_custom_resource_definition(
+            _request_timeout=30)
+    except Exception as exc:  # urllib3 and ApiException: both mean "cannot list CRDs"
+        raise ConfigError(f"cannot list CustomResourceDefinitions from the cluster: {exc}") from exc
+    crds = [api_client.sanitize_for_serialization(item) for item in listed.items]
+    return write_crd_schemas(crds, Path(out_dir))

@@ -1,0 +1,192 @@
+"""The Kustomize tree written to deploy/, and the builds Flux runs from it.
+
+    deploy/
+      base/runtimes/<runtime>/            ClusterServingRuntime as in the catalog
+      overlays/<env>/kustomization.yaml   everything for one environment (aggregates the below)
+      overlays/<env>/runtimes/            Namespace + the runtimes it uses (+ image overrides)
+      overlays/<env>/models/<shard>/      InferenceServices and monitors, fully rendered
+      clusters/<env>/                     Flux Kustomizations: runtimes, then each shard
+
+Kustomize's build time grows faster than linearly with the objects in one build and with
+name-targeted patches (../shared/reference/landscape.md), so model objects are rendered
+in full (no patches) and split into shards that Flux builds separately: the total cost of a
+reconcile stays linear in the number of models.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Catalog, Environment, Runtime
+from .render import MANAGED_BY, Origin, RenderedObject
+from .render.flux import render_flux, runtimes_name, shard_name
+from .render.isvc import render_isvc
+from .render.monitor import render_monitor
+from .render.runtime import render_runtime
+from .yamlout import dump_all, header
+
+COMMAND = "modelserve generate"
+MODELS_PER_SHARD = 64
+OWNED_MANIFEST = ".modelserve-owned.json"
+
+
+@dataclass
+class BuildRoot:
+    """One Kustomize root Flux builds on its own, and what its build must contain."""
+
+    path: str
+    env: str
+    objects: list[RenderedObject] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Tree:
+    files: dict[str, str] = field(default_factory=dict)
+    roots: list[BuildRoot] = field(default_factory=list)
+    aggregates: dict[str, str] = field(default_factory=dict)
+
+    def env_roots(self, env: str) -> list[BuildRoot]:
+        return [r for r in self.roots if r.env == env]
+
+
+def shard_count(env: Environment) -> int:
+    pinned = env.flux.get("shards")
+    if pinned:
+        return int(pinned)
+    needed = -(-len(env.deployments) // MODELS_PER_SHARD)
+    count = 1
+    while count < needed:  # powers of two: the count changes rarely as the catalog grows
+        count *= 2
+    return count
+
+
+def shard_of(model: str, count: int) -> str:
+    width = max(2, len(str(count - 1)))
+    return str(zlib.crc32(model.encode()) % count).zfill(width)
+
+
+def build_tree(catalog: Catalog) -> Tree:
+    """Render the whole deploy/ tree; assumes the catalog passed its reference rules."""
+    tree = Tree()
+    used_runtimes: set[str] = set()
+    for env in sorted(catalog.environments.values(), key=lambda e: e.name):
+        used_runtimes |= _environment(tree, catalog, env)
+    for name in sorted(used_runtimes):
+        _base_runtime(tree, catalog.runtimes[name])
+    return tree
+
+
+def _kustomization(resources: list[str], extra: dict[str, Any] | None = None) -> str:
+    doc: dict[str, Any] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                           "resources": resources}
+    doc.update(extra or {})
+    return dump_all([doc], header(COMMAND, []))
+
+
+def _base_runtime(tree: Tree, runtime: Runtime) -> None:
+    folder = f"base/runtimes/{runtime.name}"
+    tree.files[f"{folder}/kustomization.yaml"] = _kustomization(["clusterservingruntime.yaml"])
+    tree.files[f"{folder}/clusterservingruntime.yaml"] = dump_all(
+        [render_runtime(runtime).obj], header(COMMAND, [runtime.source.file]))
+
+
+def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
+    # Deployments whose references are broken are left out; the reference rules report them.
+    deployments = [d for d in env.deployments
+                   if d.model in catalog.models and catalog.models[d.model].runtime in catalog.runtimes]
+    deployments = list({d.model: d for d in reversed(deployments)}.values())[::-1]
+    runtimes = sorted({catalog.models[d.model].runtime for d in deployments} & set(catalog.runtimes))
+    overlay = f"overlays/{env.name}"
+    runtime_root = _runtimes_root(tree, catalog, env, runtimes, overlay)
+    count = shard_count(env)
+    shards: dict[str, BuildRoot] = {}
+    for dep in deployments:
+        model = catalog.models[dep.model]
+        shard = shard_of(model.name, count)
+        root = shards.setdefault(shard, BuildRoot(f"{overlay}/models/{shard}", env.name))
+        objects = [render_isvc(model, dep, env, env.profiles.get(dep.profile or ""))]
+        monitor = render_monitor(model, catalog.runtimes[model.runtime], env)
+        if monitor is not None:
+            objects.append(monitor)
+        root.objects.extend(objects)
+        root.sources |= {env.source.file, model.source.file}
+        tree.files[f"{root.path}/{model.name}.yaml"] = dump_all(
+            [o.obj for o in objects], header(COMMAND, [env.source.file, model.source.file]))
+    for shard in sorted(shards):
+        root = shards[shard]
+        names = sorted(o.obj["metadata"]["name"] + ".yaml" for o in root.objects if o.obj["kind"] == "InferenceService")
+        tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(names)
+        tree.roots.append(root)
+    tree.files[f"{overlay}/kustomization.yaml"] = _kustomization(
+        ["runtimes"] + [f"models/{s}" for s in sorted(shards)])
+    tree.aggregates[env.name] = overlay
+    _flux_root(tree, env, runtime_root, sorted(shards))
+    return set(runtimes)
+
+
+def _runtimes_root(tree: Tree, catalog: Catalog, env: Environment, runtimes: list[str], overlay: str) -> BuildRoot:
+    root = BuildRoot(f"{overlay}/runtimes", env.name, sources={env.source.file})
+    resources = []
+    if env.data.get("createNamespace", True):
+        namespace = {"apiVersion": "v1", "kind": "Namespace",
+                     "metadata": {"name": env.namespace, "labels": {**MANAGED_BY, "modelserve.io/environment": env.name}}}
+        root.objects.append(RenderedObject(namespace, [Origin((), env.source, ("namespace",))]))
+        tree.files[f"{root.path}/namespace.yaml"] = dump_all([namespace], header(COMMAND, [env.source.file]))
+        resources.append("namespace.yaml")
+    images = []
+    for name in runtimes:
+        runtime = catalog.runtimes[name]
+        root.objects.append(render_runtime(runtime, env))
+        root.sources.add(runtime.source.file)
+        resources.append(f"../../../base/runtimes/{name}")
+        override = env.runtime_image(runtime)
+        if override != runtime.image:
+            images.append(image_override(runtime.image, override))
+    extra = {"images": images} if images else None
+    tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(resources, extra)
+    tree.roots.append(root)
+    return root
+
+
+def split_image(ref: str) -> tuple[str, str | None, str | None]:
+    """``registry/repo:tag@sha256:x`` -> (``registry/repo``, tag, digest)."""
+    name, _, digest = ref.partition("@")
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > last_slash:
+        name, tag = name[:colon], name[colon + 1:]
+    return name, tag, digest or None
+
+
+def image_override(base: str, new: str) -> dict[str, str]:
+    name, _, _ = split_image(base)
+    new_name, tag, digest = split_image(new)
+    out = {"name": name, "newName": new_name}
+    if tag:
+        out["newTag"] = tag
+    if digest:
+        out["digest"] = digest
+    return out
+
+
+def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: list[str]) -> None:
+    base_path = env.flux.get("path", "./deploy").rstrip("/")
+    folder = f"clusters/{env.name}"
+    root = BuildRoot(folder, env.name, sources={env.source.file})
+    objects = [render_flux(env, runtimes_name(env), f"{base_path}/{runtime_root.path}",
+                           list(env.flux.get("dependsOn") or ()), models=False)]
+    for shard in shards:
+        objects.append(render_flux(env, shard_name(env, shard), f"{base_path}/overlays/{env.name}/models/{shard}",
+                                   [runtimes_name(env)], models=True))
+    files = []
+    for obj in objects:
+        file = obj.obj["metadata"]["name"].removeprefix(f"{env.name}-modelserve-") + ".yaml"
+        tree.files[f"{folder}/{file}"] = dump_all([obj.obj], header(COMMAND, [env.source.file]))
+        files.append(file)
+    root.objects = objects
+    tree.files[f"{folder}/kustomization.yaml"] = _kustomization(sorted(files))
+    tree.roots.append(root)

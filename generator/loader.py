@@ -1,0 +1,123 @@
+"""Load and locate: find the catalog and environment files, parse them, check their schema.
+
+Everything that goes wrong here becomes a Finding with a file and line; the caller gets
+whatever could be built from the files that were sound, so one broken model does not hide
+the problems of the others.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .findings import Finding, Severity
+from .model import Catalog, Source, environment_from, model_from, runtime_from
+from .validate.inputs import validate_document
+from .yamlio import Document, YamlError, load_file
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KINDS = {
+    "runtime": ("catalog", "runtimes"),
+    "model": ("catalog", "models"),
+    "environment": ("environments",),
+}
+
+
+@dataclass
+class Layout:
+    """Where things live in a repository."""
+
+    root: Path
+    deploy_dirname: str = "deploy"
+
+    @property
+    def deploy(self) -> Path:
+        return self.root / self.deploy_dirname
+
+    def folder(self, kind: str) -> Path:
+        return self.root.joinpath(*KINDS[kind])
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+@dataclass
+class Loaded:
+    catalog: Catalog
+    findings: list[Finding] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def discover(layout: Layout, kind: str) -> list[Path]:
+    folder = layout.folder(kind)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name.endswith(YAML_SUFFIXES) and not p.name.startswith("."))
+
+
+def load_repository(layout: Layout) -> Loaded:
+    loaded = Loaded(Catalog())
+    builders: dict[str, Callable] = {"runtime": runtime_from, "model": model_from, "environment": environment_from}
+    targets = {"runtime": loaded.catalog.runtimes, "model": loaded.catalog.models,
+               "environment": loaded.catalog.environments}
+    for kind in ("runtime", "model", "environment"):
+        for path in discover(layout, kind):
+            rel = layout.rel(path)
+            loaded.files[rel] = path
+            doc = load_one(layout, path, rel, kind, loaded.findings)
+            if doc is None:
+                continue
+            obj = builders[kind](doc.data, Source(rel, doc))
+            previous = targets[kind].get(obj.name)
+            if previous is not None:
+                loaded.findings.append(_duplicate(kind, obj.name, rel, doc, previous.source.file))
+                continue
+            targets[kind][obj.name] = obj
+    return loaded
+
+
+def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Finding]) -> Document | None:
+    """Parse and schema-check one file; problems go to ``findings`` and give None."""
+    outside = outside_repository(layout.root, path)
+    if outside:
+        findings.append(Finding(rel, 0, 0, "file-outside-repo", Severity.ERROR,
+                                f"{rel} is a link to {outside}, outside the repository",
+                                hint="replace the symlink with the file itself"))
+        return None
+    try:
+        docs = load_file(path, multi=False)
+    except YamlError as exc:
+        findings.append(Finding(rel, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message, hint=exc.hint))
+        return None
+    except OSError as exc:
+        findings.append(Finding(rel, 0, 0, "file-unreadable", Severity.ERROR,
+                                f"cannot read {rel}: {exc.strerror or exc}", hint="check the file's permissions"))
+        return None
+    if not docs or docs[0].data is None:
+        findings.append(Finding(rel, 1, 1, "file-empty", Severity.ERROR, f"{rel} holds no {kind}",
+                                hint=f"add the {kind} fields or delete the file"))
+        return None
+    problems = validate_document(kind, rel, docs[0])
+    findings.extend(problems)
+    return None if problems else docs[0]
+
+
+def outside_repository(root: Path, path: Path) -> str:
+    """The resolved target if ``path`` (a symlink, or inside one) leaves ``root``; else ''."""
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real == real_root or real.startswith(real_root + os.sep):
+        return ""
+    return real
+
+
+def _duplicate(kind: str, name: str, rel: str, doc: Document, first: str) -> Finding:
+    line, col = doc.locate(("name",))
+    return Finding(rel, line, col, "duplicate-name", Severity.ERROR,
+                   f"{kind} '{name}' is already defined in {first}", "name",
+                   hint=f"rename one of the two {kind}s or delete the copy")

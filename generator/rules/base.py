@@ -1,0 +1,52 @@
+"""What every rule module shares: the context it checks and how it makes a Finding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..findings import Finding, Severity, format_path
+from ..model import Catalog, Deployment, Environment, Model, Profile, Runtime, Source
+
+if TYPE_CHECKING:
+    from ..layout import Tree
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One deployment with everything it refers to resolved (None where missing)."""
+
+    env: Environment
+    dep: Deployment
+    model: Model | None
+    runtime: Runtime | None
+    profile: Profile | None
+
+
+@dataclass
+class Context:
+    catalog: Catalog
+    tree: "Tree | None" = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def placements(self) -> Iterator[Placement]:
+        for env in sorted(self.catalog.environments.values(), key=lambda e: e.name):
+            for dep in env.deployments:
+                model = self.catalog.models.get(dep.model)
+                runtime = self.catalog.runtimes.get(model.runtime) if model else None
+                profile = env.profiles.get(dep.profile) if dep.profile else None
+                yield Placement(env, dep, model, runtime, profile)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    severity: Severity
+    summary: str
+    hint: str
+
+    def at(self, source: Source, path: tuple[Any, ...], message: str, *, obj: str = "",
+           severity: Severity | None = None, hint: str | None = None) -> Finding:
+        file, line, col = source.at(*path)
+        return Finding(file, line, col, self.id, severity or self.severity, message, format_path(path),
+                       obj, self.hint if hint is None else hint)

@@ -1,0 +1,1 @@
+"""Validation: input schemas, catalog rules, Kustomize builds and rendered-object schemas."""

@@ -1,0 +1,212 @@
+"""The whole validation: load, rules, render, real Kustomize builds, rendered-object schemas.
+
+Each Kustomize root Flux builds is built once (in parallel threads), its objects compared with
+what the renderer meant to produce and validated against the Kubernetes and custom-kind
+schemas of the environment's Kubernetes version. Per-root results are cached by the content
+of everything they depend on, so a one-model change rebuilds one shard per environment and
+still reports exactly what a full run would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import kustomize
+from ..cache import FindingsCache, make_key
+from ..findings import Finding, Severity, format_path
+from ..layout import BuildRoot, Tree, build_tree
+from ..loader import Layout, load_repository
+from ..model import Catalog
+from ..render import RenderedObject
+from ..rules import Context, run_rules
+
+AGGREGATE_BUILD_LIMIT = 256  # objects; above this the per-shard builds stand for the aggregate
+
+
+@dataclass
+class Options:
+    envs: set[str] | None = None
+    strict: bool = False
+    schema_dirs: list[Path] = field(default_factory=list)
+    cache: FindingsCache | None = None
+    workers: int | None = None
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    catalog: Catalog
+    tree: Tree | None
+    engine: str = ""
+    built: int = 0
+    cached: int = 0
+    objects: int = 0
+    seconds: float = 0.0
+    files: int = 0
+
+
+def validate_repository(layout: Layout, options: Options | None = None) -> Result:
+    options = options or Options()
+    start = time.perf_counter()
+    loaded = load_repository(layout)
+    findings = list(loaded.findings)
+    tree = build_tree(loaded.catalog)
+    ctx = Context(loaded.catalog, tree)
+    findings.extend(run_rules(ctx))
+    result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
+    roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
+    if roots:
+        _build_stage(layout, loaded.catalog, tree, roots, options, result)
+    result.findings = sorted(set(result.findings))
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def root_key(root: BuildRoot, tree: Tree, layout: Layout, catalog: Catalog, options: Options) -> str:
+    files = _root_files(root, tree)
+    parts: list[str | bytes] = [root.path, str(options.strict), catalog.environments[root.env].kubernetes_version]
+    parts += [f"{rel}\0{tree.files[rel]}" for rel in sorted(files)]
+    for source in sorted(root.sources):
+        try:
+            parts.append(source.encode() + b"\0" + (layout.root / source).read_bytes())
+        except OSError:
+            parts.append(source)
+    for folder in options.schema_dirs:
+        for schema in sorted(Path(folder).glob("*.json")):
+            parts.append(schema.name.encode() + b"\0" + schema.read_bytes())
+    return make_key(*parts)
+
+
+def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
+    """The generated files a build of ``root`` reads: its folder, and the bases it includes."""
+    prefixes = [root.path + "/"]
+    if root.path.endswith("/runtimes"):
+        prefixes += [f"base/runtimes/{o.obj['metadata']['name']}/" for o in root.objects
+                     if o.obj.get("kind") == "ClusterServingRuntime"]
+    return [rel for rel in tree.files if rel.startswith(tuple(prefixes))]
+
+
+def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[BuildRoot], options: Options,
+                 result: Result) -> None:
+    cache = options.cache
+    todo: list[tuple[BuildRoot, str]] = []
+    for root in roots:
+        key = root_key(root, tree, layout, catalog, options)
+        hit = cache.get(key) if cache else None
+        if hit is None:
+            todo.append((root, key))
+        else:
+            result.findings.extend(hit)
+            result.cached += 1
+        result.objects += len(root.objects)
+    if not todo:
+        result.engine = "none needed (all builds cached)"
+        return
+    engine = kustomize.engine()
+    result.engine = engine.name
+    workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
+    try:
+        _write_roots(workdir, tree, [r for r, _ in todo])
+        _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
+        built = kustomize.build_many([workdir / r.path for r, _ in todo], options.workers)
+        stores: dict[str, Any] = {}
+        for root, key in todo:
+            env = catalog.environments[root.env]
+            store = stores.get(env.kubernetes_version) or _store(env.kubernetes_version, options)
+            stores[env.kubernetes_version] = store
+            found = list(_check_root(root, built[workdir / root.path], store))
+            result.findings.extend(found)
+            result.built += 1
+            if cache:
+                cache.put(key, found)
+        _aggregate_builds(workdir, tree, options, result)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot]) -> None:
+    wanted: set[str] = set()
+    for root in roots:
+        wanted.update(_root_files(root, tree))
+    for rel in wanted:
+        path = workdir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(tree.files[rel], encoding="utf-8")
+
+
+def _store(version: str, options: Options) -> Any:
+    from ..kubeschemas import SchemaStore
+
+    return SchemaStore(kubernetes_version=version, store_dirs=list(options.schema_dirs), strict=options.strict)
+
+
+def _check_root(root: BuildRoot, built: list[dict[str, Any]] | kustomize.BuildError, store: Any) -> list[Finding]:
+    from .objects import validate_object
+
+    kustomization = f"deploy/{root.path}/kustomization.yaml"
+    if isinstance(built, kustomize.BuildError):
+        return [Finding(kustomization, 1, 1, "kustomize-build", Severity.ERROR, f"kustomize build failed: {built}",
+                        hint="regenerate with `modelserve generate`; if it persists, report a bug")]
+    expected = {o.key: o for o in root.objects}
+    found: list[Finding] = []
+    for obj in built:
+        key = (obj.get("kind", ""), (obj.get("metadata") or {}).get("namespace", ""), (obj.get("metadata") or {}).get("name", ""))
+        rendered = expected.pop(key, None)
+        if rendered is None:
+            found.append(Finding(kustomization, 1, 1, "build-mismatch", Severity.ERROR,
+                                 f"the build produced {key[0]} {key[2]}, which the generator did not render"))
+            continue
+        if rendered.obj != obj:
+            found.append(_locate(rendered, (), kustomization, "build-mismatch", Severity.ERROR,
+                                 f"Kustomize changed {rendered.label} while building {root.path}"))
+        for problem in validate_object(store, obj):
+            severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
+            found.append(_locate(rendered, tuple(problem.pointer), kustomization, problem.rule, severity,
+                                 f"{rendered.label}: {format_path(list(problem.pointer)) or 'object'}: {problem.message}"))
+    for rendered in expected.values():
+        found.append(Finding(kustomization, 1, 1, "build-mismatch", Severity.ERROR,
+                             f"{rendered.label} is missing from the build of {root.path}"))
+    return found
+
+
+def _locate(rendered: RenderedObject, pointer: tuple[Any, ...], fallback: str, rule: str, severity: Severity,
+            message: str) -> Finding:
+    file, line, col = rendered.locate(pointer)
+    if not file:
+        file, line, col = fallback, 1, 1
+    return Finding(file, line, col, rule, severity, message, format_path(list(pointer)), rendered.label,
+                   "fix the catalog or environment field this comes from")
+
+
+def _aggregate_builds(workdir: Path, tree: Tree, options: Options, result: Result) -> None:
+    """Build each small environment's aggregate overlay too, as a person would run it."""
+    for env, overlay in sorted(tree.aggregates.items()):
+        roots = tree.env_roots(env)
+        if options.envs is not None and env not in options.envs:
+            continue
+        if sum(len(r.objects) for r in roots) > AGGREGATE_BUILD_LIMIT or not all(
+                (workdir / r.path).is_dir() for r in roots if not r.path.startswith("clusters/")):
+            continue
+        aggregate = f"{overlay}/kustomization.yaml"
+        (workdir / aggregate).write_text(tree.files[aggregate], encoding="utf-8")
+        try:
+            kustomize.build(workdir / overlay)
+        except kustomize.BuildError as exc:
+            result.findings.append(Finding(f"deploy/{aggregate}", 1, 1, "kustomize-build", Severity.ERROR,
+                                           f"kustomize build of {overlay} failed: {exc}"))
+
+
+def _progress(options: Options, message: str) -> None:
+    if options.progress:
+        options.progress(message)
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 2
