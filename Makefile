@@ -38,6 +38,7 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100000} $(BIN)/python -m pytest -m slow tests/test_fuzz.py -p no:cacheprovider -q
 
 docs: $(STAMP)
+	$(BIN)/python tools/make_input_schemas.py
 	$(BIN)/modelserve rules --markdown > docs/rules.md
 
 clean:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from typing import IO, Callable
 
 from . import __version__
 from .findings import Finding, Severity, Summary
+from .secrets import scrub
 
 FORMATS = ("auto", "text", "json", "github", "sarif")
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
@@ -103,5 +105,7 @@ def resolve_format(name: str) -> str:
 
 def report(findings: list[Finding], out: IO[str], fmt: str = "auto", extra: str = "") -> None:
     fmt = resolve_format(fmt)
+    # Schema errors quote the offending value: never let a credential reach a log whole.
+    findings = [replace(f, message=scrub(f.message), hint=scrub(f.hint)) for f in findings]
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
     WRITERS[fmt](sorted(findings), out, extra, colour)

@@ -6,7 +6,7 @@ import argparse
 import inspect
 
 from ..rules import RULES
-from ..rules.examples import files_for
+from ..rules.examples import BASE
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -26,17 +26,19 @@ def markdown() -> str:
            "| id | severity | checks |", "|---|---|---|"]
     for rule in RULES:
         out.append(f"| [`{rule.INFO.id}`](#{rule.INFO.id}) | {rule.INFO.severity} | {rule.INFO.summary} |")
+    out += ["", "## The base example", "", "Every example below changes these files; a rule's passing example is",
+            "this catalog unless it shows its own files."]
+    for path, text in BASE.items():
+        out += ["", f"`{path}`", "", "```yaml", text.rstrip(), "```"]
     for rule in RULES:
         info = rule.INFO
         out += ["", f"## {info.id}", "", inspect.getdoc(rule) or "", "", f"**Fix:** {info.hint}."]
-        for label in ("fail", "pass"):
+        for label, title in (("fail", "Fails"), ("pass", "Passes")):
             changed = rule.EXAMPLES[label] or {}
-            files = files_for(changed)
-            shown = changed or {"environments/dev.yaml": files["environments/dev.yaml"]}
-            title = "Fails" if label == "fail" else "Passes"
-            out += ["", f"{title}:" if changed else f"{title} (the base example):"]
-            for path, text in shown.items():
-                out += ["", f"`{path}`", "", "```yaml", (text or "").rstrip(), "```"]
+            if not changed:
+                out += ["", f"{title}: the base example."]
+            for path, text in changed.items():
+                out += ["", f"{title} (`{path}`):", "", "```yaml", (text or "").rstrip(), "```"]
     return "\n".join(out) + "\n"
 
 

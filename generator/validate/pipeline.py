@@ -127,6 +127,7 @@ def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[Build
             if cache:
                 cache.put(key, found)
         _aggregate_builds(workdir, tree, options, result)
+        _kubeconform_pass(workdir, catalog, [r for r, _ in todo], built, options, result)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -201,6 +202,38 @@ def _aggregate_builds(workdir: Path, tree: Tree, options: Options, result: Resul
         except kustomize.BuildError as exc:
             result.findings.append(Finding(f"deploy/{aggregate}", 1, 1, "kustomize-build", Severity.ERROR,
                                            f"kustomize build of {overlay} failed: {exc}"))
+
+
+def _kubeconform_pass(workdir: Path, catalog: Catalog, roots: list[BuildRoot], built: dict[Path, Any],
+                      options: Options, result: Result) -> None:
+    """An extra, independent opinion when kubeconform is on PATH; never required."""
+    from ..kubeschemas import shipped_kinds_dir
+    from ..yamlout import dump_all
+    from .objects import kubeconform_available, run_kubeconform
+
+    if not kubeconform_available():
+        return
+    by_version: dict[str, list[Path]] = {}
+    objects: dict[tuple[str, str], RenderedObject] = {}
+    for root in roots:
+        objs = built[workdir / root.path]
+        if isinstance(objs, kustomize.BuildError):
+            continue
+        out = workdir / "kubeconform" / (root.path.replace("/", "_") + ".yaml")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(dump_all(objs))
+        by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
+        objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
+    for version, files in sorted(by_version.items()):
+        for entry in run_kubeconform(files, [*options.schema_dirs, shipped_kinds_dir()], version):
+            if entry.get("status") not in ("statusInvalid", "statusError"):
+                continue
+            rendered = objects.get((entry.get("kind", ""), entry.get("name", "")))
+            message = f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
+            if rendered is None:
+                result.findings.append(Finding(str(entry.get("filename", "")), 0, 0, "kubeconform", Severity.ERROR, message))
+            else:
+                result.findings.append(_locate(rendered, (), "deploy", "kubeconform", Severity.ERROR, message))
 
 
 def _progress(options: Options, message: str) -> None:

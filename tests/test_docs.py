@@ -1,0 +1,68 @@
+"""Generated documentation and schemas are committed in the form their generators write."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import jsonschema
+
+from generator.commands.rules import markdown
+from generator.rules import RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_rules_md_is_generated_from_the_rules() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text() == markdown(), "run `make docs`"
+
+
+def test_rules_md_documents_every_rule_with_examples() -> None:
+    text = markdown()
+    for rule in RULES:
+        assert f"## {rule.INFO.id}\n" in text
+        assert rule.INFO.hint in text
+
+
+def _schema_maker():
+    spec = importlib.util.spec_from_file_location("make_input_schemas", ROOT / "tools" / "make_input_schemas.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_input_schemas_are_generated() -> None:
+    for name, text in _schema_maker().render_all().items():
+        assert (ROOT / "schemas" / name).read_text() == text, f"run `python tools/make_input_schemas.py` ({name})"
+
+
+def test_input_schemas_are_valid_draft_2020_12_and_describe_every_property() -> None:
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, sub in (node.get("properties") or {}).items():
+                assert "description" in sub or "$ref" in sub, f"{where}.{key} has no description"
+            for key, sub in node.items():
+                walk(sub, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(sub, f"{where}[{i}]")
+
+    for name in ("runtime", "model", "environment"):
+        schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["additionalProperties"] is False
+        walk(schema, name)
+
+
+def test_example_files_name_their_schema_for_editors() -> None:
+    for folder, schema in (("catalog/runtimes", "runtime"), ("catalog/models", "model"), ("environments", "environment")):
+        for path in sorted((ROOT / folder).glob("*.yaml")):
+            first = path.read_text().splitlines()[0]
+            assert first.startswith("# yaml-language-server: $schema=") and f"{schema}.schema.json" in first, path
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1].strip()
+    assert ci == "make test"
+    assert "make test" in (ROOT / "README.md").read_text()
