@@ -99,9 +99,8 @@ def _collect(node: Any, root: Schema, path: tuple[str, ...], out: list[CelRule],
         _collect(node["items"], root, path + ("[]",), out, seen)
     if isinstance(node.get("additionalProperties"), dict):
         _collect(node["additionalProperties"], root, path + ("{}",), out, seen)
-    for key in ("allOf",):  # anyOf/oneOf branches only constrain values; rules live outside
-        for sub in node.get(key) or ():
-            _collect(sub, root, path, out, seen)
+    for sub in node.get("allOf") or ():  # anyOf/oneOf branches only constrain values
+        _collect(sub, root, path, out, seen)
 
 
 def _cel_rule(entry: Any, path: tuple[str, ...], node: Schema) -> CelRule | None:
@@ -140,7 +139,8 @@ class ObjectValidator:
     """A compiled schema for one ``(apiVersion, kind)`` plus its CEL rules."""
 
     def __init__(self, api_version: str, kind: str, schema: Schema, source: str, origin: str,
-                 registry: Any = None, definitions: Schema | None = None) -> None:
+                 registry: Any = None, definitions: Schema | None = None,
+                 has_rules: bool = True) -> None:
         self.api_version = api_version
         self.kind = kind
         self.schema = schema
@@ -151,7 +151,7 @@ class ObjectValidator:
             self._validator = jsonschema_rs.validator_for(schema, registry=registry)
         except (ValueError, jsonschema_rs.ReferencingError) as exc:
             raise ConfigError(f"{source}: not a usable JSON Schema: {exc}") from exc
-        self.cel_rules = collect_cel_rules(schema)
+        self.cel_rules = collect_cel_rules(schema) if has_rules else ()
 
     def __repr__(self) -> str:
         return f"<ObjectValidator {self.api_version} {self.kind} from {self.origin}:{self.source}>"
@@ -284,10 +284,10 @@ class SchemaStore:
         self.core_root = core_schema_root()
         self.version_note = ""
         self.core_dir: Path | None = None
+        requested = parse_kubernetes_version(kubernetes_version)  # a typo fails even without k-v
         if self.core_root is not None:
             chosen, self.version_note = pick_kubernetes_version(
-                parse_kubernetes_version(kubernetes_version),
-                available_kubernetes_versions(self.core_root))
+                requested, available_kubernetes_versions(self.core_root))
             self.core_version = _fmt(chosen)
             self.core_dir = self.core_root / f"v{self.core_version}.0-local-strict"
         else:
@@ -321,7 +321,8 @@ class SchemaStore:
         return sorted(versions)
 
     def definitions(self) -> Schema:
-        """The core ``_definitions.json`` of the chosen version, with the fixes noted below."""
+        """The core ``_definitions.json`` of the chosen version, as the shipped schemas see it:
+        quantities get their real grammar, definitions this release lacks become placeholders."""
         if self._definitions is None:
             if self.core_dir is None:
                 raise ConfigError("no core Kubernetes definitions: install kubernetes-validate")
@@ -343,11 +344,15 @@ class SchemaStore:
         if found is None:
             return None
         path, origin, schema = found
-        # Only schemas that name the core definitions pay for loading them (~15 ms, once).
-        uses_defs = origin != "store" or "_definitions.json" in path.read_text(encoding="utf-8")
+        # A substring test on the file is much cheaper than walking a 2 MB CRD schema: only
+        # schemas naming the core definitions load them (~15 ms, once), only those with CEL
+        # rules are walked for them.
+        text = path.read_text(encoding="utf-8")
+        uses_defs = "_definitions.json" in text
         registry = self._definitions_registry() if uses_defs else None
         definitions = self.definitions() if uses_defs else None
-        return ObjectValidator(api_version, kind, schema, str(path), origin, registry, definitions)
+        return ObjectValidator(api_version, kind, schema, str(path), origin, registry, definitions,
+                               has_rules="x-kubernetes-validations" in text)
 
     def _find(self, api_version: str, kind: str) -> tuple[Path, str, Schema] | None:
         group, version = split_api_version(api_version)
@@ -481,6 +486,9 @@ def crd_version_schemas(crd: Schema) -> Iterator[tuple[str, Schema]]:
     group = spec.get("group", "")
     legacy = ((spec.get("validation") or {}).get("openAPIV3Schema"))  # apiextensions v1beta1
     versions = spec.get("versions") or ([{"name": spec["version"]}] if spec.get("version") else [])
+    if not (spec.get("names") or {}).get("kind"):
+        name = (crd.get("metadata") or {}).get("name", "?")
+        raise ConfigError(f"CustomResourceDefinition {name} has no spec.names.kind")
     for entry in versions:
         if not entry.get("served", True):
             continue
@@ -577,7 +585,8 @@ def import_from_cluster(out_dir: Path | str) -> list[Path]:
     try:
         config.load_kube_config()
     except Exception as exc:  # the client raises ConfigException, TypeError, OSError...
-        raise ConfigError(f"no usable kubeconfig (set KUBECONFIG or ~/.kube/config): {exc}") from exc
+        raise ConfigError(f"no usable kubeconfig (set KUBECONFIG or ~/.kube/config): "
+                          f"{exc}") from exc
     try:
         api_client = client.ApiClient()
         listed = client.ApiextensionsV1Api(api_client).list_custom_resource_definition(

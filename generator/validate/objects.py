@@ -7,14 +7,12 @@ points *at* that field) and whose message says what was expected and what was fo
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib.machinery
 import importlib.util
 import json
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -58,10 +56,18 @@ def validate_object(store: SchemaStore, obj: Any) -> list[ObjectProblem]:
     validator = store.validator_for(api_version, kind)
     if validator is None:
         return [_no_schema(store, group, version, kind)]
-    if validator.is_valid(obj) and not validator.cel_rules:
-        return []  # the common case: one compiled check, no Python walk
-    problems = schema_problems(validator, obj)
-    return problems + cel_problems(validator, obj, [p.pointer for p in problems])
+    try:
+        valid = validator.is_valid(obj)
+    except ValueError:
+        # Values JSON has no type for (YAML dates, !!binary, int keys) reach the API server as
+        # strings; check them that way instead of crashing.
+        obj = json.loads(json.dumps(obj, default=str))
+        valid = validator.is_valid(obj)
+    # The common case costs one compiled check; messages are only built for invalid objects.
+    problems = [] if valid else schema_problems(validator, obj)
+    if validator.cel_rules:
+        problems += cel_problems(validator, obj, [p.pointer for p in problems])
+    return problems
 
 
 def _header_problems(obj: Any) -> list[ObjectProblem]:
@@ -100,7 +106,7 @@ def _problems_for(validator: ObjectValidator, error: Any) -> list[ObjectProblem]
     kind = error.kind
     path: Pointer = tuple(error.instance_path)
     if isinstance(kind, (Kinds.AdditionalProperties, Kinds.UnevaluatedProperties)):
-        known = _known_fields(validator, error.absolute_keyword_location)
+        known = _known_fields(validator, error)
         # A field declared in an allOf part that failed on something else is reported as
         # "unevaluated" too (JSON Schema drops a failed part's annotations); that other error is
         # the real problem, so only names no part declares are unknown.
@@ -114,17 +120,24 @@ def _problems_for(validator: ObjectValidator, error: Any) -> list[ObjectProblem]
 
 
 def _unknown_field(name: str, kind: str, known: list[str]) -> str:
+    import difflib  # only needed when something is wrong; keeps the import cheap for hooks
+
     message = f"unknown field '{name}' (not in the {kind} schema)"
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
     return message + (f"; did you mean '{close[0]}'?" if close else "")
 
 
-def _known_fields(validator: ObjectValidator, location: str | None) -> list[str]:
+def _known_fields(validator: ObjectValidator, error: Any) -> list[str]:
     """Field names the schema node owning an additional/unevaluatedProperties error allows."""
-    if not location or "/" not in location:
-        return []
-    node = validator.schema_at(location.rsplit("/", 1)[0])
-    return sorted(_property_names(validator, node, 0))
+    location = error.absolute_keyword_location
+    if location and "/" in location:
+        parent = location.rsplit("/", 1)[0]
+    else:
+        # Schemas without $id (imported CRDs) report no absolute location; their keyword path
+        # is exact because they have no $ref to cross.
+        parent = "#/" + "/".join(str(p).replace("~", "~0").replace("/", "~1")
+                                 for p in error.schema_path[:-1])
+    return sorted(_property_names(validator, validator.schema_at(parent), 0))
 
 
 def _property_names(validator: ObjectValidator, node: Any, depth: int) -> set[str]:
@@ -162,9 +175,9 @@ def describe_error(error: Any) -> str:
     if isinstance(kind, Kinds.Pattern):
         return f"{_show(got)} does not match the required pattern {kind.pattern}"
     if isinstance(kind, Kinds.Type):
-        return f"expected {' or '.join(kind.types)}, got {_json_type(got)} {_show(got)}"
+        return f"expected {' or '.join(kind.types)}, got {_typed(got)}"
     if isinstance(kind, (Kinds.AnyOf, Kinds.OneOfNotValid)):
-        return f"expected {_branch_types(kind.context)}, got {_json_type(got)} {_show(got)}"
+        return f"expected {_branch_types(kind.context)}, got {_typed(got)}"
     if isinstance(kind, Kinds.OneOfMultipleValid):
         return f"{_show(got)} matches more than one of the allowed forms; it must match one"
     if isinstance(kind, Kinds.FalseSchema):
@@ -176,6 +189,11 @@ def _branch_types(branches: list[list[Any]]) -> str:
     types = [t for errors in branches for e in errors if isinstance(e.kind, Kinds.Type)
              for t in e.kind.types]
     return " or ".join(dict.fromkeys(types)) or "one of the allowed forms"
+
+
+def _typed(value: Any) -> str:
+    """``string "two"``, ``number 0.5``, ``null``."""
+    return "null" if value is None else f"{_json_type(value)} {_show(value)}"
 
 
 def _choices(options: list[Any]) -> str:
@@ -335,9 +353,12 @@ def _load_cel_core() -> ModuleType | None:
     module_spec = importlib.util.spec_from_file_location("cel.cel", binaries[0], loader=loader)
     if module_spec is None:
         return _import_cel_package()
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules["cel.cel"] = module
-    loader.exec_module(module)
+    sys.modules["cel.cel"] = module = importlib.util.module_from_spec(module_spec)
+    try:
+        loader.exec_module(module)
+    except Exception:  # an unexpected build of the package: let its own import do the work
+        del sys.modules["cel.cel"]
+        return _import_cel_package()
     return module
 
 
@@ -384,6 +405,8 @@ def run_kubeconform(files: list[Path], store_dirs: Iterable[Path], k8s_version: 
     Offline (the default) kubeconform cannot fetch core schemas, so kinds without a local schema
     are skipped rather than failed; ``offline=False`` adds its ``default`` (GitHub) location.
     """
+    import subprocess
+
     exe = shutil.which("kubeconform")
     if exe is None:
         raise ConfigError("kubeconform is not on PATH")
