@@ -7,6 +7,7 @@ to any manifest: GPU placement basics, images, secrets and monitor wiring.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -66,6 +67,7 @@ def validate_manifests(paths: list[Path], store: Any, policy: bool = False) -> t
             findings.append(Finding(item.file, line, col, problem.rule, severity,
                                     f"{_label(item.doc.data)}: {format_path(list(problem.pointer)) or 'object'}: "
                                     f"{problem.message}", format_path(list(problem.pointer)), _label(item.doc.data)))
+    findings += list(metadata_findings(located))
     if policy:
         findings += list(policy_findings(located))
     return sorted(set(findings)), len(located)
@@ -97,6 +99,32 @@ def _containers(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str
         pod = ((spec.get("template") or {}).get("spec") or {}) if isinstance(spec.get("template"), dict) else {}
         for i, c in enumerate(pod.get("containers") or []):
             yield ("spec", "template", "spec", "containers", i), c
+
+
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Kinds this tool meets whose objects live outside namespaces.
+CLUSTER_SCOPED = {"ClusterServingRuntime", "ClusterStorageContainer", "LocalModelCache", "LocalModelNodeGroup",
+                  "LocalModelNode", "Namespace", "PersistentVolume", "CustomResourceDefinition", "ClusterRole",
+                  "ClusterRoleBinding", "StorageClass", "PriorityClass", "Node"}
+
+
+def metadata_findings(located: list[Located]) -> Iterator[Finding]:
+    """What the API server checks on every object and no CRD schema holds: names and scope."""
+    for item in located:
+        obj = item.doc.data
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            continue
+        if str(obj.get("apiVersion", "")).startswith("kustomize.config.k8s.io/"):
+            continue
+        meta = obj["metadata"]
+        name = meta.get("name")
+        if isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+            yield _at(item, ("metadata", "name"), "name-dns", f"name '{name}' is not a DNS-1123 subdomain; "
+                      "the API server refuses it", "use lower-case letters, digits, '-' and '.' only")
+        if obj.get("kind") in CLUSTER_SCOPED and "namespace" in meta:
+            yield _at(item, ("metadata", "namespace"), "cluster-scoped-namespace",
+                      f"{obj.get('kind')} is cluster-scoped but sets metadata.namespace '{meta['namespace']}'",
+                      "remove metadata.namespace")
 
 
 def policy_findings(located: list[Located]) -> Iterator[Finding]:

@@ -1,0 +1,86 @@
+"""The validation pipeline: mapping rendered problems back to the catalog, caching, kubeconform wiring."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+from pathlib import Path
+
+from generator.cache import FindingsCache
+from generator.kubeschemas import SchemaStore
+from generator.layout import build_tree
+from generator.loader import Layout, load_repository
+from generator.validate import pipeline
+from generator.validate.pipeline import Options, validate_repository
+
+
+def test_problem_in_built_object_points_at_the_catalog_line(example_repo: Path) -> None:
+    catalog = load_repository(Layout(example_repo)).catalog
+    tree = build_tree(catalog)
+    root = next(r for r in tree.roots if r.env == "prod" and any(o.model == "llama-3-3-70b-instruct" for o in r.objects))
+    built = [copy.deepcopy(o.obj) for o in root.objects]
+    isvc = next(o for o in built if o["kind"] == "InferenceService" and o["metadata"]["name"] == "llama-3-3-70b-instruct")
+    isvc["spec"]["predictor"]["model"]["runtimeVersoin"] = "1.8.4"  # as if a transformer injected a typo
+    findings = pipeline._check_root(root, built, SchemaStore("1.33"))
+    schema = [f for f in findings if f.rule == "schema"]
+    assert len(schema) == 1
+    assert schema[0].file == "catalog/models/llama-3-3-70b-instruct.yaml"
+    text = (example_repo / schema[0].file).read_text().splitlines()
+    assert text[schema[0].line - 1].startswith("name:")  # the model the object was rendered from
+    assert "runtimeVersoin" in schema[0].message
+    assert any(f.rule == "build-mismatch" for f in findings), "the built object differs from the rendered one"
+
+
+def test_missing_and_extra_objects_are_build_mismatches(example_repo: Path) -> None:
+    tree = build_tree(load_repository(Layout(example_repo)).catalog)
+    root = next(r for r in tree.roots if "/models/" in r.path)
+    built = [copy.deepcopy(o.obj) for o in root.objects[1:]]
+    extra = copy.deepcopy(root.objects[0].obj)
+    extra["metadata"]["name"] = "surprise"
+    findings = pipeline._check_root(root, built + [extra], SchemaStore("1.33"))
+    messages = " ".join(f.message for f in findings if f.rule == "build-mismatch")
+    assert "surprise" in messages and "missing from the build" in messages
+
+
+def test_incremental_run_reports_what_a_full_run_reports(example_repo: Path, tmp_path: Path) -> None:
+    cache = FindingsCache(tmp_path / "cache")
+    layout = Layout(example_repo)
+    first = validate_repository(layout, Options(cache=cache))
+    assert first.built > 0 and first.cached == 0
+    model = example_repo / "catalog" / "models" / "nvclip.yaml"
+    model.write_text(model.read_text().replace("count: 1", "count: 9"))  # breaks node fit in two envs
+    warm = validate_repository(layout, Options(cache=cache))
+    full = validate_repository(layout, Options(cache=None))
+    assert warm.cached > 0 and warm.built < first.built, "only the shards holding nvclip are rebuilt"
+    assert warm.findings == full.findings
+    assert any(f.rule == "gpu-node-fit" for f in full.findings)
+
+
+def test_env_filter_builds_only_that_environment(example_repo: Path) -> None:
+    result = validate_repository(Layout(example_repo), Options(envs={"dev"}))
+    all_roots = validate_repository(Layout(example_repo), Options())
+    assert 0 < result.built < all_roots.built
+
+
+def test_kubeconform_runs_as_an_extra_pass_when_on_path(example_repo: Path, tmp_path: Path, monkeypatch) -> None:
+    # A stand-in kubeconform that reports one object invalid, in kubeconform's JSON output format.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    script = bin_dir / "kubeconform"
+    script.write_text(f"""#!/bin/sh
+echo "$@" >> {calls}
+cat <<'JSON'
+{json.dumps({"resources": [{"filename": "x.yaml", "kind": "InferenceService", "name": "nvclip", "version": "serving.kserve.io/v1beta1",
+             "status": "statusInvalid", "msg": "problem validating schema"}], "summary": {}})}
+JSON
+exit 1
+""")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = validate_repository(Layout(example_repo), Options(envs={"staging"}))
+    found = [f for f in result.findings if f.rule == "kubeconform"]
+    assert found and found[0].file == "catalog/models/nvclip.yaml"
+    assert "-strict" in calls.read_text()
