@@ -30,7 +30,7 @@ class Finding:
     col: int
     rule: str
     severity: Severity = field(compare=False)
-    message: str = field(compare=False)
+    message: str = field(compare=True)
     path: str = field(default="", compare=False)
     obj: str = field(default="", compare=False)
     hint: str = field(default="", compare=False)

@@ -71,6 +71,7 @@ def load_repository(layout: Layout) -> Loaded:
             loaded.files[rel] = path
             doc = load_one(layout, path, rel, kind, loaded.findings)
             if doc is None:
+                loaded.catalog.broken.setdefault(kind, set()).add(path.stem)
                 continue
             obj = builders[kind](doc.data, Source(rel, doc))
             previous = targets[kind].get(obj.name)
@@ -85,7 +86,7 @@ def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Fin
     """Parse and schema-check one file; problems go to ``findings`` and give None."""
     outside = outside_repository(layout.root, path)
     if outside:
-        findings.append(Finding(rel, 0, 0, "file-outside-repo", Severity.ERROR,
+        findings.append(Finding(rel, 1, 1, "file-outside-repo", Severity.ERROR,
                                 f"{rel} is a link to {outside}, outside the repository",
                                 hint="replace the symlink with the file itself"))
         return None
@@ -95,7 +96,7 @@ def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Fin
         findings.append(Finding(rel, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message, hint=exc.hint))
         return None
     except OSError as exc:
-        findings.append(Finding(rel, 0, 0, "file-unreadable", Severity.ERROR,
+        findings.append(Finding(rel, 1, 1, "file-unreadable", Severity.ERROR,
                                 f"cannot read {rel}: {exc.strerror or exc}", hint="check the file's permissions"))
         return None
     if not docs or docs[0].data is None:

@@ -47,7 +47,7 @@ def load(paths: Iterable[Path], findings: list[Finding]) -> list[Located]:
             findings.append(Finding(name, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message, hint=exc.hint))
             continue
         except OSError as exc:
-            findings.append(Finding(name, 0, 0, "file-unreadable", Severity.ERROR, f"cannot read {name}: {exc}"))
+            findings.append(Finding(name, 1, 1, "file-unreadable", Severity.ERROR, f"cannot read {name}: {exc}"))
             continue
         kept = [d for d in docs if d.data is not None]
         if not kept:

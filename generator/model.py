@@ -156,6 +156,9 @@ class Catalog:
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     models: dict[str, Model] = field(default_factory=dict)
     environments: dict[str, Environment] = field(default_factory=dict)
+    # File stems (by kind) of files that failed to load: references to them are not reported
+    # again as missing, since the file's own problems already are.
+    broken: dict[str, set[str]] = field(default_factory=dict)
 
 
 def runtime_from(data: dict[str, Any], source: Source) -> Runtime:

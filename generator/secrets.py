@@ -38,7 +38,8 @@ def classify(value: str, key_name: str = "") -> str:
     for label, pattern in PATTERNS:
         if pattern.search(value):
             return label
-    if SECRET_NAME.search(key_name) and len(value) >= 16 and " " not in value and entropy(value) > 3.5:
+    looks_random = len(value) >= 16 and " " not in value and "://" not in value and entropy(value) > 3.5
+    if SECRET_NAME.search(key_name) and looks_random:
         return f"a credential (a random value for {key_name})"
     return ""
 

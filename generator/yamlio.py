@@ -33,10 +33,14 @@ MAX_ALIAS_NODES = 100_000
 Pos = tuple[int, int]
 PathKey = tuple[Any, ...]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\ufeff]")
+# C0/C1 controls, BOM, and U+2028/U+2029: libyaml breaks lines there while editors and
+# review diffs do not, which could hide a key from a reviewer.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\ufeff\u2028\u2029]")
 # Kubernetes decodes YAML with go-yaml (YAML 1.1 rules): these plain scalars change meaning.
 _YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 _YAML11_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+# go-yaml parses these with Go's base-0 integer syntax: 0b1010, 0o17 and 1_000 are numbers.
+_GO_INTEGER = re.compile(r"^[-+]?(0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*_[0-9_]*)$")
 _YAML11_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
@@ -140,6 +144,9 @@ def resolve_plain(value: str, line: int, col: int) -> Any:
         raise YamlError(
             f"'{value}' is an octal number to Kubernetes (YAML 1.1) but decimal elsewhere",
             line, col, "yaml-ambiguous", f"quote it as \"{value}\" or write the number without a leading 0")
+    if _GO_INTEGER.match(value):
+        raise YamlError(f"'{value}' is a number to Kubernetes but a string to YAML 1.2 tools", line, col,
+                        "yaml-ambiguous", f"quote it as \"{value}\", or write a plain decimal number")
     if _YAML11_SEXAGESIMAL.match(value):
         raise YamlError(f"'{value}' is a base-60 number to Kubernetes (YAML 1.1)", line, col,
                         "yaml-ambiguous", f"quote it as \"{value}\"")
@@ -181,11 +188,19 @@ class _Builder:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = exc.problem or "invalid YAML"
-            hint = "indent with spaces, not tabs" if "\\t" in problem or "tab" in problem else (
-                "check the indentation and quoting on this line")
-            raise YamlError(f"YAML syntax error: {problem}", line, col, "yaml-syntax", hint) from None
+            if "nesting depth" in problem:
+                raise YamlError(f"nesting deeper than {MAX_DEPTH} levels ({problem})", line, col, "yaml-too-deep",
+                                "flatten the structure") from None
+            raise YamlError(f"YAML syntax error: {problem}", line, col, "yaml-syntax", self._hint(line, problem)) from None
         except yaml.YAMLError as exc:
             raise YamlError(f"YAML error: {exc}", 1, 1, "yaml-syntax") from None
+
+    def _hint(self, line: int, problem: str) -> str:
+        lines = self.text.splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "\t" in text[: len(text) - len(text.lstrip())] or "tab" in problem:
+            return "indent with spaces, not tabs"
+        return "check the indentation and quoting on this line"
 
     def _node(self, event: Any, events: Iterator[Any], path: PathKey,
               positions: dict[PathKey, Pos], depth: int) -> tuple[Any, int]:
@@ -200,6 +215,7 @@ class _Builder:
             value = self._scalar(event)
             self._anchor(event, value, 1)
             return value, 1
+        self._check_collection_tag(event)
         if isinstance(event, yaml.SequenceStartEvent):
             value, count = self._sequence(events, path, positions, depth)
         elif isinstance(event, yaml.MappingStartEvent):
@@ -208,6 +224,14 @@ class _Builder:
             raise YamlError("unexpected YAML event", mark.line + 1, mark.column + 1)
         self._anchor(event, value, count)
         return value, count
+
+    @staticmethod
+    def _check_collection_tag(event: Any) -> None:
+        if event.tag in (None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
+            return
+        mark = event.start_mark
+        raise YamlError(f"unsupported YAML tag '{event.tag}'", mark.line + 1, mark.column + 1, "yaml-tag",
+                        "remove the tag; plain lists and mappings are enough")
 
     def _anchor(self, event: Any, value: Any, count: int) -> None:
         if event.anchor:

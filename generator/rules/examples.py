@@ -32,6 +32,7 @@ runtime: vllm-runtime
 format:
   name: nvidia-nim-llama-3.1-8b-instruct
   version: "1.3.3"
+protocolVersion: v2
 gpu:
   count: 1
 size:

@@ -26,6 +26,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
         seen: dict[str, int] = {}
         for dep in env.deployments:
+            if dep.model in ctx.catalog.broken.get("model", ()):
+                continue  # its file failed to load and is reported on its own
             if dep.model not in ctx.catalog.models:
                 close = difflib.get_close_matches(dep.model, names, n=1)
                 yield INFO.at(env.source, dep.path + ("model",),

@@ -25,7 +25,7 @@ EXAMPLES = {
 def check(ctx: Context) -> Iterator[Finding]:
     names = sorted(ctx.catalog.runtimes)
     for model in sorted(ctx.catalog.models.values(), key=lambda m: m.name):
-        if model.runtime not in ctx.catalog.runtimes:
+        if model.runtime not in ctx.catalog.runtimes and model.runtime not in ctx.catalog.broken.get("runtime", ()):
             close = difflib.get_close_matches(model.runtime, names, n=1)
             hint = f"did you mean '{close[0]}'?" if close else INFO.hint
             yield INFO.at(model.source, ("runtime",), f"model '{model.name}' uses runtime '{model.runtime}', "

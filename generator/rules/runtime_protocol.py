@@ -15,8 +15,8 @@ from .examples import MODEL
 INFO = RuleInfo("runtime-protocol", Severity.ERROR, "The runtime serves the model's protocol version",
                 "set protocolVersion to one the runtime lists under protocolVersions")
 EXAMPLES = {
-    "fail": {"catalog/models/llama.yaml": MODEL + "protocolVersion: v1\n"},
-    "pass": {"catalog/models/llama.yaml": MODEL + "protocolVersion: v2\n"},
+    "fail": {"catalog/models/llama.yaml": MODEL.replace("protocolVersion: v2", "protocolVersion: v1")},
+    "pass": {},
 }
 
 

@@ -25,13 +25,24 @@ EXAMPLES = {
     "pass": {},
 }
 
+REFERENCES = ("secretKeyRef", "configMapKeyRef")
+
+
 def walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str, str]]:
-    """(path, value, name of the variable or key that holds it) for every string."""
+    """(path, value, variable name) for every string outside secret/config-map references.
+
+    The variable name is only known for an env entry's ``value``; it feeds the heuristic for
+    random-looking values, which would otherwise flag ordinary keys and names.
+    """
     if isinstance(data, dict):
         name = str(data.get("name", "")) if "value" in data else ""
         for key, value in data.items():
-            yield from walk(value, path + (key,)) if not isinstance(value, str) else \
-                [(path + (key,), value, name if key == "value" else str(key))]
+            if key in REFERENCES:
+                continue  # a reference is the fix this rule asks for, not a credential
+            if isinstance(value, str):
+                yield path + (key,), value, name if key == "value" else ""
+            else:
+                yield from walk(value, path + (key,))
     elif isinstance(data, list):
         for i, item in enumerate(data):
             if isinstance(item, str):

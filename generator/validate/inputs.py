@@ -42,33 +42,32 @@ def validate_document(kind: str, file: str, doc: Document) -> list[Finding]:
     findings = []
     for error in _validator(kind).iter_errors(doc.data):
         path = tuple(error.instance_path)
-        message, hint, at = _explain(error, schema, path, doc.data)
-        line, col = doc.locate(at)
-        findings.append(Finding(file, line, col, "schema", Severity.ERROR, message,
-                                format_path(at), hint=hint))
+        for message, hint, at in _explain(error, schema, path):
+            line, col = doc.locate(at)
+            findings.append(Finding(file, line, col, "schema", Severity.ERROR, message, format_path(at), hint=hint))
     return sorted(set(findings))
 
 
-def _explain(error: Any, schema: dict[str, Any], path: tuple[Any, ...], data: Any) -> tuple[str, str, tuple[Any, ...]]:
-    """A message, a fix hint and the path to point at, for one jsonschema_rs error."""
+def _explain(error: Any, schema: dict[str, Any], path: tuple[Any, ...]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """(message, fix hint, path to point at) for one jsonschema_rs error."""
     kind = error.kind
     sub = _subschema(schema, path)
     field = format_path(path) or "the document"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
-        unexpected = list(kind.unexpected)[0]
         allowed = sorted((sub or {}).get("properties", {}))
-        close = difflib.get_close_matches(str(unexpected), allowed, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed fields: {', '.join(allowed)}"
-        where = format_path(path + (unexpected,))
-        return f"unknown field '{where}'", hint, path + (unexpected,)
+        out = []
+        for unexpected in sorted(map(str, kind.unexpected)):
+            close = difflib.get_close_matches(unexpected, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed fields: {', '.join(allowed)}"
+            out.append((f"unknown field '{format_path(path + (unexpected,))}'", hint, path + (unexpected,)))
+        return out
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         missing = kind.property
-        return f"missing required field '{format_path(path + (missing,))}'", _describe(sub, missing), path
+        return [(f"missing required field '{format_path(path + (missing,))}'", _describe(sub, missing), path)]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.OneOfNotValid) and path and "env" in path:
-        return f"{field}: set exactly one of value, secretKeyRef or configMapKeyRef", \
-            "credentials must come from a Secret: use secretKeyRef", path
-    hint = (sub or {}).get("description", "")
-    return f"{field}: {error.message}", hint, path
+        return [(f"{field}: set exactly one of value, secretKeyRef or configMapKeyRef",
+                 "credentials must come from a Secret: use secretKeyRef", path)]
+    return [(f"{field}: {error.message}", (sub or {}).get("description", ""), path)]
 
 
 def _describe(schema: dict[str, Any] | None, prop: str) -> str:
