@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .findings import Finding, Severity
 from .layout import Tree, build_tree
@@ -22,10 +23,10 @@ class Generated:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
 
-def generate(layout: Layout) -> Generated:
+def generate(layout: Layout, progress: Callable[[str], None] | None = None) -> Generated:
     """Load, check and render; ``tree`` is None when the catalog has errors."""
     loaded = load_repository(layout)
-    tree = build_tree(loaded.catalog)
+    tree = build_tree(loaded.catalog, progress)
     findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree)))
     result = Generated(loaded.catalog, tree, sorted(set(findings)))
     if result.errors:

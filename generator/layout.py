@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .model import Catalog, Environment, Runtime
 from .render import MANAGED_BY, Origin, RenderedObject
@@ -68,11 +68,14 @@ def shard_of(model: str, count: int) -> str:
     return str(zlib.crc32(model.encode()) % count).zfill(width)
 
 
-def build_tree(catalog: Catalog) -> Tree:
-    """Render the whole deploy/ tree; assumes the catalog passed its reference rules."""
+def build_tree(catalog: Catalog, progress: Callable[[str], None] | None = None) -> Tree:
+    """Render the whole deploy/ tree; deployments with broken references are left out."""
     tree = Tree()
     used_runtimes: set[str] = set()
-    for env in sorted(catalog.environments.values(), key=lambda e: e.name):
+    envs = sorted(catalog.environments.values(), key=lambda e: e.name)
+    for i, env in enumerate(envs, 1):
+        if progress:
+            progress(f"rendering environment {i}/{len(envs)}: {env.name} ({len(env.deployments)} models)")
         used_runtimes |= _environment(tree, catalog, env)
     for name in sorted(used_runtimes):
         _base_runtime(tree, catalog.runtimes[name])

@@ -72,6 +72,8 @@ class Progress:
             self.stream.write(f"\r\033[K{message}")
             self.stream.flush()
 
-    def done(self, message: str) -> None:
+    def done(self, message: str = "") -> None:
+        """Clear the progress line (and leave ``message`` in its place, if any)."""
         if self.enabled and time.perf_counter() - self.start >= self.delay:
-            self.stream.write(f"\r\033[K{message}\n")
+            self.stream.write(f"\r\033[K{message}" + ("\n" if message else ""))
+            self.stream.flush()

@@ -117,7 +117,8 @@ def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[Build
         _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
         built = kustomize.build_many([workdir / r.path for r, _ in todo], options.workers)
         stores: dict[str, Any] = {}
-        for root, key in todo:
+        for i, (root, key) in enumerate(todo, 1):
+            _progress(options, f"checking {i}/{len(todo)}: environment {root.env}, {root.path}")
             env = catalog.environments[root.env]
             store = stores.get(env.kubernetes_version) or _store(env.kubernetes_version, options)
             stores[env.kubernetes_version] = store
