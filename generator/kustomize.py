@@ -64,9 +64,12 @@ def _has_pykustomize() -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
 def engine(preferred: str | None = None) -> Engine:
-    choice = preferred or os.environ.get(ENGINE_ENV, "")
+    return _engine(preferred or os.environ.get(ENGINE_ENV, ""))
+
+
+@lru_cache(maxsize=None)
+def _engine(choice: str) -> Engine:
     candidates = [choice] if choice else ["pykustomize", "kustomize", "kubectl"]
     for name in candidates:
         if name == "pykustomize" and _has_pykustomize():

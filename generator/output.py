@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import FatalError
 from .layout import OWNED_MANIFEST
@@ -45,11 +45,11 @@ class WriteResult:
 
 def safe_relpath(rel: str) -> str:
     """Refuse any output path that could leave deploy/, whatever a catalog name says."""
-    path = PurePosixPath(rel)
-    if path.is_absolute() or not path.parts or any(p in ("", ".", "..") for p in path.parts) or "\\" in rel \
-            or "\x00" in rel:
+    # Split by hand: PurePosixPath would silently drop "" and "." parts ("a//b", "a/./b").
+    parts = rel.split("/")
+    if rel.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in rel or "\x00" in rel:
         raise FatalError(f"refusing to write '{rel}': output paths must stay inside deploy/")
-    return path.as_posix()
+    return rel
 
 
 def read_owned(deploy: Path) -> set[str]:
@@ -74,7 +74,7 @@ def existing_files(deploy: Path) -> set[str]:
 def recover(deploy: Path) -> None:
     """Finish or undo an interrupted write before starting a new one."""
     parent = deploy.parent
-    olds = sorted(parent.glob(f".{deploy.name}.old-*"))
+    olds = sorted(parent.glob(f".{deploy.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if not deploy.exists() and olds:
         os.rename(olds[-1], deploy)
         olds = olds[:-1]
@@ -91,6 +91,9 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     owned = read_owned(deploy) & present
     result.foreign = sorted(present - owned)
     clash = sorted(set(result.foreign) & set(files))
+    # A foreign file where a generated folder must go (or inside a generated file's path).
+    folders = {rel.rsplit("/", i)[0] for rel in files for i in range(1, rel.count("/") + 1)}
+    clash += sorted(f for f in result.foreign if f in folders or any(f.startswith(g + "/") for g in files))
     if clash:
         raise FatalError(
             f"{deploy.name}/{clash[0]} was not written by modelserve but is a file it must generate; "
@@ -112,12 +115,21 @@ def write_tree(deploy: Path, files: dict[str, str]) -> WriteResult:
     if not result.changed and (deploy / OWNED_MANIFEST).is_file():
         return result
     stage = Path(tempfile.mkdtemp(prefix=f".{deploy.name}.tmp-", dir=deploy.parent))
+    os.chmod(stage, _folder_mode(deploy))  # mkdtemp makes 0700; deploy/ keeps its usual mode
     try:
         _fill(stage, deploy, files, result)
         _swap(stage, deploy)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return result
+
+
+def _folder_mode(deploy: Path) -> int:
+    if deploy.is_dir():
+        return deploy.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def _fill(stage: Path, deploy: Path, files: dict[str, str], result: WriteResult) -> None:

@@ -1,0 +1,404 @@
+"""generator/output.py: deploy/ is written atomically, only the generator's own files are touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.errors import FatalError
+from generator.layout import OWNED_MANIFEST
+from generator.output import plan, recover, safe_relpath, write_tree
+
+REPO = Path(__file__).resolve().parents[1]
+
+FILES = {
+    "base/runtimes/rt/kustomization.yaml": "resources:\n- clusterservingruntime.yaml\n",
+    "base/runtimes/rt/clusterservingruntime.yaml": "kind: ClusterServingRuntime\n",
+    "overlays/dev/kustomization.yaml": "resources:\n- runtimes\n",
+    "overlays/dev/models/00/llama.yaml": "kind: InferenceService\nname: llama\n",
+    "overlays/dev/models/00/only-here/qwen.yaml": "kind: InferenceService\nname: qwen\n",
+}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
+    """Every file (bytes) and symlink (target, not followed) under ``root``."""
+    found: dict[str, tuple[str, bytes | str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in filenames + dirnames:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                found[rel] = ("link", os.readlink(path))
+            elif path.is_file():
+                found[rel] = ("file", path.read_bytes())
+    return found
+
+
+def stats(root: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime_ns) of every file or link under ``root``, links not followed."""
+    out = {}
+    for rel in snapshot(root):
+        st = os.lstat(root / rel)
+        out[rel] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def expected(files: dict[str, str]) -> dict[str, tuple[str, bytes | str]]:
+    tree: dict[str, tuple[str, bytes | str]] = {k: ("file", v.encode()) for k, v in files.items()}
+    manifest = json.dumps({"generator": "modelserve", "files": sorted(files)}, indent=1) + "\n"
+    tree[OWNED_MANIFEST] = ("file", manifest.encode())
+    return tree
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith((".deploy.tmp-", ".deploy.old-")))
+
+
+def copy_example(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for folder in ("catalog", "environments"):
+        shutil.copytree(REPO / folder, dest / folder)
+    return dest
+
+
+def run_module(*args: str, check_rc: int | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True,
+                          check=False, env={**os.environ, "NO_COLOR": "1"})
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stdout + proc.stderr
+    return proc
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def test_write_into_fresh_dir(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    result = write_tree(deploy, FILES)
+    assert result.written == sorted(FILES)
+    assert (result.unchanged, result.removed, result.foreign) == ([], [], [])
+    assert snapshot(deploy) == expected(FILES)
+    assert leftovers(tmp_path) == []
+
+
+def test_second_write_of_same_files_writes_nothing(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    before, deploy_inode = stats(deploy), deploy.stat().st_ino
+    result = write_tree(deploy, dict(FILES))
+    assert not result.changed
+    assert result.written == [] and result.unchanged == sorted(FILES)
+    assert stats(deploy) == before  # same inodes, same mtimes: nothing was rewritten
+    assert deploy.stat().st_ino == deploy_inode  # and deploy/ was not even swapped
+    assert leftovers(tmp_path) == []
+
+
+def test_changed_file_rewritten_unchanged_files_hard_linked(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    before = stats(deploy)
+    changed = {**FILES, "overlays/dev/models/00/llama.yaml": "kind: InferenceService\nname: llama\nv: 2\n"}
+    result = write_tree(deploy, changed)
+    assert result.written == ["overlays/dev/models/00/llama.yaml"]
+    assert result.unchanged == sorted(set(FILES) - {"overlays/dev/models/00/llama.yaml"})
+    after = stats(deploy)
+    for rel in result.unchanged:
+        assert after[rel] == before[rel], f"{rel} was rewritten although its bytes did not change"
+        assert os.lstat(deploy / rel).st_nlink == 1  # the old tree's link is gone
+    assert snapshot(deploy) == expected(changed)
+    assert leftovers(tmp_path) == []
+
+
+def test_removed_owned_file_is_deleted(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    fewer = {k: v for k, v in FILES.items() if "only-here" not in k}
+    result = write_tree(deploy, fewer)
+    assert result.removed == ["overlays/dev/models/00/only-here/qwen.yaml"]
+    assert result.written == []
+    assert snapshot(deploy) == expected(fewer)
+    assert not (deploy / "overlays/dev/models/00/only-here").exists()
+
+
+def test_deploy_dir_gets_normal_permissions(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    reference = tmp_path / "reference"
+    reference.mkdir()  # what any other tool would create under this umask
+    write_tree(deploy, FILES)
+    assert deploy.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+# --- files the generator does not own ------------------------------------------------------
+
+def test_foreign_files_and_symlinks_kept_byte_identical(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not ours\n")
+    (deploy / "notes").mkdir()
+    (deploy / "notes/README.md").write_text("# hand-written\n")
+    (deploy / "overlays/dev/extra.yaml").write_bytes(b"kind: ConfigMap\n# keep me\n")
+    os.symlink("../base/runtimes/rt/kustomization.yaml", deploy / "overlays/link.yaml")
+    os.symlink(str(outside), deploy / "outside-link")
+    foreign = ["notes/README.md", "outside-link", "overlays/dev/extra.yaml", "overlays/link.yaml"]
+    before = {rel: value for rel, value in snapshot(deploy).items() if rel in foreign}
+    outside_before = snapshot(outside)
+
+    changed = {**FILES, "overlays/dev/kustomization.yaml": "resources:\n- runtimes\n- models/00\n"}
+    result = write_tree(deploy, changed)
+
+    assert result.foreign == foreign  # the linked folder is not followed: no outside-link/secret.txt
+    assert result.written == ["overlays/dev/kustomization.yaml"]
+    after = snapshot(deploy)
+    assert {rel: after[rel] for rel in foreign} == before
+    assert (deploy / "outside-link").is_symlink() and (deploy / "overlays/link.yaml").is_symlink()
+    assert snapshot(outside) == outside_before
+    owned = json.loads((deploy / OWNED_MANIFEST).read_text())["files"]
+    assert owned == sorted(changed)  # foreign files are never adopted
+    # With nothing to write, they are still reported.
+    assert write_tree(deploy, changed).foreign == foreign
+
+
+def test_foreign_file_at_generated_path_is_refused(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    (deploy / "overlays/dev/models/00/new.yaml").write_text("# written by hand\n")
+    before_files, before_stats = snapshot(deploy), stats(deploy)
+    with pytest.raises(FatalError, match="overlays/dev/models/00/new.yaml was not written by modelserve"):
+        write_tree(deploy, {**FILES, "overlays/dev/models/00/new.yaml": "kind: InferenceService\n"})
+    assert snapshot(deploy) == before_files
+    assert stats(deploy) == before_stats
+    assert leftovers(tmp_path) == []
+
+
+def test_foreign_file_where_a_generated_folder_goes_is_refused(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    (deploy / "overlays/prod").write_text("# a hand-written file named like a folder\n")
+    before = snapshot(deploy)
+    try:
+        with pytest.raises(FatalError, match="overlays/prod"):
+            write_tree(deploy, {**FILES, "overlays/prod/kustomization.yaml": "resources: []\n"})
+    finally:
+        assert snapshot(deploy) == before
+
+
+# --- paths ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rel", ["../x", "/abs", "/etc/passwd", "a/../../b", "a/b/..", "..", "", ".", "a\\b",
+                                 "..\\x", "a\x00b"])
+def test_safe_relpath_refuses_paths_leaving_deploy(rel: str) -> None:
+    with pytest.raises(FatalError, match="output paths must stay inside deploy/"):
+        safe_relpath(rel)
+
+
+@pytest.mark.parametrize("rel", ["a//b.yaml", "a/./b.yaml", "a/"])
+def test_safe_relpath_refuses_empty_and_dot_parts(rel: str) -> None:
+    with pytest.raises(FatalError):
+        safe_relpath(rel)
+
+
+def test_safe_relpath_keeps_plain_relative_paths() -> None:
+    assert safe_relpath("overlays/dev/models/00/llama.yaml") == "overlays/dev/models/00/llama.yaml"
+
+
+def test_write_tree_refuses_escaping_paths_and_writes_nothing(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    before = snapshot(tmp_path)
+    with pytest.raises(FatalError):
+        write_tree(repo / "deploy", {**FILES, "../../etc/passwd": "root::0:0::/:/bin/sh\n"})
+    assert snapshot(tmp_path) == before
+    assert not (repo / "deploy").exists()
+
+
+def test_deploy_symlink_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "elsewhere"
+    write_tree(real, FILES)
+    deploy = tmp_path / "repo" / "deploy"
+    deploy.parent.mkdir()
+    deploy.symlink_to(real, target_is_directory=True)
+    before = snapshot(real), stats(real)
+    with pytest.raises(FatalError, match="symbolic link"):
+        write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    with pytest.raises(FatalError, match="symbolic link"):
+        plan(deploy, FILES)
+    assert deploy.is_symlink()
+    assert (snapshot(real), stats(real)) == before
+
+
+# --- crash recovery ------------------------------------------------------------------------
+
+def _crashed_between_renames(tmp_path: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
+    """The state the two-rename fallback leaves when killed between its renames."""
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    old_stats = stats(deploy)
+    os.rename(deploy, tmp_path / ".deploy.old-123")
+    stage = tmp_path / ".deploy.tmp-abc123"
+    (stage / "overlays").mkdir(parents=True)
+    (stage / "overlays/half-written.yaml").write_text("kind: Inference")
+    return deploy, old_stats
+
+
+def test_crash_between_renames_is_recovered_then_written(tmp_path: Path) -> None:
+    deploy, old_stats = _crashed_between_renames(tmp_path)
+    new = {**FILES, "overlays/dev/kustomization.yaml": "resources:\n- runtimes\n- models/00\n"}
+    result = write_tree(deploy, new)
+    assert result.written == ["overlays/dev/kustomization.yaml"]
+    assert snapshot(deploy) == expected(new)
+    # The unchanged files are the old tree's own inodes: it was restored, then updated.
+    for rel in result.unchanged:
+        assert stats(deploy)[rel] == old_stats[rel]
+    assert leftovers(tmp_path) == []
+
+
+def test_crash_between_renames_restores_old_tree(tmp_path: Path) -> None:
+    deploy, old_stats = _crashed_between_renames(tmp_path)
+    result = write_tree(deploy, FILES)
+    assert not result.changed
+    assert snapshot(deploy) == expected(FILES)
+    assert stats(deploy) == old_stats  # the very files of the old tree, back in place
+    assert leftovers(tmp_path) == []
+
+
+def test_crash_after_both_renames_keeps_new_tree(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    before = stats(deploy)
+    write_tree(tmp_path / "scratch", {"stale.yaml": "old: true\n"})
+    os.rename(tmp_path / "scratch", tmp_path / ".deploy.old-77")  # killed before the old tree was deleted
+    assert not write_tree(deploy, FILES).changed
+    assert stats(deploy) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_recover_restores_old_tree_when_deploy_is_missing(tmp_path: Path) -> None:
+    deploy, _ = _crashed_between_renames(tmp_path)
+    recover(deploy)
+    assert snapshot(deploy) == expected(FILES)
+    assert leftovers(tmp_path) == []
+
+
+# --- SIGKILL -------------------------------------------------------------------------------
+
+def _previous_catalog(repo: Path) -> None:
+    """One model changed and one deployment fewer: the old tree differs in bytes and in file set."""
+    model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
+    model.write_text(model.read_text().replace("--max-model-len=8192", "--max-model-len=4096"))
+    staging = repo / "environments/staging.yaml"
+    text = staging.read_text()
+    assert "  - model: paddleocr\n    profile: l40s\n" in text
+    staging.write_text(text.replace("  - model: paddleocr\n    profile: l40s\n", ""))
+
+
+def _calibrate(repo: Path) -> tuple[float, float]:
+    """When, on this machine, a run starts staging the new tree and when it exits (seconds).
+
+    Only used to aim the kills; nothing is asserted about time.
+    """
+    start = time.perf_counter()
+    staged_at = None
+    with subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        while proc.poll() is None:
+            if staged_at is None and any(p.name.startswith(".deploy.tmp-") for p in repo.iterdir()):
+                staged_at = time.perf_counter() - start
+            time.sleep(0.001)
+    full_run = time.perf_counter() - start
+    assert proc.returncode == 0
+    return (staged_at if staged_at is not None else 0.7 * full_run), full_run
+
+
+def _mix(now: dict, old: dict, new: dict) -> str:
+    paths = set(now) | set(old) | set(new)
+    as_old = sorted(p for p in paths if now.get(p) == old.get(p) != new.get(p))
+    as_new = sorted(p for p in paths if now.get(p) == new.get(p) != old.get(p))
+    neither = sorted(p for p in paths if now.get(p) not in (old.get(p), new.get(p)))
+    return f"as in the old tree {as_old}, as in the new tree {as_new}, as in neither {neither}"
+
+
+def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
+    new_repo = copy_example(tmp_path / "new")
+    run_module("generate", "--root", str(new_repo), check_rc=0)
+    new_tree = snapshot(new_repo / "deploy")
+
+    old_repo = copy_example(tmp_path / "old")
+    _previous_catalog(old_repo)
+    run_module("generate", "--root", str(old_repo), check_rc=0)
+    old_tree = snapshot(old_repo / "deploy")
+    assert set(old_tree) != set(new_tree) and old_tree.keys() & new_tree.keys()
+    assert any(old_tree[k] != new_tree[k] for k in old_tree.keys() & new_tree.keys() if k != OWNED_MANIFEST)
+
+    repo = copy_example(tmp_path / "repo")
+    deploy = repo / "deploy"
+    shutil.copytree(old_repo / "deploy", deploy, symlinks=True)
+    write_starts, full_run = _calibrate(repo)
+    assert snapshot(deploy) == new_tree
+
+    rng = random.Random(20240601)
+    for i in range(30):
+        shutil.rmtree(deploy)
+        shutil.copytree(old_repo / "deploy", deploy, symlinks=True)
+        with subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+            # Some kills early in the run, most around the short write phase at its end.
+            time.sleep(rng.uniform(0.0, 0.08) if i % 3 == 0 else rng.uniform(max(0.0, write_starts - 0.02), full_run))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        if not deploy.exists():
+            # Only possible on the two-rename fallback; the next run repairs it from .deploy.old-*.
+            assert any(p.name.startswith(".deploy.old-") for p in repo.iterdir())
+            recover(deploy)
+        now = snapshot(deploy)
+        assert now in (old_tree, new_tree), f"iteration {i}: deploy/ is a mix: {_mix(now, old_tree, new_tree)}"
+
+    # An uninterrupted run afterwards finishes the job and cleans up whatever a kill left behind.
+    run_module("generate", "--root", str(repo), check_rc=0)
+    assert snapshot(deploy) == new_tree
+    assert leftovers(repo) == []
+
+
+# --- names cannot steer the writer ---------------------------------------------------------
+
+def _rename_model(repo: Path, name: str) -> None:
+    model = repo / "catalog/models/sklearn-iris.yaml"
+    model.write_text(model.read_text().replace("name: sklearn-iris", f"name: {name}"))
+    for env in (repo / "environments").glob("*.yaml"):
+        env.write_text(env.read_text().replace("model: sklearn-iris", f"model: {name}"))
+
+
+def _rename_runtime(repo: Path, name: str) -> None:
+    old = "kserve-sklearnserver-0.20.0"
+    for path in [repo / f"catalog/runtimes/{old}.yaml", repo / "catalog/models/sklearn-iris.yaml"]:
+        path.write_text(path.read_text().replace(old, name))
+
+
+def _rename_environment(repo: Path, name: str) -> None:
+    env = repo / "environments/dev.yaml"
+    env.write_text(env.read_text().replace("name: dev", f"name: {name}"))
+
+
+@pytest.mark.parametrize("rename", [_rename_model, _rename_runtime, _rename_environment],
+                         ids=["model", "runtime", "environment"])
+@pytest.mark.parametrize("name", ["../../etc", '"../../../../tmp/x"', "/etc/cron.d"])
+def test_generate_refuses_names_that_leave_deploy(tmp_path: Path, example_repo: Path, rename, name: str) -> None:
+    repo = example_repo
+    rename(repo, name)
+    before = snapshot(tmp_path)
+    proc = run_module("generate", "--root", str(repo), "--format", "text")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "error schema name" in proc.stdout and "nothing was written" in proc.stdout
+    assert snapshot(tmp_path) == before  # nothing written anywhere, deploy/ not even created
+    assert not (repo / "deploy").exists()
