@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -27,8 +28,24 @@ def default_dir() -> Path:
     return Path(base) / "modelserve"
 
 
-def make_key(*parts: str | bytes) -> str:
+@lru_cache(maxsize=1)
+def code_fingerprint() -> bytes:
+    """The tool's own code and shipped schemas: a result computed by other code is not reused.
+
+    The version alone would not do while a checkout is being edited (or patched by a vendor).
+    """
     digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    from .validate.inputs import schema_dir
+
+    for folder, pattern in ((package, "*.py"), (schema_dir(), "*.json")):
+        for path in sorted(folder.rglob(pattern)):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.digest()
+
+
+def make_key(*parts: str | bytes) -> str:
+    digest = hashlib.sha256(code_fingerprint())
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "little") + data)

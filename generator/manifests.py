@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 from .findings import Finding, Severity, format_path
 from .rules.gpu_placement import check_predictor
 from .rules.images import parse_image
-from .rules.monitor_target import check_monitor, simulated_targets
+from .rules.monitor_target import TargetIndex, check_monitor, simulated_targets
 from .secrets import classify, redact
 from .validate.objects import validate_object
 from .yamlio import Document, YamlError, load_file
@@ -129,13 +129,14 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
 
 def policy_findings(located: list[Located]) -> Iterator[Finding]:
     objects = [i for i in located if isinstance(i.doc.data, dict)]
-    targets = simulated_targets([i.doc.data for i in objects if isinstance(i.doc.data.get("metadata"), dict)])
+    targets = TargetIndex(simulated_targets([i.doc.data for i in objects if isinstance(i.doc.data.get("metadata"), dict)]))
     for item in objects:
         obj = item.doc.data
         if obj.get("kind") == "InferenceService" and isinstance((obj.get("spec") or {}).get("predictor"), dict):
             for pointer, message in check_predictor(obj["spec"]["predictor"], None):
                 yield _at(item, pointer, "gpu-placement", message)
-        if obj.get("kind") in ("ServiceMonitor", "PodMonitor") and targets and isinstance(obj.get("metadata"), dict):
+        if obj.get("kind") in ("ServiceMonitor", "PodMonitor") and targets.by_namespace \
+                and isinstance(obj.get("metadata"), dict):
             for pointer, message in check_monitor(obj, targets, {}):
                 yield _at(item, pointer, "monitor-target", message)
         for base, container in _containers(obj):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import check, generate, rules, validate
+from . import check, diff, generate, rules, schemas, validate, validate_manifests
 
 COMMANDS: dict[str, ModuleType] = {
     "generate": generate,
     "validate": validate,
     "check": check,
+    "diff": diff,
+    "validate-manifests": validate_manifests,
+    "schemas": schemas,
     "rules": rules,
 }

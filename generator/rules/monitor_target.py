@@ -61,11 +61,32 @@ def simulated_targets(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return targets
 
 
-def check_monitor(monitor: dict[str, Any], targets: list[dict[str, Any]], wanted: dict[str, str]) -> Iterator[tuple[tuple, str]]:
+ISVC_LABEL = "serving.kserve.io/inferenceservice"
+
+
+class TargetIndex:
+    """Targets by namespace and InferenceService name, so matching a monitor is not a scan."""
+
+    def __init__(self, targets: list[dict[str, Any]]):
+        self.by_namespace: dict[str, list[dict[str, Any]]] = {}
+        self.by_isvc: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for t in targets:
+            self.by_namespace.setdefault(t["namespace"], []).append(t)
+            self.by_isvc.setdefault((t["namespace"], t["labels"][ISVC_LABEL]), []).append(t)
+
+    def matching(self, namespace: str, selector: dict[str, Any]) -> list[dict[str, Any]]:
+        name = (selector.get("matchLabels") or {}).get(ISVC_LABEL)
+        pool = self.by_isvc.get((namespace, name), []) if name is not None else self.by_namespace.get(namespace, [])
+        return [t for t in pool if selector_matches(selector, t["labels"])]
+
+
+def check_monitor(monitor: dict[str, Any], targets: "list[dict[str, Any]] | TargetIndex",
+                  wanted: dict[str, str]) -> Iterator[tuple[tuple, str]]:
     kind = monitor.get("kind")
     spec = monitor.get("spec") or {}
     namespace = monitor["metadata"].get("namespace", "")
-    matched = [t for t in targets if t["namespace"] == namespace and selector_matches(spec.get("selector") or {}, t["labels"])]
+    index = targets if isinstance(targets, TargetIndex) else TargetIndex(targets)
+    matched = index.matching(namespace, spec.get("selector") or {})
     if not matched:
         yield ("spec", "selector"), f"{kind} selects no InferenceService predictor in namespace '{namespace}'"
     key, port_set = ("endpoints", "service_ports") if kind == "ServiceMonitor" else ("podMetricsEndpoints", "pod_ports")
@@ -96,7 +117,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield INFO.at(env.source, ("monitoring",), f"monitors in '{env_name}' carry no label for Prometheus' "
                           "monitor selector", severity=Severity.WARNING,
                           hint="set monitoring.labels to what your Prometheus selects, e.g. release: kube-prometheus-stack")
-        targets = simulated_targets([r.obj for r in rendered])
+        targets = TargetIndex(simulated_targets([r.obj for r in rendered]))
         for r in rendered:
             if r.obj.get("kind") not in ("ServiceMonitor", "PodMonitor"):
                 continue

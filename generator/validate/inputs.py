@@ -23,7 +23,8 @@ def schema_dir() -> Path:
     local = Path(__file__).resolve().parents[2] / "schemas"
     if (local / "model.schema.json").is_file():
         return local
-    return Path(str(resources.files("generator.schemas")))
+    # schemas/ has no __init__.py, so files() gives a namespace reader: go through a file.
+    return Path(str(resources.files("generator.schemas") / SCHEMA_FILES["model"])).parent
 
 
 @lru_cache(maxsize=None)

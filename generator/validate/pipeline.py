@@ -97,8 +97,9 @@ def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[Build
                  result: Result) -> None:
     cache = options.cache
     todo: list[tuple[BuildRoot, str]] = []
+    keys: dict[str, str] = {}
     for root in roots:
-        key = root_key(root, tree, layout, catalog, options)
+        key = keys[root.path] = root_key(root, tree, layout, catalog, options)
         hit = cache.get(key) if cache else None
         if hit is None:
             todo.append((root, key))
@@ -106,7 +107,8 @@ def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[Build
             result.findings.extend(hit)
             result.cached += 1
         result.objects += len(root.objects)
-    if not todo:
+    aggregates = _aggregates_to_build(tree, options, keys, result)
+    if not todo and not aggregates:
         result.engine = "none needed (all builds cached)"
         return
     engine = kustomize.engine()
@@ -127,7 +129,7 @@ def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[Build
             result.built += 1
             if cache:
                 cache.put(key, found)
-        _aggregate_builds(workdir, tree, options, result)
+        _aggregate_builds(workdir, tree, aggregates, options, result)
         _kubeconform_pass(workdir, catalog, [r for r, _ in todo], built, options, result)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -187,22 +189,46 @@ def _locate(rendered: RenderedObject, pointer: tuple[Any, ...], fallback: str, r
                    "fix the catalog or environment field this comes from")
 
 
-def _aggregate_builds(workdir: Path, tree: Tree, options: Options, result: Result) -> None:
-    """Build each small environment's aggregate overlay too, as a person would run it."""
-    for env, overlay in sorted(tree.aggregates.items()):
+def _aggregates_to_build(tree: Tree, options: Options, keys: dict[str, str], result: Result) -> list[tuple[str, str]]:
+    """(env, cache key) of the aggregate overlays to build; cached ones add their findings now.
+
+    Each small environment's aggregate overlay is built as a person would run it; above
+    AGGREGATE_BUILD_LIMIT objects its superlinear cost is not worth it: its shards are built.
+    """
+    todo = []
+    for env in sorted(tree.aggregates):
         roots = tree.env_roots(env)
-        if options.envs is not None and env not in options.envs:
+        if (options.envs is not None and env not in options.envs) or \
+                sum(len(r.objects) for r in roots) > AGGREGATE_BUILD_LIMIT:
             continue
-        if sum(len(r.objects) for r in roots) > AGGREGATE_BUILD_LIMIT or not all(
-                (workdir / r.path).is_dir() for r in roots if not r.path.startswith("clusters/")):
-            continue
+        overlay = tree.aggregates[env]
+        key = make_key("aggregate", overlay, tree.files[f"{overlay}/kustomization.yaml"],
+                       *sorted(keys.get(r.path, r.path) for r in roots))
+        hit = options.cache.get(key) if options.cache else None
+        if hit is None:
+            todo.append((env, key))
+        else:
+            result.findings.extend(hit)
+    return todo
+
+
+def _aggregate_builds(workdir: Path, tree: Tree, aggregates: list[tuple[str, str]], options: Options,
+                      result: Result) -> None:
+    for env, key in aggregates:
+        overlay = tree.aggregates[env]
+        roots = [r for r in tree.env_roots(env) if not r.path.startswith("clusters/")]
+        _write_roots(workdir, tree, [r for r in roots if not (workdir / r.path).is_dir()])
         aggregate = f"{overlay}/kustomization.yaml"
         (workdir / aggregate).write_text(tree.files[aggregate], encoding="utf-8")
+        found = []
         try:
             kustomize.build(workdir / overlay)
         except kustomize.BuildError as exc:
-            result.findings.append(Finding(f"deploy/{aggregate}", 1, 1, "kustomize-build", Severity.ERROR,
-                                           f"kustomize build of {overlay} failed: {exc}"))
+            found.append(Finding(f"deploy/{aggregate}", 1, 1, "kustomize-build", Severity.ERROR,
+                                 f"kustomize build of {overlay} failed: {exc}"))
+        result.findings.extend(found)
+        if options.cache:
+            options.cache.put(key, found)
 
 
 def _kubeconform_pass(workdir: Path, catalog: Catalog, roots: list[BuildRoot], built: dict[Path, Any],
