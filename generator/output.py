@@ -53,11 +53,23 @@ def safe_relpath(rel: str) -> str:
 
 
 def read_owned(deploy: Path) -> set[str]:
+    """The files the generator wrote last time; a missing or damaged manifest owns nothing,
+    so every file is then treated as someone else's and kept (or refused, never overwritten)."""
     try:
-        data = json.loads((deploy / OWNED_MANIFEST).read_text())
-        return {safe_relpath(p) for p in data.get("files", [])}
-    except (OSError, ValueError, FatalError):
+        data = json.loads((deploy / OWNED_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return set()
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return set()
+    owned = set()
+    for rel in files:
+        try:
+            if isinstance(rel, str):
+                owned.add(safe_relpath(rel))
+        except FatalError:
+            continue  # a path that could leave deploy/ is never trusted
+    return owned
 
 
 def existing_files(deploy: Path) -> set[str]:
