@@ -98,6 +98,8 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     """What a write would do, without writing; refuses to overwrite foreign files."""
     if deploy.is_symlink():
         raise FatalError(f"{deploy.name}/ is a symbolic link; refusing to write through it (replace it with a folder)")
+    if deploy.exists() and not deploy.is_dir():
+        raise FatalError(f"{deploy.name} exists but is not a folder; move it away and run again")
     result = WriteResult()
     present = existing_files(deploy) if deploy.is_dir() else set()
     owned = read_owned(deploy) & present

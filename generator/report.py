@@ -106,6 +106,7 @@ def resolve_format(name: str) -> str:
 def report(findings: list[Finding], out: IO[str], fmt: str = "auto", extra: str = "") -> None:
     fmt = resolve_format(fmt)
     # Schema errors quote the offending value: never let a credential reach a log whole.
-    findings = [replace(f, message=scrub(f.message), hint=scrub(f.hint)) for f in findings]
+    findings = [replace(f, message=scrub(f.message), hint=scrub(f.hint), path=scrub(f.path), obj=scrub(f.obj))
+                for f in findings]
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
     WRITERS[fmt](sorted(findings), out, extra, colour)

@@ -13,14 +13,15 @@ PATTERNS = [
     ("an NGC API key", re.compile(r"nvapi-[A-Za-z0-9_-]{20,}")),
     ("an NGC legacy key", re.compile(r"\b[a-z0-9]{26}:[a-f0-9-]{36}\b")),
     ("an AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)?")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*)")),
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
     ("a GitHub token", re.compile(r"\b(ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}\b")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*")),
     ("a Slack token", re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}")),
     ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
-    ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@")),
+    # Bounded repetitions: unbounded ones backtrack quadratically on long values without "@".
+    ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]{0,30}://[^/\s:@]{1,256}:[^/\s@]{3,256}@")),
 ]
 SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw(or)?d|credential|api_?key)$")
 

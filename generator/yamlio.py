@@ -15,6 +15,7 @@ the parse at that event, so time and memory stay linear in the file size.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,7 +84,11 @@ class Document:
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a file as UTF-8 text, refusing what YAML tools would misread."""
-    size = path.stat().st_size
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO or device named *.yaml would block or never end.
+        raise YamlError("not a regular file", 1, 1, "file-not-regular", "replace it with a regular file")
+    size = info.st_size
     if size > max_bytes:
         raise YamlError(
             f"file is {size} bytes, over the {max_bytes}-byte limit",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from pathlib import Path
 
@@ -29,14 +30,22 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser.set_defaults(run=run)
 
 
-def drift_diff(deploy, files: dict[str, str], written: list[str], removed: list[str]) -> list[str]:
+def _committed_lines(path: Path) -> list[str]:
+    """The committed file's lines; a symlink is never followed (it could point anywhere)."""
+    if path.is_symlink():
+        return [f"(symbolic link to {os.readlink(path)}, not followed)\n"]
+    if not path.is_file():
+        return []
+    return path.read_text(encoding="utf-8", errors="replace").splitlines(True)
+
+
+def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed: list[str]) -> list[str]:
     lines: list[str] = []
     for rel in written:
-        old_path = deploy / rel
-        old = old_path.read_text(encoding="utf-8", errors="replace").splitlines(True) if old_path.is_file() else []
+        old = _committed_lines(deploy / rel)
         lines += difflib.unified_diff(old, files[rel].splitlines(True), f"a/deploy/{rel}", f"b/deploy/{rel}")
     for rel in removed:
-        old = (deploy / rel).read_text(encoding="utf-8", errors="replace").splitlines(True)
+        old = _committed_lines(deploy / rel)
         lines += difflib.unified_diff(old, [], f"a/deploy/{rel}", "/dev/null")
     return [line if line.endswith("\n") else line + "\n" for line in lines]
 
