@@ -16,8 +16,10 @@ reconcile stays linear in the number of models.
 from __future__ import annotations
 
 import zlib
+from functools import partial
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import MutableMapping
+from typing import Any, Callable, Iterator
 
 from .model import Catalog, Environment, Runtime
 from .render import MANAGED_BY, Origin, RenderedObject
@@ -42,9 +44,48 @@ class BuildRoot:
     sources: set[str] = field(default_factory=set)
 
 
+class LazyFiles(MutableMapping[str, str]):
+    """Path -> text, where a text may be given as a function and is produced when first read.
+
+    Dumping YAML is most of a render's cost; validation that finds a Kustomize root in its
+    cache never needs that root's text, so it is never produced.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, str | Callable[[], str]] = {}
+
+    def __getitem__(self, rel: str) -> str:
+        value = self._items[rel]
+        if callable(value):
+            value = self._items[rel] = value()
+        return value
+
+    def __setitem__(self, rel: str, value: str | Callable[[], str]) -> None:  # type: ignore[override]
+        self._items[rel] = value
+
+    def __delitem__(self, rel: str) -> None:
+        del self._items[rel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def under(self, folder: str) -> list[str]:
+        """The paths inside ``folder`` (indexed once, since roots ask for theirs in turn)."""
+        if getattr(self, "_index_size", -1) != len(self._items):
+            self._index: dict[str, list[str]] = {}
+            for rel in self._items:
+                self._index.setdefault(rel.rsplit("/", 1)[0], []).append(rel)
+            self._index_size = len(self._items)
+        prefix = folder + "/"
+        return [rel for d, rels in self._index.items() if d == folder or d.startswith(prefix) for rel in rels]
+
+
 @dataclass
 class Tree:
-    files: dict[str, str] = field(default_factory=dict)
+    files: LazyFiles = field(default_factory=LazyFiles)
     roots: list[BuildRoot] = field(default_factory=list)
     aggregates: dict[str, str] = field(default_factory=dict)
 
@@ -82,18 +123,18 @@ def build_tree(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     return tree
 
 
-def _kustomization(resources: list[str], extra: dict[str, Any] | None = None) -> str:
+def _kustomization(resources: list[str], extra: dict[str, Any] | None = None) -> Callable[[], str]:
     doc: dict[str, Any] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                            "resources": resources}
     doc.update(extra or {})
-    return dump_all([doc], header(COMMAND, []))
+    return partial(dump_all, [doc], header(COMMAND, []))
 
 
 def _base_runtime(tree: Tree, runtime: Runtime) -> None:
     folder = f"base/runtimes/{runtime.name}"
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(["clusterservingruntime.yaml"])
-    tree.files[f"{folder}/clusterservingruntime.yaml"] = dump_all(
-        [render_runtime(runtime).obj], header(COMMAND, [runtime.source.file]))
+    tree.files[f"{folder}/clusterservingruntime.yaml"] = partial(
+        dump_all, [render_runtime(runtime).obj], header(COMMAND, [runtime.source.file]))
 
 
 def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
@@ -115,9 +156,10 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
         if monitor is not None:
             objects.append(monitor)
         root.objects.extend(objects)
-        root.sources |= {env.source.file, model.source.file}
-        tree.files[f"{root.path}/{model.name}.yaml"] = dump_all(
-            [o.obj for o in objects], header(COMMAND, [env.source.file, model.source.file]))
+        runtime = catalog.runtimes[model.runtime]
+        root.sources |= {env.source.file, model.source.file, runtime.source.file}  # the monitor reads the runtime
+        tree.files[f"{root.path}/{model.name}.yaml"] = partial(
+            dump_all, [o.obj for o in objects], header(COMMAND, [env.source.file, model.source.file]))
     for shard in sorted(shards):
         root = shards[shard]
         names = sorted(o.obj["metadata"]["name"] + ".yaml" for o in root.objects if o.obj["kind"] == "InferenceService")
@@ -137,7 +179,7 @@ def _runtimes_root(tree: Tree, catalog: Catalog, env: Environment, runtimes: lis
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": env.namespace, "labels": {**MANAGED_BY, "modelserve.io/environment": env.name}}}
         root.objects.append(RenderedObject(namespace, [Origin((), env.source, ("namespace",))]))
-        tree.files[f"{root.path}/namespace.yaml"] = dump_all([namespace], header(COMMAND, [env.source.file]))
+        tree.files[f"{root.path}/namespace.yaml"] = partial(dump_all, [namespace], header(COMMAND, [env.source.file]))
         resources.append("namespace.yaml")
     images = []
     for name in runtimes:
@@ -188,7 +230,7 @@ def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: li
     files = []
     for obj in objects:
         file = obj.obj["metadata"]["name"].removeprefix(f"{env.name}-modelserve-") + ".yaml"
-        tree.files[f"{folder}/{file}"] = dump_all([obj.obj], header(COMMAND, [env.source.file]))
+        tree.files[f"{folder}/{file}"] = partial(dump_all, [obj.obj], header(COMMAND, [env.source.file]))
         files.append(file)
     root.objects = objects
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(sorted(files))

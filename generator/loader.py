@@ -15,7 +15,8 @@ from typing import Callable
 from .findings import Finding, Severity
 from .model import Catalog, Source, environment_from, model_from, runtime_from
 from .validate.inputs import validate_document
-from .yamlio import Document, YamlError, load_file
+from .parsecache import ParseCache
+from .yamlio import Document, YamlError, decode, load_text, read_bytes
 
 YAML_SUFFIXES = (".yaml", ".yml")
 KINDS = {
@@ -51,6 +52,7 @@ class Loaded:
     catalog: Catalog
     findings: list[Finding] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # rel -> SHA-256 of the bytes read
 
 
 def discover(layout: Layout, kind: str) -> list[Path]:
@@ -60,7 +62,7 @@ def discover(layout: Layout, kind: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(YAML_SUFFIXES) and not p.name.startswith("."))
 
 
-def load_repository(layout: Layout) -> Loaded:
+def load_repository(layout: Layout, parse_cache: ParseCache | None = None) -> Loaded:
     loaded = Loaded(Catalog())
     builders: dict[str, Callable] = {"runtime": runtime_from, "model": model_from, "environment": environment_from}
     targets = {"runtime": loaded.catalog.runtimes, "model": loaded.catalog.models,
@@ -69,7 +71,7 @@ def load_repository(layout: Layout) -> Loaded:
         for path in discover(layout, kind):
             rel = layout.rel(path)
             loaded.files[rel] = path
-            doc = load_one(layout, path, rel, kind, loaded.findings)
+            doc = load_one(layout, path, rel, kind, loaded, parse_cache)
             if doc is None:
                 loaded.catalog.broken.setdefault(kind, set()).add(path.stem)
                 continue
@@ -79,11 +81,15 @@ def load_repository(layout: Layout) -> Loaded:
                 loaded.findings.append(_duplicate(kind, obj.name, rel, doc, previous.source.file))
                 continue
             targets[kind][obj.name] = obj
+    if parse_cache is not None:
+        parse_cache.save()
     return loaded
 
 
-def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Finding]) -> Document | None:
-    """Parse and schema-check one file; problems go to ``findings`` and give None."""
+def load_one(layout: Layout, path: Path, rel: str, kind: str, loaded: Loaded,
+             parse_cache: ParseCache | None = None) -> Document | None:
+    """Parse and schema-check one file; problems go to ``loaded.findings`` and give None."""
+    findings = loaded.findings
     outside = outside_repository(layout.root, path)
     if outside:
         findings.append(Finding(rel, 1, 1, "file-outside-repo", Severity.ERROR,
@@ -91,7 +97,7 @@ def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Fin
                                 hint="replace the symlink with the file itself"))
         return None
     try:
-        docs = load_file(path, multi=False)
+        docs = _parse(path, rel, loaded, parse_cache)
     except YamlError as exc:
         findings.append(Finding(rel, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message, hint=exc.hint))
         return None
@@ -106,6 +112,18 @@ def load_one(layout: Layout, path: Path, rel: str, kind: str, findings: list[Fin
     problems = validate_document(kind, rel, docs[0])
     findings.extend(problems)
     return None if problems else docs[0]
+
+
+def _parse(path: Path, rel: str, loaded: Loaded, parse_cache: ParseCache | None) -> list[Document]:
+    raw = read_bytes(path)
+    digest = loaded.digests[rel] = ParseCache.digest(raw)
+    cached = parse_cache.get(digest) if parse_cache is not None else None
+    if cached is not None:
+        return [cached]
+    docs = load_text(decode(raw), multi=False)
+    if parse_cache is not None and docs:
+        parse_cache.put(digest, docs[0])
+    return docs
 
 
 def outside_repository(root: Path, path: Path) -> str:

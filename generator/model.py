@@ -8,6 +8,7 @@ later rule can point at ``file:line:col`` of the field that caused a finding.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .yamlio import Document, PathKey
@@ -135,15 +136,16 @@ class Environment:
     data: dict[str, Any] = field(repr=False, compare=False)
     source: Source = field(repr=False, compare=False)
 
-    @property
+    # Read-only views, computed once: renderers ask for them for every deployment.
+    @cached_property
     def flux(self) -> dict[str, Any]:
         return dict(self.data["flux"])
 
-    @property
+    @cached_property
     def monitoring(self) -> dict[str, Any]:
         return dict(self.data.get("monitoring") or {})
 
-    @property
+    @cached_property
     def registry(self) -> dict[str, Any]:
         return dict(self.data.get("registry") or {})
 

@@ -17,7 +17,7 @@ PATTERNS = [
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
     ("a GitHub token", re.compile(r"\b(ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}\b")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*")),
+    ("a bearer token", re.compile(r"\b(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*")),
     ("a Slack token", re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}")),
     ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
     # Bounded repetitions: unbounded ones backtrack quadratically on long values without "@".
@@ -35,12 +35,17 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
+# One pass over a value for the common case (no credential at all).
+ANY_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
+
+
 def classify(value: str, key_name: str = "") -> str:
-    for label, pattern in PATTERNS:
-        if pattern.search(value):
-            return label
-    looks_random = len(value) >= 16 and " " not in value and "://" not in value and entropy(value) > 3.5
-    if SECRET_NAME.search(key_name) and looks_random:
+    if ANY_PATTERN.search(value):
+        for label, pattern in PATTERNS:
+            if pattern.search(value):
+                return label
+    if key_name and SECRET_NAME.search(key_name) and len(value) >= 16 and " " not in value \
+            and "://" not in value and entropy(value) > 3.5:
         return f"a credential (a random value for {key_name})"
     return ""
 

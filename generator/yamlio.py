@@ -84,6 +84,11 @@ class Document:
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a file as UTF-8 text, refusing what YAML tools would misread."""
+    return decode(read_bytes(path, max_bytes))
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, refused unread when it is too large."""
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         # A FIFO or device named *.yaml would block or never end.
@@ -92,10 +97,9 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     if size > max_bytes:
         raise YamlError(
             f"file is {size} bytes, over the {max_bytes}-byte limit",
-            1, 1, "yaml-too-large", "split the file or raise the limit with --max-file-bytes",
+            1, 1, "yaml-too-large", "split the file: catalog and environment files are small",
         )
-    raw = path.read_bytes()
-    return decode(raw)
+    return path.read_bytes()
 
 
 def decode(raw: bytes) -> str:

@@ -7,8 +7,8 @@ build, a monitor with no target) is reported at the line a user edits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from ..model import Source
 
@@ -24,11 +24,22 @@ class Origin:
     path: tuple[Any, ...]
 
 
-@dataclass
 class RenderedObject:
-    obj: dict[str, Any]
-    origins: list[Origin] = field(default_factory=list)
-    model: str | None = None
+    """A rendered object; its origins may be given as a function, computed when first located."""
+
+    __slots__ = ("obj", "model", "_origins")
+
+    def __init__(self, obj: dict[str, Any], origins: "list[Origin] | Callable[[], list[Origin]] | None" = None,
+                 model: str | None = None):
+        self.obj = obj
+        self.model = model
+        self._origins = origins if origins is not None else []
+
+    @property
+    def origins(self) -> list[Origin]:
+        if callable(self._origins):
+            self._origins = self._origins()
+        return self._origins
 
     @property
     def key(self) -> tuple[str, str, str]:

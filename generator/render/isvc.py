@@ -35,7 +35,7 @@ def render_isvc(model: Model, dep: Deployment, env: Environment, profile: Profil
     predictor["model"] = _model_spec(model, dep, profile)
     obj = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": meta,
            "spec": {"predictor": predictor}}
-    return RenderedObject(obj, _origins(model, dep, env, profile), model=model.name)
+    return RenderedObject(obj, lambda: _origins(model, dep, env, profile), model=model.name)
 
 
 def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str, str]:

@@ -23,6 +23,7 @@ from ..findings import Finding, Severity, format_path
 from ..layout import BuildRoot, Tree, build_tree
 from ..loader import Layout, load_repository
 from ..model import Catalog
+from ..parsecache import ParseCache
 from ..render import RenderedObject
 from ..rules import Context, run_rules
 
@@ -55,7 +56,8 @@ class Result:
 def validate_repository(layout: Layout, options: Options | None = None) -> Result:
     options = options or Options()
     start = time.perf_counter()
-    loaded = load_repository(layout)
+    parse_cache = ParseCache(options.cache.directory) if options.cache and options.cache.enabled else None
+    loaded = load_repository(layout, parse_cache)
     findings = list(loaded.findings)
     tree = build_tree(loaded.catalog)
     ctx = Context(loaded.catalog, tree)
@@ -63,21 +65,18 @@ def validate_repository(layout: Layout, options: Options | None = None) -> Resul
     result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
     roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
     if roots:
-        _build_stage(layout, loaded.catalog, tree, roots, options, result)
+        _build_stage(loaded.digests, loaded.catalog, tree, roots, options, result)
     result.findings = sorted(set(result.findings))
     result.seconds = time.perf_counter() - start
     return result
 
 
-def root_key(root: BuildRoot, tree: Tree, layout: Layout, catalog: Catalog, options: Options) -> str:
-    files = _root_files(root, tree)
+def root_key(root: BuildRoot, tree: Tree, digests: dict[str, str], catalog: Catalog, options: Options) -> str:
+    """Everything the root's build and checks depend on: its files are a function of its
+    sources and the tool's code (in every key), so the texts need not be rendered to look up."""
     parts: list[str | bytes] = [root.path, str(options.strict), catalog.environments[root.env].kubernetes_version]
-    parts += [f"{rel}\0{tree.files[rel]}" for rel in sorted(files)]
-    for source in sorted(root.sources):
-        try:
-            parts.append(source.encode() + b"\0" + (layout.root / source).read_bytes())
-        except OSError:
-            parts.append(source)
+    parts += sorted(_root_files(root, tree))
+    parts += [f"{source}\0{digests.get(source, '')}" for source in sorted(root.sources)]
     for folder in options.schema_dirs:
         for schema in sorted(Path(folder).glob("*.json")):
             parts.append(schema.name.encode() + b"\0" + schema.read_bytes())
@@ -86,20 +85,20 @@ def root_key(root: BuildRoot, tree: Tree, layout: Layout, catalog: Catalog, opti
 
 def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
     """The generated files a build of ``root`` reads: its folder, and the bases it includes."""
-    prefixes = [root.path + "/"]
+    folders = [root.path]
     if root.path.endswith("/runtimes"):
-        prefixes += [f"base/runtimes/{o.obj['metadata']['name']}/" for o in root.objects
-                     if o.obj.get("kind") == "ClusterServingRuntime"]
-    return [rel for rel in tree.files if rel.startswith(tuple(prefixes))]
+        folders += [f"base/runtimes/{o.obj['metadata']['name']}" for o in root.objects
+                    if o.obj.get("kind") == "ClusterServingRuntime"]
+    return [rel for folder in folders for rel in tree.files.under(folder)]
 
 
-def _build_stage(layout: Layout, catalog: Catalog, tree: Tree, roots: list[BuildRoot], options: Options,
+def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: list[BuildRoot], options: Options,
                  result: Result) -> None:
     cache = options.cache
     todo: list[tuple[BuildRoot, str]] = []
     keys: dict[str, str] = {}
     for root in roots:
-        key = keys[root.path] = root_key(root, tree, layout, catalog, options)
+        key = keys[root.path] = root_key(root, tree, digests, catalog, options)
         hit = cache.get(key) if cache else None
         if hit is None:
             todo.append((root, key))
