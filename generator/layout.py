@@ -3,7 +3,7 @@
     deploy/
       base/runtimes/<runtime>/            ClusterServingRuntime as in the catalog
       overlays/<env>/kustomization.yaml   everything for one environment (aggregates the below)
-      overlays/<env>/runtimes/            Namespace + the runtimes it uses (+ image overrides)
+      overlays/<env>/runtimes/            Namespace + the runtimes it uses (its own images in full)
       overlays/<env>/models/<shard>/      InferenceServices and monitors, fully rendered
       clusters/<env>/                     Flux Kustomizations: runtimes, then each shard
 
@@ -181,41 +181,23 @@ def _runtimes_root(tree: Tree, catalog: Catalog, env: Environment, runtimes: lis
         root.objects.append(RenderedObject(namespace, [Origin((), env.source, ("namespace",))]))
         tree.files[f"{root.path}/namespace.yaml"] = partial(dump_all, [namespace], header(COMMAND, [env.source.file]))
         resources.append("namespace.yaml")
-    images = []
     for name in runtimes:
         runtime = catalog.runtimes[name]
-        root.objects.append(render_runtime(runtime, env))
+        rendered = render_runtime(runtime, env)
+        root.objects.append(rendered)
         root.sources.add(runtime.source.file)
-        resources.append(f"../../../base/runtimes/{name}")
-        override = env.runtime_image(runtime)
-        if override != runtime.image:
-            images.append(image_override(runtime.image, override))
-    extra = {"images": images} if images else None
-    tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(resources, extra)
+        if env.runtime_image(runtime) == runtime.image:
+            resources.append(f"../../../base/runtimes/{name}")
+        else:
+            # An environment's own image (a mirror) is rendered in full rather than patched with
+            # Kustomize's images transformer, which matches by repository name only: two
+            # versions of one repository would both get the first override.
+            resources.append(f"{name}.yaml")
+            tree.files[f"{root.path}/{name}.yaml"] = partial(
+                dump_all, [rendered.obj], header(COMMAND, [runtime.source.file, env.source.file]))
+    tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root
-
-
-def split_image(ref: str) -> tuple[str, str | None, str | None]:
-    """``registry/repo:tag@sha256:x`` -> (``registry/repo``, tag, digest)."""
-    name, _, digest = ref.partition("@")
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = None
-    if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1:]
-    return name, tag, digest or None
-
-
-def image_override(base: str, new: str) -> dict[str, str]:
-    name, _, _ = split_image(base)
-    new_name, tag, digest = split_image(new)
-    out = {"name": name, "newName": new_name}
-    if tag:
-        out["newTag"] = tag
-    if digest:
-        out["digest"] = digest
-    return out
 
 
 def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: list[str]) -> None:

@@ -54,7 +54,8 @@ class ParseCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.used, handle, separators=(",", ":"))
+                # dumps, not dump: json.dump streams through the pure-Python encoder (4x slower).
+                handle.write(json.dumps(self.used, separators=(",", ":")))
             os.replace(tmp, self.path)
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time

@@ -84,3 +84,22 @@ exit 1
     found = [f for f in result.findings if f.rule == "kubeconform"]
     assert found and found[0].file == "catalog/models/nvclip.yaml"
     assert "-strict" in calls.read_text()
+
+
+def test_two_mirrored_versions_of_one_image_each_keep_their_own(tmp_path: Path) -> None:
+    # Kustomize's images transformer matches by repository name only; the generator must not
+    # let two versions of one repository collapse into the first override.
+    import subprocess
+    import sys
+
+    out = tmp_path / "synth"
+    subprocess.run([sys.executable, "-m", "bench.synth", "--models", "40", "--envs", "2", "--mirror-all", str(out)],
+                   check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    result = validate_repository(Layout(out), Options())
+    assert not [f for f in result.findings if f.rule == "build-mismatch"]
+    images = {}
+    for root in result.tree.roots:
+        for o in root.objects:
+            if o.obj["kind"] == "ClusterServingRuntime":
+                images.setdefault(o.obj["spec"]["containers"][0]["image"], set()).add(o.obj["metadata"]["name"])
+    assert images and all(len(names) == 1 for names in images.values())
