@@ -90,3 +90,8 @@ def test_validate_reports_progress_per_environment(example_repo: Path, monkeypat
 def test_missing_catalog_is_a_configuration_error(run_cli, tmp_path: Path, command: str) -> None:
     code, _, err = run_cli(command, "--root", tmp_path)
     assert code == 2 and "no catalog/ or environments/" in err
+
+
+def test_negative_max_lines_is_a_usage_error(run_cli, example_repo: Path) -> None:
+    code, _, err = run_cli("check", "--root", example_repo, "--max-lines", "-1")
+    assert code == 2 and "negative" in err

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(name, help="check that deploy/ is up to date with the catalog (read-only unless --fix)")
     common.add_root(parser)
     common.add_format(parser)
-    parser.add_argument("--max-lines", type=int, default=MAX_DIFF_LINES, help="diff lines to print at most")
+    parser.add_argument("--max-lines", type=_non_negative, default=MAX_DIFF_LINES, help="diff lines to print at most")
     parser.add_argument("--fix", action="store_true",
                         help="regenerate deploy/ in place; exit 1 if that changed anything (commit it), 0 if up to date")
     parser.set_defaults(run=run)
@@ -37,6 +37,13 @@ def _committed_lines(path: Path) -> list[str]:
     if not path.is_file():
         return []
     return path.read_text(encoding="utf-8", errors="replace").splitlines(True)
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
 
 
 def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed: list[str]) -> list[str]:
