@@ -258,7 +258,7 @@ def _kubeconform_pass(workdir: Path, catalog: Catalog, roots: list[BuildRoot], b
             rendered = objects.get((entry.get("kind", ""), entry.get("name", "")))
             message = f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
             if rendered is None:
-                result.findings.append(Finding(str(entry.get("filename", "")), 0, 0, "kubeconform", Severity.ERROR, message))
+                result.findings.append(Finding(str(entry.get("filename", "")), 1, 1, "kubeconform", Severity.ERROR, message))
             else:
                 result.findings.append(_locate(rendered, (), "deploy", "kubeconform", Severity.ERROR, message))
 
