@@ -61,12 +61,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 0)
 FAST_EXAMPLES = 120
 FULL_EVERY = 10  # long run: one example in this many also runs `validate` with Kustomize builds
-# Mutations that hit product bugs reported to the lead (tests/FUZZING.md, "Findings"). They stay
-# out of the default runs so `make test` stays green; FUZZ_KNOWN_BUGS=1 turns them back on.
-KNOWN_BUGS = os.environ.get("FUZZ_KNOWN_BUGS") == "1"
-# Values this long make generator/secrets.py's URL-password pattern take seconds (quadratic
-# backtracking, reported); longer ones are reserved for FUZZ_KNOWN_BUGS=1 until it is fixed.
-LONG_VALUE = 200_000 if KNOWN_BUGS else 3_000
+# Long enough to catch super-linear scanning: the URL-password pattern of generator/secrets.py
+# once backtracked quadratically on such values (tests/FUZZING.md, "Findings").
+LONG_VALUE = 200_000
 ALLOWED_EXIT = {0, 1, 2}
 
 
@@ -424,15 +421,12 @@ def _valid_edit(draw: st.DrawFn, files: dict[str, Node], rel: str, data: dict[st
 
 DEPLOY_OPS = ["edit-owned", "delete-owned", "foreign-file", "foreign-link-out", "owned-becomes-link",
               "empty-dir", "foreign-at-generated-path", "manifest-list-escape", "linked-dir-in-deploy",
-              "manifest-junk"]
-# Reported bugs (tests/FUZZING.md): these crash (exit 3) or leave litter outside deploy/.
-KNOWN_BUG_DEPLOY_OPS = ["deploy-is-file"]
+              "manifest-junk", "deploy-is-file"]
 
 
 def deploy_ops() -> st.SearchStrategy[list[tuple[str, str, bytes | None]]]:
-    ops = DEPLOY_OPS + (KNOWN_BUG_DEPLOY_OPS if KNOWN_BUGS else [])
     paths = ["overlays/dev/kustomization.yaml", "notes.md", "base/x/y.yaml", "clusters"]
-    one = st.tuples(st.sampled_from(ops), st.sampled_from(paths), st.one_of(st.none(), st.binary(max_size=30)))
+    one = st.tuples(st.sampled_from(DEPLOY_OPS), st.sampled_from(paths), st.one_of(st.none(), st.binary(max_size=30)))
     return st.lists(one, max_size=3)
 
 
