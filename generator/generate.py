@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .findings import Finding, Severity
+from .gcpause import cycle_collection_paused
 from .layout import Tree, build_tree
 from .loader import Layout, load_repository
 from .model import Catalog
@@ -23,6 +24,7 @@ class Generated:
         return [f for f in self.findings if f.severity is Severity.ERROR]
 
 
+@cycle_collection_paused()
 def generate(layout: Layout, progress: Callable[[str], None] | None = None) -> Generated:
     """Load, check and render; ``tree`` is None when the catalog has errors."""
     loaded = load_repository(layout)

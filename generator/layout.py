@@ -16,7 +16,6 @@ reconcile stays linear in the number of models.
 from __future__ import annotations
 
 import zlib
-from functools import partial
 from dataclasses import dataclass, field
 from collections.abc import MutableMapping
 from typing import Any, Callable, Iterator
@@ -27,7 +26,7 @@ from .render.flux import render_flux, runtimes_name, shard_name
 from .render.isvc import render_isvc
 from .render.monitor import render_monitor
 from .render.runtime import render_runtime
-from .yamlout import dump_all, header
+from .yamlout import Documents, header
 
 COMMAND = "modelserve generate"
 MODELS_PER_SHARD = 64
@@ -53,18 +52,32 @@ class LazyFiles(MutableMapping[str, str]):
 
     def __init__(self) -> None:
         self._items: dict[str, str | Callable[[], str]] = {}
+        self._texts: dict[str, str] = {}
 
     def __getitem__(self, rel: str) -> str:
-        value = self._items[rel]
-        if callable(value):
-            value = self._items[rel] = value()
-        return value
+        text = self._texts.get(rel)
+        if text is None:
+            value = self._items[rel]
+            text = self._texts[rel] = value() if callable(value) else value
+        return text
+
+    def producer(self, rel: str) -> str | Callable[[], str]:
+        """The text as given: a string, or the function that produces it (kept after it ran)."""
+        return self._items[rel]
+
+    def provide(self, rel: str, text: str) -> None:
+        """Take ``text`` as what ``rel``'s producer would return (known from an earlier run)."""
+        if rel not in self._items:
+            raise KeyError(rel)
+        self._texts[rel] = text
 
     def __setitem__(self, rel: str, value: str | Callable[[], str]) -> None:  # type: ignore[override]
         self._items[rel] = value
+        self._texts.pop(rel, None)
 
     def __delitem__(self, rel: str) -> None:
         del self._items[rel]
+        self._texts.pop(rel, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -123,18 +136,18 @@ def build_tree(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     return tree
 
 
-def _kustomization(resources: list[str], extra: dict[str, Any] | None = None) -> Callable[[], str]:
+def _kustomization(resources: list[str], extra: dict[str, Any] | None = None) -> Documents:
     doc: dict[str, Any] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                            "resources": resources}
     doc.update(extra or {})
-    return partial(dump_all, [doc], header(COMMAND, []))
+    return Documents([doc], header(COMMAND, []))
 
 
 def _base_runtime(tree: Tree, runtime: Runtime) -> None:
     folder = f"base/runtimes/{runtime.name}"
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(["clusterservingruntime.yaml"])
-    tree.files[f"{folder}/clusterservingruntime.yaml"] = partial(
-        dump_all, [render_runtime(runtime).obj], header(COMMAND, [runtime.source.file]))
+    tree.files[f"{folder}/clusterservingruntime.yaml"] = Documents(
+        [render_runtime(runtime).obj], header(COMMAND, [runtime.source.file]))
 
 
 def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
@@ -158,8 +171,8 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
         root.objects.extend(objects)
         runtime = catalog.runtimes[model.runtime]
         root.sources |= {env.source.file, model.source.file, runtime.source.file}  # the monitor reads the runtime
-        tree.files[f"{root.path}/{model.name}.yaml"] = partial(
-            dump_all, [o.obj for o in objects], header(COMMAND, [env.source.file, model.source.file]))
+        tree.files[f"{root.path}/{model.name}.yaml"] = Documents(
+            [o.obj for o in objects], header(COMMAND, [env.source.file, model.source.file]))
     for shard in sorted(shards):
         root = shards[shard]
         names = sorted(o.obj["metadata"]["name"] + ".yaml" for o in root.objects if o.obj["kind"] == "InferenceService")
@@ -179,7 +192,7 @@ def _runtimes_root(tree: Tree, catalog: Catalog, env: Environment, runtimes: lis
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": env.namespace, "labels": {**MANAGED_BY, "modelserve.io/environment": env.name}}}
         root.objects.append(RenderedObject(namespace, [Origin((), env.source, ("namespace",))]))
-        tree.files[f"{root.path}/namespace.yaml"] = partial(dump_all, [namespace], header(COMMAND, [env.source.file]))
+        tree.files[f"{root.path}/namespace.yaml"] = Documents([namespace], header(COMMAND, [env.source.file]))
         resources.append("namespace.yaml")
     for name in runtimes:
         runtime = catalog.runtimes[name]
@@ -193,8 +206,8 @@ def _runtimes_root(tree: Tree, catalog: Catalog, env: Environment, runtimes: lis
             # Kustomize's images transformer, which matches by repository name only: two
             # versions of one repository would both get the first override.
             resources.append(f"{name}.yaml")
-            tree.files[f"{root.path}/{name}.yaml"] = partial(
-                dump_all, [rendered.obj], header(COMMAND, [runtime.source.file, env.source.file]))
+            tree.files[f"{root.path}/{name}.yaml"] = Documents(
+                [rendered.obj], header(COMMAND, [runtime.source.file, env.source.file]))
     tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root
@@ -212,7 +225,7 @@ def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: li
     files = []
     for obj in objects:
         file = obj.obj["metadata"]["name"].removeprefix(f"{env.name}-modelserve-") + ".yaml"
-        tree.files[f"{folder}/{file}"] = partial(dump_all, [obj.obj], header(COMMAND, [env.source.file]))
+        tree.files[f"{folder}/{file}"] = Documents([obj.obj], header(COMMAND, [env.source.file]))
         files.append(file)
     root.objects = objects
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(sorted(files))

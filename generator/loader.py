@@ -53,6 +53,7 @@ class Loaded:
     findings: list[Finding] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # rel -> SHA-256 of the bytes read
+    real_dirs: dict[str, str] = field(default_factory=dict)  # folder -> its resolved path, for this load
 
 
 def discover(layout: Layout, kind: str) -> list[Path]:
@@ -90,7 +91,7 @@ def load_one(layout: Layout, path: Path, rel: str, kind: str, loaded: Loaded,
              parse_cache: ParseCache | None = None) -> Document | None:
     """Parse and schema-check one file; problems go to ``loaded.findings`` and give None."""
     findings = loaded.findings
-    outside = outside_repository(layout.root, path)
+    outside = outside_repository(layout.root, path, loaded.real_dirs)
     if outside:
         findings.append(Finding(rel, 1, 1, "file-outside-repo", Severity.ERROR,
                                 f"{rel} is a link to {outside}, outside the repository",
@@ -126,10 +127,25 @@ def _parse(path: Path, rel: str, loaded: Loaded, parse_cache: ParseCache | None)
     return docs
 
 
-def outside_repository(root: Path, path: Path) -> str:
-    """The resolved target if ``path`` (a symlink, or inside one) leaves ``root``; else ''."""
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(path)
+def outside_repository(root: Path, path: Path, real_dirs: dict[str, str] | None = None) -> str:
+    """The resolved target if ``path`` (a symlink, or inside one) leaves ``root``; else ''.
+
+    ``real_dirs`` remembers resolved folders for one load: a file that is not itself a link
+    resolves into its folder's real path, which saves resolving every folder on the way again
+    for each of a thousand files.
+    """
+    real_dirs = {} if real_dirs is None else real_dirs
+
+    def resolved(folder: str) -> str:
+        if folder not in real_dirs:
+            real_dirs[folder] = os.path.realpath(folder)
+        return real_dirs[folder]
+
+    real_root = resolved(str(root))
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+    else:
+        real = os.path.join(resolved(str(path.parent)), path.name)
     if real == real_root or real.startswith(real_root + os.sep):
         return ""
     return real

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FatalError
+from .gcpause import cycle_collection_paused
 from .layout import OWNED_MANIFEST
 
 _RENAME_EXCHANGE = 2
@@ -122,6 +123,7 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     return result, owned
 
 
+@cycle_collection_paused()
 def write_tree(deploy: Path, files: dict[str, str]) -> WriteResult:
     files = {safe_relpath(k): v for k, v in files.items()}
     recover(deploy)

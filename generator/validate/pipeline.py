@@ -20,12 +20,14 @@ from typing import Any, Callable
 from .. import kustomize
 from ..cache import FindingsCache, make_key
 from ..findings import Finding, Severity, format_path
+from ..gcpause import cycle_collection_paused
 from ..layout import BuildRoot, Tree, build_tree
 from ..loader import Layout, load_repository
 from ..model import Catalog
 from ..parsecache import ParseCache
 from ..render import RenderedObject
 from ..rules import Context, run_rules
+from ..textcache import TextCache
 
 AGGREGATE_BUILD_LIMIT = 256  # objects; above this the per-shard builds stand for the aggregate
 
@@ -53,6 +55,7 @@ class Result:
     files: int = 0
 
 
+@cycle_collection_paused()
 def validate_repository(layout: Layout, options: Options | None = None) -> Result:
     options = options or Options()
     start = time.perf_counter()
@@ -114,7 +117,8 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
     result.engine = engine.name
     workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
     try:
-        _write_roots(workdir, tree, [r for r, _ in todo])
+        texts = TextCache(cache.directory) if cache and cache.enabled else None
+        _write_roots(workdir, tree, [r for r, _ in todo], texts)
         _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
         built = kustomize.build_many([workdir / r.path for r, _ in todo], options.workers)
         stores: dict[str, Any] = {}
@@ -134,10 +138,13 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot]) -> None:
+def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextCache | None = None) -> None:
     wanted: set[str] = set()
     for root in roots:
-        wanted.update(_root_files(root, tree))
+        files = _root_files(root, tree)
+        if texts:
+            texts.fill(tree.files, root.path, files)
+        wanted.update(files)
     for rel in wanted:
         path = workdir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
