@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100000} $(BIN)/python -m pytest -m slow tests/test_fuzz.py -p no:cacheprovider -q
+	$(BIN)/python tools/fuzz.py
 
 docs: $(STAMP)
 	$(BIN)/python tools/make_input_schemas.py

@@ -779,7 +779,7 @@ def test_fuzz_fast(case: Case, fuzz_dir: Path) -> None:
 @pytest.mark.skipif(not FUZZ_EXAMPLES, reason="long fuzz: set FUZZ_EXAMPLES (make fuzz)")
 @settings(max_examples=max(FUZZ_EXAMPLES, 1), **_COMMON)  # type: ignore[arg-type]
 @given(case=cases(full_every=FULL_EVERY))
-def test_fuzz_long(case: Case, fuzz_dir: Path) -> None:
+def test_fuzz_long(case: Case, fuzz_dir: Path, fuzz_count: None) -> None:
     """FUZZ_EXAMPLES random cases; one in FULL_EVERY also runs the full validate with builds."""
     note(case.describe())
     container = _workdir(fuzz_dir)
@@ -793,11 +793,19 @@ def test_fuzz_long(case: Case, fuzz_dir: Path) -> None:
 _COUNT = [0]
 
 
-def _progress() -> None:
-    _COUNT[0] += 1
-    if _COUNT[0] % 5000 == 0:
+def _progress(final: bool = False) -> None:
+    """Append the count of examples passed to FUZZ_PROGRESS: every 5,000, and once at the end."""
+    if not final:
+        _COUNT[0] += 1
+    if final or _COUNT[0] % 5000 == 0:
         with open(os.environ.get("FUZZ_PROGRESS", os.devnull), "a") as log:
-            log.write(f"{_COUNT[0]} examples\n")
+            log.write(f"{_COUNT[0]} examples{' (end)' if final else ''}\n")
+
+
+@pytest.fixture(scope="module")
+def fuzz_count() -> Iterator[None]:
+    yield
+    _progress(final=True)
 
 
 def test_materialize_writes_links_outside_and_in(tmp_path: Path) -> None:
