@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import math
 import os
@@ -549,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             began = time.perf_counter()
             print(f"running {name} ...", file=sys.stderr, flush=True)
+            # Each benchmark starts from a collected heap, as a fresh `modelserve` process would:
+            # the earlier ones' garbage is not this one's cost.
+            gc.collect()
             BENCHMARKS[name](ws, sizes, kz, report)
             print(f"  {name} took {secs(time.perf_counter() - began)}", file=sys.stderr, flush=True)
     finally:
