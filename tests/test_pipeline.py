@@ -103,3 +103,46 @@ def test_two_mirrored_versions_of_one_image_each_keep_their_own(tmp_path: Path) 
             if o.obj["kind"] == "ClusterServingRuntime":
                 images.setdefault(o.obj["spec"]["containers"][0]["image"], set()).add(o.obj["metadata"]["name"])
     assert images and all(len(names) == 1 for names in images.values())
+
+
+def test_catalog_rules_run_while_kustomize_builds(example_repo: Path, monkeypatch) -> None:
+    import threading
+
+    from generator import kustomize
+
+    # Each side waits for the other to have started: run one after the other, one wait times out.
+    rules_started, builds_started, met = threading.Event(), threading.Event(), []
+    real_build_many, real_rules = kustomize.build_many, pipeline.run_rules
+
+    def build_many(paths, workers=None):  # type: ignore[no-untyped-def]
+        builds_started.set()
+        met.append(("builds saw the rules", rules_started.wait(timeout=5)))
+        return real_build_many(paths, workers)
+
+    def run_rules(ctx):  # type: ignore[no-untyped-def]
+        rules_started.set()
+        met.append(("rules saw the builds", builds_started.wait(timeout=5)))
+        return real_rules(ctx)
+
+    monkeypatch.setattr(kustomize, "build_many", build_many)
+    monkeypatch.setattr(pipeline, "run_rules", run_rules)
+    result = validate_repository(Layout(example_repo), Options())
+    assert sorted(met) == [("builds saw the rules", True), ("rules saw the builds", True)]
+    assert result.built > 0
+
+
+def test_a_failing_rule_still_waits_for_the_builds_and_cleans_up(example_repo: Path, tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    import tempfile
+
+    import pytest
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken_rules(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("rule bug")
+
+    monkeypatch.setattr(pipeline, "run_rules", broken_rules)
+    with pytest.raises(RuntimeError, match="rule bug"):
+        validate_repository(Layout(example_repo), Options())
+    assert not list(tmp_path.glob("modelserve-build-*")), "the build folder is removed"

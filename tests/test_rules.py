@@ -651,3 +651,11 @@ def test_storage_uri(uri: str, problem: str | None, tmp_path: Path, write_repo: 
         [finding] = found
         assert problem in finding.message
         assert (finding.line, finding.path) == (line_of(model, "storageUri"), "storageUri")
+
+
+def test_placements_are_resolved_once_and_shared_by_the_rules() -> None:
+    project = Path(__file__).resolve().parents[1]
+    ctx = Context(load_repository(Layout(project)).catalog)
+    first = list(ctx.placements())
+    assert len(first) == sum(len(env.deployments) for env in ctx.catalog.environments.values()) > 0
+    assert all(a is b for a, b in zip(first, ctx.placements(), strict=True))

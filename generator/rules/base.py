@@ -28,14 +28,19 @@ class Context:
     catalog: Catalog
     tree: "Tree | None" = None
     options: dict[str, Any] = field(default_factory=dict)
+    _placements: list[Placement] | None = field(default=None, init=False, repr=False, compare=False)
 
     def placements(self) -> Iterator[Placement]:
-        for env in sorted(self.catalog.environments.values(), key=lambda e: e.name):
-            for dep in env.deployments:
-                model = self.catalog.models.get(dep.model)
-                runtime = self.catalog.runtimes.get(model.runtime) if model else None
-                profile = env.profiles.get(dep.profile) if dep.profile else None
-                yield Placement(env, dep, model, runtime, profile)
+        """Every deployment of every environment, resolved once and shared by the rules that ask."""
+        if self._placements is None:
+            self._placements = []
+            for env in sorted(self.catalog.environments.values(), key=lambda e: e.name):
+                for dep in env.deployments:
+                    model = self.catalog.models.get(dep.model)
+                    runtime = self.catalog.runtimes.get(model.runtime) if model else None
+                    profile = env.profiles.get(dep.profile) if dep.profile else None
+                    self._placements.append(Placement(env, dep, model, runtime, profile))
+        return iter(self._placements)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -64,11 +65,13 @@ def validate_repository(layout: Layout, options: Options | None = None) -> Resul
     findings = list(loaded.findings)
     tree = build_tree(loaded.catalog)
     ctx = Context(loaded.catalog, tree)
-    findings.extend(run_rules(ctx))
     result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
     roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
+    check_catalog = lambda: findings.extend(run_rules(ctx))  # noqa: E731
     if roots:
-        _build_stage(loaded.digests, loaded.catalog, tree, roots, options, result)
+        _build_stage(loaded.digests, loaded.catalog, tree, roots, options, result, meanwhile=check_catalog)
+    else:
+        check_catalog()
     result.findings = sorted(set(result.findings))
     result.seconds = time.perf_counter() - start
     return result
@@ -96,7 +99,12 @@ def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
 
 
 def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: list[BuildRoot], options: Options,
-                 result: Result) -> None:
+                 result: Result, meanwhile: Callable[[], None]) -> None:
+    """Build and check what the cache does not answer; ``meanwhile`` runs while Kustomize builds.
+
+    The builds run in Go with the GIL released, so the catalog rules (pure Python, independent
+    of the builds) take their time from under them instead of adding it.
+    """
     cache = options.cache
     todo: list[tuple[BuildRoot, str]] = []
     keys: dict[str, str] = {}
@@ -112,6 +120,7 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
     aggregates = _aggregates_to_build(tree, options, keys, result)
     if not todo and not aggregates:
         result.engine = "none needed (all builds cached)"
+        meanwhile()
         return
     engine = kustomize.engine()
     result.engine = engine.name
@@ -120,7 +129,10 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
         texts = TextCache(cache.directory) if cache and cache.enabled else None
         _write_roots(workdir, tree, [r for r, _ in todo], texts)
         _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
-        built = kustomize.build_many([workdir / r.path for r, _ in todo], options.workers)
+        with ThreadPoolExecutor(max_workers=1) as background:
+            building = background.submit(kustomize.build_many, [workdir / r.path for r, _ in todo], options.workers)
+            meanwhile()
+            built = building.result()
         stores: dict[str, Any] = {}
         for i, (root, key) in enumerate(todo, 1):
             _progress(options, f"checking {i}/{len(todo)}: environment {root.env}, {root.path}")
