@@ -43,3 +43,13 @@ def test_bad_usage_exits_2(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "tools/fuzz.py", "--jobs", "0"], cwd=PROJECT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2 and "--jobs" in done.stderr
+
+
+def test_a_reused_logs_folder_does_not_count_an_earlier_run(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in (0, 1):
+        (logs / f"job-{i}.progress").write_text("100000 examples (end)\n")
+    done = _run(tmp_path)
+    assert done.returncode == 0 and "6 examples passed" in done.stdout, done.stdout
+    assert [(logs / f"job-{i}.progress").read_text() for i in (0, 1)] == ["3 examples (end)\n"] * 2

@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     procs = []
     for i, (share, job_seed) in enumerate(zip(shares, seeds)):
         print(f"fuzz: job {i}: {share} examples, --hypothesis-seed={job_seed}", flush=True)
-        env = dict(os.environ, FUZZ_EXAMPLES=str(share), FUZZ_PROGRESS=str(logs / f"job-{i}.progress"))
+        progress = logs / f"job-{i}.progress"
+        progress.unlink(missing_ok=True)  # a reused --logs folder must not count an earlier run's lines
+        env = dict(os.environ, FUZZ_EXAMPLES=str(share), FUZZ_PROGRESS=str(progress))
         command = [sys.executable, "-m", "pytest", "-m", "slow", "tests/test_fuzz.py", "-p", "no:cacheprovider",
                    "-q", f"--hypothesis-seed={job_seed}", "--hypothesis-show-statistics"]
         log = open(logs / f"job-{i}.log", "w")
