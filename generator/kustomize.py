@@ -88,16 +88,18 @@ def build(path: Path) -> list[dict[str, Any]]:
     return engine().build(path)
 
 
+def build_or_error(path: Path) -> list[dict[str, Any]] | BuildError:
+    """The root's objects, or the BuildError that says why it does not build."""
+    try:
+        return engine().build(path)
+    except BuildError as exc:
+        return exc
+
+
 def build_many(paths: Iterable[Path], workers: int | None = None) -> dict[Path, list[dict[str, Any]] | BuildError]:
     """Build independent roots in parallel; each result is the objects or the BuildError."""
     paths = list(paths)
-    runner = engine().build
-
-    def one(path: Path) -> list[dict[str, Any]] | BuildError:
-        try:
-            return runner(path)
-        except BuildError as exc:
-            return exc
+    one = build_or_error
 
     workers = workers or min(len(paths), os.cpu_count() or 2) or 1
     if workers == 1 or len(paths) <= 1:

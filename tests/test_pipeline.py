@@ -112,23 +112,41 @@ def test_catalog_rules_run_while_kustomize_builds(example_repo: Path, monkeypatc
 
     # Each side waits for the other to have started: run one after the other, one wait times out.
     rules_started, builds_started, met = threading.Event(), threading.Event(), []
-    real_build_many, real_rules = kustomize.build_many, pipeline.run_rules
+    real_build, real_rules = kustomize.build_or_error, pipeline.run_rules
 
-    def build_many(paths, workers=None):  # type: ignore[no-untyped-def]
+    def build_or_error(path):  # type: ignore[no-untyped-def]
         builds_started.set()
         met.append(("builds saw the rules", rules_started.wait(timeout=5)))
-        return real_build_many(paths, workers)
+        return real_build(path)
 
     def run_rules(ctx):  # type: ignore[no-untyped-def]
         rules_started.set()
         met.append(("rules saw the builds", builds_started.wait(timeout=5)))
         return real_rules(ctx)
 
-    monkeypatch.setattr(kustomize, "build_many", build_many)
+    monkeypatch.setattr(kustomize, "build_or_error", build_or_error)
     monkeypatch.setattr(pipeline, "run_rules", run_rules)
     result = validate_repository(Layout(example_repo), Options())
-    assert sorted(met) == [("builds saw the rules", True), ("rules saw the builds", True)]
-    assert result.built > 0
+    assert set(met) == {("builds saw the rules", True), ("rules saw the builds", True)}
+    assert result.built > 0 and not [f for f in result.findings if f.rule == "kustomize-build"]
+
+
+def test_each_generated_file_is_written_once_while_builds_read_them(example_repo: Path, monkeypatch) -> None:
+    """Runtimes roots of several environments share base/runtimes/: a second write could land
+    while a running build reads the file."""
+    writes: list[str] = []
+    real_write_text = Path.write_text
+
+    def write_text(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "modelserve-build-" in str(self):
+            writes.append(str(self).split("modelserve-build-", 1)[1].split("/", 1)[1])
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    result = validate_repository(Layout(example_repo), Options())
+    shared = [w for w in writes if w.startswith("base/runtimes/")]
+    assert result.built > 0 and shared, "the example catalog has runtimes in base/"
+    assert len(writes) == len(set(writes)), sorted(w for w in writes if writes.count(w) > 1)
 
 
 def test_a_failing_rule_still_waits_for_the_builds_and_cleans_up(example_repo: Path, tmp_path: Path,

@@ -102,8 +102,9 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
                  result: Result, meanwhile: Callable[[], None]) -> None:
     """Build and check what the cache does not answer; ``meanwhile`` runs while Kustomize builds.
 
-    The builds run in Go with the GIL released, so the catalog rules (pure Python, independent
-    of the builds) take their time from under them instead of adding it.
+    The builds run in Go with the GIL released, so Python work proceeds beside them: each
+    root's build starts as soon as its files are written, while the next roots are dumped, and
+    the catalog rules (independent of the builds) run while the last builds finish.
     """
     cache = options.cache
     todo: list[tuple[BuildRoot, str]] = []
@@ -127,12 +128,15 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
     workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
     try:
         texts = TextCache(cache.directory) if cache and cache.enabled else None
-        _write_roots(workdir, tree, [r for r, _ in todo], texts)
         _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
-        with ThreadPoolExecutor(max_workers=1) as background:
-            building = background.submit(kustomize.build_many, [workdir / r.path for r, _ in todo], options.workers)
+        written: set[str] = set()
+        with ThreadPoolExecutor(max_workers=options.workers or default_workers()) as builders:
+            building = {}
+            for root, _ in todo:
+                _write_roots(workdir, tree, [root], texts, written)
+                building[workdir / root.path] = builders.submit(kustomize.build_or_error, workdir / root.path)
             meanwhile()
-            built = building.result()
+            built = {path: future.result() for path, future in building.items()}
         stores: dict[str, Any] = {}
         for i, (root, key) in enumerate(todo, 1):
             _progress(options, f"checking {i}/{len(todo)}: environment {root.env}, {root.path}")
@@ -150,14 +154,20 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextCache | None = None) -> None:
+def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextCache | None = None,
+                 written: set[str] | None = None) -> None:
+    """Write the roots' files; those in ``written`` are on disk already (and maybe being read by
+    a running build: runtimes roots share base/runtimes/), so they are never written twice."""
+    written = set() if written is None else written
     wanted: set[str] = set()
     for root in roots:
         files = _root_files(root, tree)
         if texts:
             texts.fill(tree.files, root.path, files)
         wanted.update(files)
-    for rel in wanted:
+    wanted -= written
+    written |= wanted
+    for rel in sorted(wanted):
         path = workdir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(tree.files[rel], encoding="utf-8")
