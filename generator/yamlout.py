@@ -45,8 +45,8 @@ class Documents:
         """A digest that changes whenever the dumped text would; None when it cannot be taken.
 
         A pickle records every value, its type, the order of keys and which parts are shared
-        (the dumper would write those as anchors), so equal pickles dump to equal text; it is
-        about 50 times cheaper than the dump itself.
+        (the dumper would write those as anchors), so equal pickles dump to equal text; taking it is
+        about 30 times cheaper than the dump (measured on the synthetic 1,000-model catalog).
         """
         try:
             data = pickle.dumps((self.header, self.objs), protocol=5)
