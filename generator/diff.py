@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .display import md_code
 from .generate import Generated
 from .model import Environment
 
@@ -201,10 +202,6 @@ def _summary(environments: dict[str, dict[str, Any]]) -> dict[str, int]:
 # Renderers ------------------------------------------------------------------------------------
 
 
-def render_json(diff: dict[str, Any]) -> str:
-    return json.dumps(diff, indent=2, sort_keys=False) + "\n"
-
-
 @dataclass
 class _Block:
     """Lines always shown, then entries dropped from the end when the comment would be too long."""
@@ -219,7 +216,7 @@ def render_markdown(diff: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
     unchanged = []
     for name, env in diff["environments"].items():
         if env["status"] == "unchanged":
-            unchanged.append(f"`{name}`")
+            unchanged.append(md_code(name))
         else:
             blocks += _env_blocks(name, env)
     if unchanged:
@@ -229,7 +226,7 @@ def render_markdown(diff: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
 
 def _title(diff: dict[str, Any]) -> list[str]:
     base, head = diff.get("base") or {}, diff.get("head") or {}
-    label = f"`{_side(base)}` -> `{_side(head)}`" if base or head else "base -> head"
+    label = f"{md_code(_side(base))} -> {md_code(_side(head))}" if base or head else "base -> head"
     return [f"### modelserve diff: {label}", ""]
 
 
@@ -248,7 +245,7 @@ def _overview(diff: dict[str, Any]) -> list[str]:
         if env["status"] == "unchanged":
             continue
         gpus = env["gpus"]
-        lines.append(f"| `{name}`{_STATUS_NOTE.get(env['status'], '')} | {_counts(env['models'])}"
+        lines.append(f"| {md_code(name, table=True)}{_STATUS_NOTE.get(env['status'], '')} | {_counts(env['models'])}"
                      f" | {_counts(env['runtimes'])} | {_counts(env['other'])}"
                      f" | {_total(gpus, 'min')} | {_total(gpus, 'max')} |")
     return lines
@@ -270,21 +267,21 @@ def _arrow(before: Any, after: Any) -> str:
 
 def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
     note = _STATUS_NOTE.get(env["status"], "")
-    head = ["", f"#### `{name}`{note}: cluster `{env['cluster']}`, namespace `{env['namespace']}`"]
+    head = ["", f"#### {md_code(name)}{note}: cluster {md_code(env['cluster'])}, namespace {md_code(env['namespace'])}"]
     if env["gpus"]:
         head += ["", "| GPU profile | GPUs at min replicas | GPUs at max replicas |", "|---|---|---|"]
-        head += [f"| `{p}` | {_arrow(t['before']['min'], t['after']['min'])}"
+        head += [f"| {md_code(p, table=True)} | {_arrow(t['before']['min'], t['after']['min'])}"
                  f" | {_arrow(t['before']['max'], t['after']['max'])} |" for p, t in env["gpus"].items()]
     blocks = [_Block(head)]
     models, runtimes, other = env["models"], env["runtimes"], env["other"]
     blocks.append(_list_block("Models added", [_model_line(m) for m in models["added"]]))
     blocks.append(_list_block("Models removed", [_model_line(m) for m in models["removed"]]))
     blocks.append(_list_block("Models changed", [_changes(k, v) for k, v in models["changed"].items()]))
-    blocks.append(_list_block("Runtimes added", [f"- `{r}`" for r in runtimes["added"]]))
-    blocks.append(_list_block("Runtimes removed", [f"- `{r}`" for r in runtimes["removed"]]))
+    blocks.append(_list_block("Runtimes added", [f"- {md_code(r)}" for r in runtimes["added"]]))
+    blocks.append(_list_block("Runtimes removed", [f"- {md_code(r)}" for r in runtimes["removed"]]))
     blocks.append(_list_block("Runtimes changed", [_changes(k, v) for k, v in runtimes["changed"].items()]))
-    blocks.append(_list_block("Other objects", [f"- added: `{o}`" for o in other["added"]]
-                              + [f"- removed: `{o}`" for o in other["removed"]]
+    blocks.append(_list_block("Other objects", [f"- added: {md_code(o)}" for o in other["added"]]
+                              + [f"- removed: {md_code(o)}" for o in other["removed"]]
                               + [_changes(k, v) for k, v in other["changed"].items()]))
     return [b for b in blocks if b.head or b.entries]
 
@@ -295,15 +292,15 @@ def _list_block(title: str, entries: list[str]) -> _Block:
 
 def _model_line(info: dict[str, Any]) -> str:
     if "runtime" not in info:
-        return f"- `{info['name']}`"
+        return f"- {md_code(info['name'])}"
     gpus = f"{info['gpus']} GPU{'s' if info['gpus'] != 1 else ''} x " if info["gpus"] else "no GPU, "
-    profile = f", profile `{info['profile']}`" if info["profile"] else ""
-    return (f"- `{info['name']}`: runtime `{info['runtime']}`{profile}, {gpus}"
+    profile = f", profile {md_code(info['profile'])}" if info["profile"] else ""
+    return (f"- {md_code(info['name'])}: runtime {md_code(str(info['runtime']))}{profile}, {gpus}"
             f"{info['minReplicas']}..{info['maxReplicas']} replicas")
 
 
 def _changes(name: str, changes: list[dict[str, Any]]) -> str:
-    lines = [f"- `{name}`:"]
+    lines = [f"- {md_code(name)}:"]
     for change in changes:
         kind = "" if change["object"] in (ISVC, "ClusterServingRuntime") else f"{change['object']} "
         if not change["path"]:
@@ -311,16 +308,13 @@ def _changes(name: str, changes: list[dict[str, Any]]) -> str:
             continue
         old = _value(change["old"]) if "old" in change else "(absent)"
         new = _value(change["new"]) if "new" in change else "(absent)"
-        lines.append(f"  - {kind}`{change['path']}`: {old} -> {new}")
+        lines.append(f"  - {kind}{md_code(change['path'], 200)}: {old} -> {new}")
     return "\n".join(lines)
 
 
 def _value(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
-    text = text.replace("`", "'").replace("\n", " ")
-    if len(text) > VALUE_WIDTH:
-        text = text[: VALUE_WIDTH - 3] + "..."
-    return f"`{text}`"
+    return md_code(text, VALUE_WIDTH)
 
 
 def _fit(blocks: list[_Block], limit: int) -> str:

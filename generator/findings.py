@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .display import FIELD_LIMIT, MESSAGE_LIMIT, one_line
+
 
 class Severity(enum.IntEnum):
     # Ordered so that max() over findings gives the worst one.
@@ -14,6 +16,10 @@ class Severity(enum.IntEnum):
 
     def __str__(self) -> str:
         return self.name.lower()
+
+
+_FIELD_LIMITS = {"file": FIELD_LIMIT, "rule": FIELD_LIMIT, "message": MESSAGE_LIMIT, "path": FIELD_LIMIT,
+                 "obj": FIELD_LIMIT, "hint": MESSAGE_LIMIT}
 
 
 @dataclass(frozen=True, order=True)
@@ -34,6 +40,15 @@ class Finding:
     path: str = field(default="", compare=False)
     obj: str = field(default="", compare=False)
     hint: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        # Every field may quote catalog text: a Finding never holds a credential, a control
+        # character or a line break, and its size is bounded, whichever reporter shows it.
+        for name, limit in _FIELD_LIMITS.items():
+            value = getattr(self, name)
+            clean = one_line(value, limit)
+            if clean is not value:
+                object.__setattr__(self, name, clean)
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -29,6 +29,14 @@ from .render.runtime import render_runtime
 from .yamlout import Documents, header
 
 COMMAND = "modelserve generate"
+# Files the layout writes beside catalog-named ones: models share a folder with kustomization.yaml,
+# mirrored runtimes with kustomization.yaml and namespace.yaml (rule reserved-name).
+RESERVED_MODEL_NAMES = frozenset({"kustomization"})
+RESERVED_RUNTIME_NAMES = frozenset({"kustomization", "namespace"})
+
+
+class LayoutCollision(RuntimeError):
+    """Two generated files at one path: a defect of the layout, never silently resolved."""
 MODELS_PER_SHARD = 64
 OWNED_MANIFEST = ".modelserve-owned.json"
 
@@ -72,6 +80,8 @@ class LazyFiles(MutableMapping[str, str]):
         self._texts[rel] = text
 
     def __setitem__(self, rel: str, value: str | Callable[[], str]) -> None:  # type: ignore[override]
+        if rel in self._items:
+            raise LayoutCollision(f"two generated files would both be deploy/{rel}")
         self._items[rel] = value
         self._texts.pop(rel, None)
 
@@ -151,9 +161,12 @@ def _base_runtime(tree: Tree, runtime: Runtime) -> None:
 
 
 def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
-    # Deployments whose references are broken are left out; the reference rules report them.
+    # Deployments whose references are broken, or whose names are the layout's own file names,
+    # are left out; the reference and reserved-name rules report them.
     deployments = [d for d in env.deployments
-                   if d.model in catalog.models and catalog.models[d.model].runtime in catalog.runtimes]
+                   if d.model in catalog.models and catalog.models[d.model].runtime in catalog.runtimes
+                   and d.model not in RESERVED_MODEL_NAMES
+                   and catalog.models[d.model].runtime not in RESERVED_RUNTIME_NAMES]
     deployments = list({d.model: d for d in reversed(deployments)}.values())[::-1]
     runtimes = sorted({catalog.models[d.model].runtime for d in deployments} & set(catalog.runtimes))
     overlay = f"overlays/{env.name}"

@@ -8,6 +8,7 @@ the problems of the others.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -54,13 +55,96 @@ class Loaded:
     files: dict[str, Path] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)  # rel -> SHA-256 of the bytes read
     real_dirs: dict[str, str] = field(default_factory=dict)  # folder -> its resolved path, for this load
+    uncacheable: set[str] = field(default_factory=set)  # files holding a credential: never cached
 
 
-def discover(layout: Layout, kind: str) -> list[Path]:
+def discover(layout: Layout, kind: str, findings: list[Finding] | None = None) -> list[Path]:
+    """The files of ``kind`` that are loaded; every other file there that looks like YAML is a
+    finding (``file-not-loaded``), so a file is never silently left out of what is generated.
+    Hidden files (editor state such as ``.x.yaml.swp``) are the one exception."""
+    findings = [] if findings is None else findings
     folder = layout.folder(kind)
-    if not folder.is_dir():
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name) if folder.is_dir() else []
+    except OSError as exc:
+        findings.append(Finding(layout.rel(folder), 1, 1, "file-unreadable", Severity.ERROR,
+                                f"cannot list {layout.rel(folder)}/: {exc.strerror or exc}",
+                                hint="check the folder's permissions"))
         return []
-    return sorted(p for p in folder.iterdir() if p.name.endswith(YAML_SUFFIXES) and not p.name.startswith("."))
+    loaded = []
+    for entry in entries:
+        path = Path(entry.path)
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if name.endswith(YAML_SUFFIXES):
+            loaded.append(path)
+        elif _is_folder(entry):
+            if _holds_yaml(path):
+                findings.append(_not_loaded(layout, path, Severity.ERROR, f"{layout.rel(path)}/ holds YAML files that "
+                                            f"are not loaded: {kind} files must sit directly in {layout.rel(folder)}/",
+                                            f"move the files up into {layout.rel(folder)}/"))
+        elif name.lower().endswith(YAML_SUFFIXES):
+            findings.append(_not_loaded(layout, path, Severity.ERROR, f"{layout.rel(path)} is not loaded: only the "
+                                        "lower-case suffixes .yaml and .yml are read",
+                                        f"rename it to {name[: name.rfind('.')]}{name[name.rfind('.'):].lower()}"))
+        elif _LOOKS_LIKE_YAML.search(name):
+            findings.append(_not_loaded(layout, path, Severity.WARNING, f"{layout.rel(path)} looks like a {kind} file "
+                                        "but is not loaded (a backup?)",
+                                        "delete it, or rename it to end in .yaml if it is meant to be loaded"))
+    return loaded
+
+
+_LOOKS_LIKE_YAML = re.compile(r"(?i)\.ya?ml")
+_FOLDER_SCAN_LIMIT = 1000  # entries looked at to tell whether a stray folder holds YAML
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _holds_yaml(folder: Path) -> bool:
+    """Whether ``folder`` (links not followed) holds a YAML file, looking at a bounded number of entries."""
+    seen = 0
+    for _, dirnames, filenames in os.walk(folder, followlinks=False):
+        seen += len(dirnames) + len(filenames)
+        if any(_LOOKS_LIKE_YAML.search(name) for name in filenames):
+            return True
+        if seen > _FOLDER_SCAN_LIMIT:
+            return False
+    return False
+
+
+def _not_loaded(layout: Layout, path: Path, severity: Severity, message: str, hint: str) -> Finding:
+    return Finding(layout.rel(path), 1, 1, "file-not-loaded", severity, message, hint=hint)
+
+
+def stray_files(layout: Layout, findings: list[Finding]) -> None:
+    """YAML files in ``catalog/`` itself or in a folder of it that is neither runtimes/ nor models/."""
+    catalog = layout.root / "catalog"
+    known = {layout.folder(k).name for k in ("runtime", "model")}
+    try:
+        entries = sorted(os.scandir(catalog), key=lambda e: e.name) if catalog.is_dir() else []
+    except OSError as exc:
+        findings.append(Finding("catalog", 1, 1, "file-unreadable", Severity.ERROR,
+                                f"cannot list catalog/: {exc.strerror or exc}", hint="check the folder's permissions"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            continue
+        if _is_folder(entry):
+            if entry.name not in known and _holds_yaml(path):
+                findings.append(_not_loaded(layout, path, Severity.ERROR, f"{layout.rel(path)}/ holds YAML files "
+                                            "that are not loaded: runtimes go in catalog/runtimes/, models in "
+                                            "catalog/models/", "move the files into catalog/runtimes/ or catalog/models/"))
+        elif _LOOKS_LIKE_YAML.search(entry.name):
+            findings.append(_not_loaded(layout, path, Severity.ERROR, f"{layout.rel(path)} is not loaded: runtimes go "
+                                        "in catalog/runtimes/, models in catalog/models/",
+                                        "move it into catalog/runtimes/ or catalog/models/"))
 
 
 def load_repository(layout: Layout, parse_cache: ParseCache | None = None) -> Loaded:
@@ -68,8 +152,9 @@ def load_repository(layout: Layout, parse_cache: ParseCache | None = None) -> Lo
     builders: dict[str, Callable] = {"runtime": runtime_from, "model": model_from, "environment": environment_from}
     targets = {"runtime": loaded.catalog.runtimes, "model": loaded.catalog.models,
                "environment": loaded.catalog.environments}
+    stray_files(layout, loaded.findings)
     for kind in ("runtime", "model", "environment"):
-        for path in discover(layout, kind):
+        for path in discover(layout, kind, loaded.findings):
             rel = layout.rel(path)
             loaded.files[rel] = path
             doc = load_one(layout, path, rel, kind, loaded, parse_cache)
@@ -122,8 +207,8 @@ def _parse(path: Path, rel: str, loaded: Loaded, parse_cache: ParseCache | None)
     if cached is not None:
         return [cached]
     docs = load_text(decode(raw), multi=False)
-    if parse_cache is not None and docs:
-        parse_cache.put(digest, docs[0])
+    if parse_cache is not None and docs and not parse_cache.put(digest, docs[0]):
+        loaded.uncacheable.add(rel)  # holds a credential: nothing made from it is cached
     return docs
 
 

@@ -7,6 +7,7 @@ to any manifest: GPU placement basics, images, secrets and monitor wiring.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from .findings import Finding, Severity, format_path
 from .rules.gpu_placement import check_predictor
 from .rules.images import parse_image
 from .rules.monitor_target import TargetIndex, check_monitor, simulated_targets
-from .secrets import classify, redact
+from .secrets import find_in, redact, redacted_path
 from .validate.objects import validate_object
 from .yamlio import Document, YamlError, load_file
 
@@ -37,10 +38,19 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def load(paths: Iterable[Path], findings: list[Finding]) -> list[Located]:
+def load(paths: Iterable[Path], findings: list[Finding], root: Path | None = None) -> list[Located]:
+    """Every document of every file; a link that leads out of ``root`` (the repository) is
+    refused unread, as the catalog loader refuses one (a committed link to ~/.kube/config)."""
     located = []
+    real_root = os.path.realpath(root) if root is not None else ""
+    # (a path given as written under the unresolved root counts as in the repository too)
     for path in discover(paths):
         name = path.as_posix()
+        if real_root and _leaves(path, real_root):
+            findings.append(Finding(name, 1, 1, "file-outside-repo", Severity.ERROR,
+                                    f"{name} is a link to a file outside the repository; not read",
+                                    hint="replace the symlink with the file itself"))
+            continue
         try:
             docs = load_file(path, multi=True)
         except YamlError as exc:
@@ -57,11 +67,26 @@ def load(paths: Iterable[Path], findings: list[Finding]) -> list[Located]:
     return located
 
 
-def validate_manifests(paths: list[Path], store: Any, policy: bool = False) -> tuple[list[Finding], int]:
+def _leaves(path: Path, real_root: str) -> bool:
+    """``path`` lies in the repository as written, but its real path (links resolved) does not."""
+    def within(candidate: str) -> bool:
+        return candidate == real_root or candidate.startswith(real_root + os.sep)
+
+    written = os.path.abspath(path)
+    parent_real = os.path.realpath(os.path.dirname(written))
+    return (within(written) or within(parent_real)) and not within(os.path.realpath(written))
+
+
+def validate_manifests(paths: list[Path], store: Any, policy: bool = False,
+                       root: Path | None = None) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
-    located = load(paths, findings)
+    located = load(paths, findings, root)
+    sound = []
     for item in located:
-        for problem in validate_object(store, item.doc.data):
+        problems = validate_object(store, item.doc.data)
+        if not any(p.severity == "error" for p in problems):
+            sound.append(item)
+        for problem in problems:
             line, col = item.doc.locate(tuple(problem.pointer))
             severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
             findings.append(Finding(item.file, line, col, problem.rule, severity,
@@ -69,7 +94,8 @@ def validate_manifests(paths: list[Path], store: Any, policy: bool = False) -> t
                                     f"{problem.message}", format_path(list(problem.pointer)), _label(item.doc.data)))
     findings += list(metadata_findings(located))
     if policy:
-        findings += list(policy_findings(located))
+        findings += list(policy_findings(sound))
+        findings += [f for item in located for f in secret_findings(item)]
     return sorted(set(findings)), len(located)
 
 
@@ -86,19 +112,27 @@ def _at(item: Located, pointer: tuple[Any, ...], rule: str, message: str, hint: 
                    _label(item.doc.data), hint)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _containers(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    """(path, container) of each container the object declares; any shape is tolerated."""
+    spec = _mapping(obj.get("spec"))
     if obj.get("kind") in ("ClusterServingRuntime", "ServingRuntime"):
-        for i, c in enumerate(spec.get("containers") or []):
-            yield ("spec", "containers", i), c
+        found = [(("spec", "containers", i), c) for i, c in enumerate(_items(spec.get("containers")))]
     elif obj.get("kind") == "InferenceService":
-        model = (spec.get("predictor") or {}).get("model")
-        if isinstance(model, dict):
-            yield ("spec", "predictor", "model"), model
+        found = [(("spec", "predictor", "model"), _mapping(spec.get("predictor")).get("model"))]
     else:
-        pod = ((spec.get("template") or {}).get("spec") or {}) if isinstance(spec.get("template"), dict) else {}
-        for i, c in enumerate(pod.get("containers") or []):
-            yield ("spec", "template", "spec", "containers", i), c
+        pod = _mapping(_mapping(spec.get("template")).get("spec"))
+        found = [(("spec", "template", "spec", "containers", i), c) for i, c in enumerate(_items(pod.get("containers")))]
+    for path, container in found:
+        if isinstance(container, dict):
+            yield path, container
 
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -128,30 +162,41 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
 
 
 def policy_findings(located: list[Located]) -> Iterator[Finding]:
+    """The manifest rules, on documents that passed their schema (others have findings already)."""
     objects = [i for i in located if isinstance(i.doc.data, dict)]
     targets = TargetIndex(simulated_targets([i.doc.data for i in objects if isinstance(i.doc.data.get("metadata"), dict)]))
     for item in objects:
         obj = item.doc.data
-        if obj.get("kind") == "InferenceService" and isinstance((obj.get("spec") or {}).get("predictor"), dict):
-            for pointer, message in check_predictor(obj["spec"]["predictor"], None):
+        predictor = _mapping(obj.get("spec")).get("predictor")
+        if obj.get("kind") == "InferenceService" and isinstance(predictor, dict):
+            for pointer, message in check_predictor(predictor, None):
                 yield _at(item, pointer, "gpu-placement", message)
         if obj.get("kind") in ("ServiceMonitor", "PodMonitor") and targets.by_namespace \
                 and isinstance(obj.get("metadata"), dict):
             for pointer, message in check_monitor(obj, targets, {}):
                 yield _at(item, pointer, "monitor-target", message)
         for base, container in _containers(obj):
-            if not isinstance(container, dict):
-                continue
             image = container.get("image")
             if isinstance(image, str):
                 ref = parse_image(image)
                 if ref.digest is None and ref.tag in (None, "latest"):
                     yield _at(item, base + ("image",), "image-latest", f"image '{image}' is not pinned (latest)",
                               "pin a version tag and a digest")
-            for i, env in enumerate(container.get("env") or []):
-                if isinstance(env, dict) and isinstance(env.get("value"), str):
-                    label = classify(env["value"], str(env.get("name", "")))
-                    if label:
-                        yield _at(item, base + ("env", i, "value"), "secret-literal",
-                                  f"env {env.get('name')} holds {label}: '{redact(env['value'])}'",
-                                  "use valueFrom.secretKeyRef")
+
+
+def secret_findings(item: Located) -> Iterator[Finding]:
+    """Literal credentials in containers' env, args and command, and in labels and annotations
+    (keys included), whatever the document's shape; a Secret's own data is where credentials
+    belong and is not searched."""
+    obj = item.doc.data
+    if not isinstance(obj, dict):
+        return
+    places = [(base + (field,), container.get(field)) for base, container in _containers(obj)
+              for field in ("env", "args", "command")]
+    meta = _mapping(obj.get("metadata"))
+    places += [(("metadata", field), meta.get(field)) for field in ("labels", "annotations")]
+    for base, value in places:
+        for path, label, found in find_in(value, base):
+            where = format_path(list(redacted_path(path, found)))
+            yield _at(item, path, "secret-literal", f"{where} holds {label}: '{redact(found)}'",
+                      "use valueFrom.secretKeyRef")

@@ -4,7 +4,8 @@ The new tree is staged beside deploy/ (same filesystem), unchanged files are har
 the old tree so their bytes and mtimes stay, and the two directories are swapped with one
 ``renameat2(RENAME_EXCHANGE)``: at every instant deploy/ is the complete old tree or the
 complete new one, even under SIGKILL. Where the kernel lacks the exchange, two renames are
-used and a crash between them is repaired on the next run from the ``.deploy.old-*`` copy.
+used and a crash between them is repaired on the next run from the staging folder. Writers
+hold an exclusive ``flock`` on the folder holding deploy/, so two runs never interleave.
 
 ``deploy/.modelserve-owned.json`` lists the files the generator wrote. Any other file under
 deploy/ is someone else's: it is carried over untouched and reported, and generation stops
@@ -13,18 +14,26 @@ rather than overwrite it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
-import hashlib
+import fcntl
 import json
 import os
+import re
 import shutil
+import signal
+import stat
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .errors import FatalError
+from .errors import ConfigError, FatalError
 from .gcpause import cycle_collection_paused
 from .layout import OWNED_MANIFEST
 
@@ -74,9 +83,19 @@ def read_owned(deploy: Path) -> set[str]:
 
 
 def existing_files(deploy: Path) -> set[str]:
-    """Every file or symlink under deploy/ (links are not followed)."""
+    """Every file or symlink under deploy/ (links are not followed).
+
+    A folder that cannot be read would be dropped from the new tree with everything in it, so
+    it stops the run (exit 2) before anything is staged.
+    """
     found = set()
-    for dirpath, dirnames, filenames in os.walk(deploy, followlinks=False):
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename or deploy)
+        raise ConfigError(f"cannot read {_shown(deploy, where)}: {exc.strerror or exc}; nothing was written "
+                          "(fix: make it readable, or move it out of the way)")
+
+    for dirpath, dirnames, filenames in os.walk(deploy, onerror=unreadable, followlinks=False):
         base = Path(dirpath)
         for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
             found.add((base / name).relative_to(deploy).as_posix())
@@ -84,15 +103,157 @@ def existing_files(deploy: Path) -> set[str]:
     return found
 
 
+# --- staging folders ---------------------------------------------------------------------------
+#
+# A run stages the new tree in ``.<deploy>.modelserve-stage-XXXXXXXX/tree`` beside deploy/, with
+# a marker file in the stage folder (never inside the tree, which becomes deploy/). Only folders
+# named exactly so *and* holding the marker are ever removed, so a user's own folder such as
+# ``.deploy.old-before-upgrade`` is never touched. Runs are serialised by a lock (``deploy_lock``),
+# so a stage found at the start of a run is a crashed run's leftover, never a live one.
+
+STAGE_INFIX = ".modelserve-stage-"
+STAGE_MARKER = ".modelserve-staging"
+STAGE_MARKER_TEXT = "a staging folder of `modelserve generate`; safe to delete when no modelserve runs\n"
+_STAGE_NAME = re.compile(r"[a-z0-9_]{8}")
+
+
+def _stage_prefix(deploy: Path) -> str:
+    return f".{deploy.name}{STAGE_INFIX}"
+
+
+def is_stage(deploy: Path, folder: Path) -> bool:
+    """``folder`` is a staging folder this tool made for ``deploy`` (exact name, real folder, marker)."""
+    prefix = _stage_prefix(deploy)
+    if not folder.name.startswith(prefix) or not _STAGE_NAME.fullmatch(folder.name[len(prefix):]):
+        return False
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return False
+        marker = folder / STAGE_MARKER
+        info = os.lstat(marker)
+        return stat.S_ISREG(info.st_mode) and info.st_size == len(STAGE_MARKER_TEXT) and \
+            marker.read_text(encoding="utf-8") == STAGE_MARKER_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def stages(deploy: Path) -> list[Path]:
+    """The staging folders of crashed runs; an empty folder of the exact name (a run killed
+    before it wrote the marker) is removed on the spot, which can lose nothing."""
+    parent, prefix = deploy.parent, _stage_prefix(deploy)
+    try:
+        names = [name for name in os.listdir(parent) if name.startswith(prefix)]
+    except OSError:
+        return []
+    found = []
+    for folder in sorted(parent / name for name in names):
+        if is_stage(deploy, folder):
+            found.append(folder)
+        elif _STAGE_NAME.fullmatch(folder.name[len(prefix):]):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # fails unless it is an empty, real folder
+    return found
+
+
 def recover(deploy: Path) -> None:
-    """Finish or undo an interrupted write before starting a new one."""
+    """Finish or undo a crashed run's write, then remove its staging folders (ours only)."""
+    for stage in stages(deploy):
+        old = stage / "old"
+        if not os.path.lexists(deploy) and old.is_dir() and not old.is_symlink():
+            os.rename(old, deploy)  # killed between the two renames of the fallback: undo
+        remove_tree(stage)
+
+
+def remove_tree(folder: Path) -> None:
+    """Delete a staging folder, its marker last (a run killed while deleting leaves a folder that
+    is still recognisably ours), even where the old tree it holds has read-only folders.
+
+    Only folders are made writable (u+rwx), never files: files may be hard links shared with
+    the kept tree, whose modes must not change.
+    """
+    def retry(function: Any, path: str, _exc: Any) -> None:
+        parent = os.path.dirname(path)
+        with contextlib.suppress(OSError):
+            os.chmod(parent, stat.S_IMODE(os.lstat(parent).st_mode) | stat.S_IRWXU)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) | stat.S_IRWXU)
+            function(path)
+
+    try:
+        children = [folder / name for name in os.listdir(folder) if name != STAGE_MARKER]
+    except OSError:
+        return
+    for child in children:
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, onerror=retry)
+        else:
+            with contextlib.suppress(OSError):
+                child.unlink()
+    with contextlib.suppress(OSError):
+        (folder / STAGE_MARKER).unlink()
+        folder.rmdir()
+
+
+@contextlib.contextmanager
+def deploy_lock(deploy: Path, *, exclusive: bool = True, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock of the folder beside deploy/ for the block: one writer, or many readers.
+
+    ``flock`` on the parent folder itself, so no lock file is left in the repository. A run that
+    finds the lock taken says so on stderr and waits up to ``timeout`` seconds (default
+    ``MODELSERVE_LOCK_TIMEOUT``, else 300), then gives up with exit 2; it never proceeds unlocked.
+    """
+    wait = _lock_timeout() if timeout is None else timeout
     parent = deploy.parent
-    olds = sorted(parent.glob(f".{deploy.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if not deploy.exists() and olds:
-        os.rename(olds[-1], deploy)
-        olds = olds[:-1]
-    for stale in list(parent.glob(f".{deploy.name}.tmp-*")) + olds:
-        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot open {parent} to lock it: {exc.strerror or exc}") from None
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConfigError(f"another modelserve run is writing {deploy.name}/ in {parent} and did not "
+                                      f"finish within {wait:g}s; nothing was written (run again when it ends)") from None
+                if not told:
+                    sys.stderr.write(f"modelserve: waiting for another modelserve run writing {deploy.name}/ "
+                                     f"in {parent}...\n")
+                    sys.stderr.flush()
+                    told = True
+                time.sleep(0.05)
+            except OSError as exc:
+                raise ConfigError(f"cannot lock {parent} ({exc.strerror or exc}): modelserve needs a filesystem "
+                                  "with flock() to write deploy/ safely") from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+LOCK_TIMEOUT_ENV = "MODELSERVE_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 300.0
+
+
+def _lock_timeout() -> float:
+    text = os.environ.get(LOCK_TIMEOUT_ENV) or ""
+    try:
+        value = float(text) if text else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise ConfigError(f"{LOCK_TIMEOUT_ENV}={text[:40]!r} is not a number of seconds") from None
+    if not 0 <= value < 86400:
+        raise ConfigError(f"{LOCK_TIMEOUT_ENV}={text[:40]!r} must be between 0 and 86400 seconds")
+    return value
+
+
+def _shown(deploy: Path, path: Path) -> str:
+    try:
+        return f"{deploy.name}/{path.relative_to(deploy).as_posix()}"
+    except ValueError:
+        return str(path)
 
 
 def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
@@ -105,10 +266,11 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     present = existing_files(deploy) if deploy.is_dir() else set()
     owned = read_owned(deploy) & present
     result.foreign = sorted(present - owned)
-    clash = sorted(set(result.foreign) & set(files))
-    # A foreign file where a generated folder must go (or inside a generated file's path).
+    # A foreign file at a generated path, where a generated folder must go, or inside a generated
+    # file's path. Ancestors are looked up in sets: linear in the number of paths, not their product.
     folders = {rel.rsplit("/", i)[0] for rel in files for i in range(1, rel.count("/") + 1)}
-    clash += sorted(f for f in result.foreign if f in folders or any(f.startswith(g + "/") for g in files))
+    clash = sorted(f for f in result.foreign if f in files or f in folders
+                   or any(f.rsplit("/", i)[0] in files for i in range(1, f.count("/") + 1)))
     if clash:
         raise FatalError(
             f"{deploy.name}/{clash[0]} was not written by modelserve but is a file it must generate; "
@@ -125,19 +287,43 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
 
 @cycle_collection_paused()
 def write_tree(deploy: Path, files: dict[str, str]) -> WriteResult:
+    """Write ``files`` as the new deploy/, atomically, under the lock; see the module docs."""
     files = {safe_relpath(k): v for k, v in files.items()}
-    recover(deploy)
-    result, _ = plan(deploy, files)
-    if not result.changed and (deploy / OWNED_MANIFEST).is_file():
-        return result
-    stage = Path(tempfile.mkdtemp(prefix=f".{deploy.name}.tmp-", dir=deploy.parent))
-    os.chmod(stage, _folder_mode(deploy))  # mkdtemp makes 0700; deploy/ keeps its usual mode
-    try:
-        _fill(stage, deploy, files, result)
-        _swap(stage, deploy)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with deploy_lock(deploy):
+        try:
+            recover(deploy)
+        except OSError as exc:
+            raise _write_error(deploy, exc, "repairing a crashed run's write") from None
+        result, _ = plan(deploy, files)
+        if not result.changed and (deploy / OWNED_MANIFEST).is_file():
+            return result
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=_stage_prefix(deploy), dir=deploy.parent))
+        except OSError as exc:
+            raise _write_error(deploy, exc, "creating the staging folder") from None
+        try:
+            (stage / STAGE_MARKER).write_text(STAGE_MARKER_TEXT, encoding="utf-8")
+            tree = stage / "tree"
+            tree.mkdir(mode=_folder_mode(deploy))
+            os.chmod(tree, _folder_mode(deploy))  # mkdir applies the umask; deploy/ keeps its mode
+            _fill(tree, deploy, files, result)
+            _swap(stage, tree, deploy)
+        except OSError as exc:
+            raise _write_error(deploy, exc, "writing the new tree") from None
+        finally:
+            remove_tree(stage)
     return result
+
+
+def _write_error(deploy: Path, exc: OSError, doing: str) -> ConfigError:
+    """A filesystem refusal (permissions, read-only, full disk) as a usage error: exit 2."""
+    where = _shown(deploy, Path(exc.filename)) if exc.filename else str(deploy.parent)
+    hint = {errno.EACCES: "make deploy/ and its folders writable by you",
+            errno.EPERM: "a kept file owned by another user cannot be linked: chown it, or move it out of deploy/",
+            errno.EROFS: "the filesystem is read-only", errno.ENOSPC: "free some disk space"}.get(
+        exc.errno or 0, "check the permissions of deploy/ and the folder holding it")
+    return ConfigError(f"cannot write {deploy.name}/ ({doing}: {where}: {exc.strerror or exc}); "
+                       f"{deploy.name}/ was left as it was (fix: {hint})")
 
 
 def _folder_mode(deploy: Path) -> int:
@@ -193,16 +379,33 @@ def _fsync_tree(root: Path) -> None:
         os.close(fd)
 
 
-def _swap(stage: Path, deploy: Path) -> None:
-    if not deploy.exists():
-        os.rename(stage, deploy)
+def _swap(stage: Path, tree: Path, deploy: Path) -> None:
+    """Put ``tree`` in deploy/'s place; the old tree ends up inside ``stage`` (removed after)."""
+    if not os.path.lexists(deploy):
+        os.rename(tree, deploy)
         return
-    if _exchange(stage, deploy):
-        return  # stage now holds the old tree; the caller removes it
-    old = deploy.parent / f".{deploy.name}.old-{os.getpid()}"
-    os.rename(deploy, old)
-    os.rename(stage, deploy)
-    shutil.rmtree(old, ignore_errors=True)
+    if _exchange(tree, deploy):
+        return  # stage/tree now holds the old tree
+    # Two renames: no signal may stop the run between them (its clean-up would delete the old
+    # tree from the stage); a crash between them is undone by recover().
+    with _signals_deferred():
+        os.rename(deploy, stage / "old")
+        try:
+            os.rename(tree, deploy)
+        except OSError:
+            os.rename(stage / "old", deploy)
+            raise
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (they are delivered then)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -219,10 +422,3 @@ def _exchange(a: Path, b: Path) -> bool:
     if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.EXDEV):
         return False
     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
-
-
-def content_digest(files: dict[str, str]) -> str:
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
-    return digest.hexdigest()

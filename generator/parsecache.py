@@ -1,34 +1,49 @@
 """Parsed catalog files by content hash, so an unchanged file is not parsed again.
 
-Parsing is most of loading a large catalog. The cache is JSON (safe to read, unlike pickle),
-keyed by the SHA-256 of the file's bytes and the tool's code, lives beside the findings
-cache, holds only what the last run used, and is safe to delete.
+Parsing is most of loading a large catalog. The cache is one signed JSON file
+(``cache.write_signed_json``: safe to read, unlike pickle, and not forgeable without this
+machine's cache secret), keyed by the SHA-256 of each file's bytes and the tool's code; it holds
+only what the last run used, and is safe to delete. Each entry is checked for shape when read,
+and a file that holds a credential is never stored.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from .cache import code_fingerprint
+from .cache import code_fingerprint, read_signed_json, write_signed_json
+from .secrets import holds_secret
 from .yamlio import Document
+
+
+def _document(entry: Any) -> Document | None:
+    """The Document a cache entry describes, or None when the entry is not well formed."""
+    if not isinstance(entry, list) or len(entry) != 3:
+        return None
+    data, positions, line = entry
+    if type(line) is not int or line < 1 or not isinstance(positions, list):
+        return None
+    table = {}
+    for item in positions:
+        if not isinstance(item, list) or len(item) < 2:
+            return None
+        *path, row, col = item
+        if type(row) is not int or type(col) is not int or row < 1 or col < 1:
+            return None
+        if not all(type(part) in (str, int) for part in path):
+            return None
+        table[tuple(path)] = (row, col)
+    return Document(data, table, line)
 
 
 class ParseCache:
     def __init__(self, directory: Path):
         self.path = directory / f"parsed-{code_fingerprint().hex()[:16]}.json"
-        self.entries: dict[str, Any] = {}
+        loaded = read_signed_json(self.path)
+        self.entries: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
         self.used: dict[str, Any] = {}
-        try:
-            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
-        if not isinstance(self.entries, dict):
-            self.entries = {}
 
     @staticmethod
     def digest(raw: bytes) -> str:
@@ -36,26 +51,18 @@ class ParseCache:
 
     def get(self, digest: str) -> Document | None:
         entry = self.entries.get(digest)
-        try:
-            data, positions, line = entry  # type: ignore[misc]
-            doc = Document(data, {tuple(p[:-2]): (p[-2], p[-1]) for p in positions}, line)
-        except (TypeError, ValueError):
-            return None
-        self.used[digest] = entry
+        doc = _document(entry)
+        if doc is not None:
+            self.used[digest] = entry
         return doc
 
-    def put(self, digest: str, doc: Document) -> None:
+    def put(self, digest: str, doc: Document) -> bool:
+        """Remember ``doc``; False when it holds a credential (then it is not stored)."""
+        if holds_secret(doc.data):
+            return False
         self.used[digest] = [doc.data, [[*k, *v] for k, v in doc.positions.items()], doc.line]
+        return True
 
     def save(self) -> None:
-        if self.used.keys() == self.entries.keys():
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # dumps, not dump: json.dump streams through the pure-Python encoder (4x slower).
-                handle.write(json.dumps(self.used, separators=(",", ":")))
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):
-            pass  # a cache that cannot be written only costs time
+        if self.used.keys() != self.entries.keys():
+            write_signed_json(self.path, self.used)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 from . import __version__
+from .console import write_trusted
+from .display import json_safe, json_text, neutralize_workflow_commands, one_line
 from .findings import Finding, Severity, Summary
-from .secrets import scrub
 
 FORMATS = ("auto", "text", "json", "github", "sarif")
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
@@ -30,21 +30,28 @@ def _location(f: Finding) -> str:
 def write_text(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
     for f in findings:
         level = str(f.severity)
-        if colour:
-            level = f"{_COLOURS[f.severity]}{level}\033[0m"
-        line = f"{_location(f)}: {level} {f.rule} {f.message}"
-        if f.hint:
-            line += f" (fix: {f.hint})"
-        out.write(line + "\n")
+        rest = f" {f.rule} {f.message}" + (f" (fix: {f.hint})" if f.hint else "")
+        if colour:  # the colour codes are ours; the other parts are Finding fields, clean already
+            coloured = f"{_COLOURS[f.severity]}{level}\033[0m"
+            write_trusted(out, neutralize_workflow_commands(f"{_location(f)}: ") + coloured + rest + "\n")
+        else:
+            out.write(f"{_location(f)}: {level}{rest}\n")
     out.write(summary_line(Summary.of(findings), extra) + "\n")
 
 
-def write_json(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+def emit_json(data: Any, out: IO[str]) -> None:
+    """``data`` as JSON: scrubbed, no lone surrogates, nothing a CI runner reads as a command."""
+    write_trusted(out, json_text(json.dumps(json_safe(data), indent=2)) + "\n")
+
+
+def findings_document(findings: list[Finding], extra: str = "") -> dict[str, Any]:
     s = Summary.of(findings)
-    json.dump({"findings": [f.to_dict() for f in findings],
-               "summary": {"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "note": extra}},
-              out, indent=2)
-    out.write("\n")
+    return {"findings": [f.to_dict() for f in findings],
+            "summary": {"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "note": extra}}
+
+
+def write_json(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+    emit_json(findings_document(findings, extra), out)
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -53,15 +60,27 @@ def _escape(text: str, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
+def annotation(severity: Severity, file: str, message: str, *, line: int = 0, col: int = 0,
+               title: str = "") -> str:
+    """One GitHub workflow annotation (``::error file=...::message``), every part escaped.
+
+    The parts are cleaned (``display.one_line``: no credential, control character or newline) and
+    escaped as actions/toolkit's ``escapeData``/``escapeProperty`` do, so a catalog value can
+    neither end the annotation early nor start a command of its own.
+    """
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning"}.get(severity, "notice")
+    props = [f"file={_escape(one_line(file), True)}"]
+    if line:
+        props += [f"line={line}", f"col={col}"]
+    if title:
+        props.append(f"title={_escape(one_line(title), True)}")
+    return f"::{level} {','.join(props)}::{_escape(one_line(message, 4000))}\n"
+
+
 def write_github(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
     for f in findings:
-        level = {Severity.ERROR: "error", Severity.WARNING: "warning"}.get(f.severity, "notice")
-        props = [f"file={_escape(f.file, True)}"]
-        if f.line:
-            props += [f"line={f.line}", f"col={f.col}"]
-        props.append(f"title={_escape(f.rule, True)}")
         message = f.message + (f" (fix: {f.hint})" if f.hint else "")
-        out.write(f"::{level} {','.join(props)}::{_escape(message)}\n")
+        write_trusted(out, annotation(f.severity, f.file, message, line=f.line, col=f.col, title=f.rule))
     out.write(summary_line(Summary.of(findings), extra) + "\n")
 
 
@@ -88,8 +107,7 @@ def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool 
             "results": results,
         }],
     }
-    json.dump(doc, out, indent=2)
-    out.write("\n")
+    emit_json(doc, out)
 
 
 WRITERS: dict[str, Callable[[list[Finding], IO[str], str, bool], None]] = {
@@ -104,9 +122,7 @@ def resolve_format(name: str) -> str:
 
 
 def report(findings: list[Finding], out: IO[str], fmt: str = "auto", extra: str = "") -> None:
+    # Findings are clean by construction (Finding.__post_init__: scrubbed, escaped, bounded).
     fmt = resolve_format(fmt)
-    # Schema errors quote the offending value: never let a credential reach a log whole.
-    findings = [replace(f, message=scrub(f.message), hint=scrub(f.hint), path=scrub(f.path), obj=scrub(f.obj))
-                for f in findings]
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
     WRITERS[fmt](sorted(findings), out, extra, colour)

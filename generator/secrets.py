@@ -1,29 +1,60 @@
 """What a credential looks like, and how to show one without leaking it.
 
-Shared by the secret-literal rule and by every reporter, which scrubs messages so that a
-value echoed by a schema error (jsonschema quotes the offending value) is never printed whole.
+Shared by the secret-literal rule, the caches (which never store a file holding one) and every
+output path (``display``), which scrubs text so that a value echoed by a schema error, a diff
+line or a crash log is never printed whole.
+
+Every pattern runs in time linear in the text: a token pattern may only start where a token
+starts (a look-behind on its own characters) and its runs are possessive, so a long run that
+does not end as the pattern needs is scanned once, not once per starting position
+(``tests/test_bounds.py`` holds this with hostile values of 100-500 kB).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+_TOKEN = "A-Za-z0-9_-"
 
 PATTERNS = [
-    ("an NGC API key", re.compile(r"nvapi-[A-Za-z0-9_-]{20,}")),
+    ("an NGC API key", re.compile(rf"(?<![{_TOKEN}])nvapi-[{_TOKEN}]{{20,}}+")),
     ("an NGC legacy key", re.compile(r"\b[a-z0-9]{26}:[a-f0-9-]{36}\b")),
-    ("an AWS access key", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*)")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("a GitHub token", re.compile(r"\b(ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}\b")),
+    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    # PEM (RSA, EC, OpenSSH, PKCS#8, encrypted) and PGP private key blocks; without an END line,
+    # everything after BEGIN counts as the key.
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+                                 r"(?:[\s\S]*?-----END [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|[\s\S]*)")),
+    ("a Hugging Face token", re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,}+\b")),
+    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])(?:ghp|gho|ghs|ghu|ghr|github_pat)_[A-Za-z0-9_]{20,}+")),
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("a bearer token", re.compile(r"\b(?i:bearer)\s+[A-Za-z0-9._~+/-]{16,}=*")),
-    ("a Slack token", re.compile(r"\bxox[abpr]-[A-Za-z0-9-]{10,}")),
-    ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
-    # Bounded repetitions: unbounded ones backtrack quadratically on long values without "@".
-    ("a password in a URL", re.compile(r"[a-z][a-z0-9+.-]{0,30}://[^/\s:@]{1,256}:[^/\s@]{3,256}@")),
+    ("an OpenAI or Anthropic API key", re.compile(
+        rf"(?<![{_TOKEN}])sk-(?:[A-Za-z0-9]{{32,}}+(?![{_TOKEN}])|(?:proj|svcacct|admin)-[{_TOKEN}]{{40,}}+"
+        rf"|ant-(?:api|admin)[0-9]{{2}}-[{_TOKEN}]{{40,}}+)")),
+    ("a bearer token", re.compile(r"\b(?i:bearer)\s{1,20}[A-Za-z0-9._~+/-]{16,}+=*")),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9-])xox[abpres]-[A-Za-z0-9-]{10,}+")),
+    ("a JWT", re.compile(rf"(?<![{_TOKEN}])eyJ[{_TOKEN}]{{10,}}+\.[{_TOKEN}]{{10,}}+\.[{_TOKEN}]{{10,}}+")),
+    # Any scheme, either case, an empty user name allowed (redis://:pw@host). Bounded runs.
+    ("a password in a URL", re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://"
+                                       r"[^/\s:@]{0,256}+:[^/\s@]{1,256}+@")),
 ]
-SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw(or)?d|credential|api_?key)$")
+# One pass over a value for the common case (no credential at all).
+ANY_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
+
+# A name that says its value is a credential: api_key, NGC_API_KEY, --hf-token, password...
+SECRET_NAME = re.compile(r"(?i)(?:key|token|secret|passw(?:or)?d|pwd|credentials?|auth)$")
+# name=value and --name=value inside free text (args, commands, descriptions).
+_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_.-])-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,100})[=:]"
+                         r"[\"']?([^\s\"',;&|]{16,4096}+)")
+# A flag that takes the next argument as its value: --api-key, -token.
+_FLAG = re.compile(r"^-{1,2}([A-Za-z0-9_.-]{1,100})$")
+# An env entry written as YAML, its value on the line after its name (a diff too) or after a comma.
+_NAME_THEN_VALUE = re.compile(r"name:[ \t]{0,20}[\"']?([A-Za-z0-9_.-]{1,100})[\"']?[ \t]{0,20}(?:,|\n[^\n]{0,40}?)"
+                              r"[ \t]{0,20}value:[ \t]{0,20}[\"']?([^\s\"',}]{16,4096}+)")
+REFERENCES = ("secretKeyRef", "configMapKeyRef")
 
 
 def redact(value: str) -> str:
@@ -31,27 +62,118 @@ def redact(value: str) -> str:
 
 
 def entropy(value: str) -> float:
-    counts = {c: value.count(c) for c in set(value)}
-    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    """Shannon entropy per character (bits); linear in the length."""
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in Counter(value).values()) if total else 0.0
 
 
-# One pass over a value for the common case (no credential at all).
-ANY_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
+def names_a_secret(name: str) -> bool:
+    """``name`` says its value is a credential (but a plain ``key``, as in a taint, does not)."""
+    return bool(SECRET_NAME.search(name)) and name.lower() not in ("key", "-key", "--key")
+
+
+def looks_random(value: str) -> bool:
+    """A credential-like value: long, no spaces, no URL, and close to random."""
+    return 16 <= len(value) <= 4096 and " " not in value and "://" not in value and entropy(value) > 3.5
 
 
 def classify(value: str, key_name: str = "") -> str:
+    """What credential ``value`` holds (``"a JWT"``), or ''; ``key_name`` is what it is called."""
     if ANY_PATTERN.search(value):
         for label, pattern in PATTERNS:
             if pattern.search(value):
                 return label
-    if key_name and SECRET_NAME.search(key_name) and len(value) >= 16 and " " not in value \
-            and "://" not in value and entropy(value) > 3.5:
+    if key_name and names_a_secret(key_name) and looks_random(value):
         return f"a credential (a random value for {key_name})"
+    for name, assigned in _assignments(value):
+        return f"a credential (a random value for {name})"
     return ""
 
 
+def _assignments(text: str) -> Iterator[tuple[str, str]]:
+    """(name, value) of each ``name=value`` in ``text`` whose name says secret and value looks random."""
+    if "=" not in text and ":" not in text:
+        return
+    for match in _ASSIGNMENT.finditer(text):
+        if names_a_secret(match.group(1)) and looks_random(match.group(2)):
+            yield match.group(1), match.group(2)
+
+
+def _secret_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    if ANY_PATTERN.search(text):
+        for _, pattern in PATTERNS:
+            spans += [m.span() for m in pattern.finditer(text)]
+    if "=" in text or ":" in text:
+        spans += [m.span(2) for m in _ASSIGNMENT.finditer(text)
+                  if names_a_secret(m.group(1)) and looks_random(m.group(2))]
+    if "value:" in text:
+        spans += [m.span(2) for m in _NAME_THEN_VALUE.finditer(text)
+                  if names_a_secret(m.group(1)) and looks_random(m.group(2))]
+    return spans
+
+
 def scrub(text: str) -> str:
-    """``text`` with every credential-looking substring redacted."""
-    for _, pattern in PATTERNS:
-        text = pattern.sub(lambda m: redact(m.group(0)), text)
-    return text
+    """``text`` with every credential-looking substring redacted; linear in its length."""
+    spans = _secret_spans(text)
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in sorted(spans):
+        if start < at:  # overlaps a span already redacted
+            if end > at:
+                at = end
+            continue
+        out += [text[at:start], redact(text[start:end])]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+# --- where credentials hide in a parsed file ---------------------------------------------------
+
+Found = tuple[tuple[Any, ...], str, str]  # (path to the node, what it holds, the value)
+
+
+def find_in(data: Any, path: tuple[Any, ...] = ()) -> Iterator[Found]:
+    """Every credential in ``data``: values and mapping keys, by pattern or by what they are called.
+
+    A value is judged with the name it goes by: an env entry's ``name`` for its ``value``, the
+    mapping key above it, or the flag before it in a list (``["--api-key", "..."]``). A key
+    holding a credential is reported at the key's own path. References to Secrets and ConfigMaps
+    are the fix, not a credential, and are not searched.
+    """
+    if isinstance(data, dict):
+        entry_name = str(data.get("name", "")) if "value" in data else ""
+        for key, value in data.items():
+            if key in REFERENCES:
+                continue
+            label = classify(str(key))
+            if label:
+                yield path + (key,), label, str(key)
+            name = entry_name if key == "value" else str(key)
+            yield from _value(value, path + (key,), name)
+    elif isinstance(data, list):
+        flag = ""
+        for i, item in enumerate(data):
+            yield from _value(item, path + (i,), flag)
+            match = _FLAG.match(item) if isinstance(item, str) else None
+            flag = match.group(1) if match else ""
+
+
+def _value(value: Any, path: tuple[Any, ...], name: str) -> Iterator[Found]:
+    if isinstance(value, str):
+        label = classify(value, name)
+        if label:
+            yield path, label, value
+    else:
+        yield from find_in(value, path)
+
+
+def redacted_path(path: tuple[Any, ...], value: str) -> tuple[Any, ...]:
+    """``path`` with the credential redacted where it is itself a key on the way."""
+    return tuple(redact(part) if part == value else part for part in path)
+
+
+def holds_secret(data: Any) -> bool:
+    return next(find_in(data), None) is not None

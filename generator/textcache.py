@@ -5,18 +5,17 @@ build needs every file of the shard on disk: about 65 files per shard, of which 
 Dumping YAML is the costly part of a render, so each root keeps the texts it wrote last time,
 each beside the fingerprint of the documents it came from (``yamlout.Documents``); a file whose
 fingerprint is unchanged reuses its text. Like the findings cache it lives outside the
-repository, is keyed by the tool's code, and anything unreadable in it is simply ignored.
+repository, is keyed by the tool's code, its files are signed (``cache.write_signed_json``), and
+anything unreadable or ill-formed in it is simply ignored. Texts rendered from a catalog file
+that holds a credential are not stored (``fill(..., store=False)``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .cache import make_key
+from .cache import make_key, read_signed_json, write_signed_json
 from .layout import LazyFiles
 from .yamlout import Documents
 
@@ -30,8 +29,9 @@ class TextCache:
     def _path(self, bucket: str) -> Path:
         return self.directory / f"{make_key('texts', bucket)}.json"
 
-    def fill(self, files: LazyFiles, bucket: str, rels: Iterable[str]) -> None:
-        """Give every file in ``rels`` its text, reusing ``bucket``'s texts where they still hold."""
+    def fill(self, files: LazyFiles, bucket: str, rels: Iterable[str], store: bool = True) -> None:
+        """Give every file in ``rels`` its text, reusing ``bucket``'s texts where they still hold;
+        ``store=False`` reads but writes nothing back."""
         path = self._path(bucket)
         old = _read(path)
         new: dict[str, list[str]] = {}
@@ -47,24 +47,10 @@ class TextCache:
             else:
                 self.missed += 1
             new[rel] = [fingerprint, files[rel]]
-        if new != old:
-            _write(path, new)
+        if store and new != old:
+            write_signed_json(path, new)
 
 
 def _read(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
+    data = read_signed_json(path)
     return data if isinstance(data, dict) else {}
-
-
-def _write(path: Path, texts: dict[str, list[str]]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(texts, ensure_ascii=False))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time

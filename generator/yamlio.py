@@ -8,8 +8,10 @@ hostile: duplicate keys, YAML 1.1 booleans and octals, alias bombs, deep nesting
 characters, byte-order marks, non-UTF-8 bytes and oversized files.
 
 Bounds (also in docs/safety.md): files over ``MAX_FILE_BYTES`` are refused before parsing;
-nesting deeper than ``MAX_DEPTH`` and alias expansion beyond ``MAX_ALIAS_NODES`` nodes stop
-the parse at that event, so time and memory stay linear in the file size.
+nesting deeper than ``MAX_DEPTH``, alias expansion beyond ``MAX_ALIAS_NODES`` nodes or
+``MAX_ALIAS_CHARS`` characters of scalars stop the parse at that event, so the data a file
+expands to, and every later walk over it, stays linear in the file size. Every pattern used to
+type a scalar is free of nested or adjacent ambiguous repetitions, so typing is linear too.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ except ImportError:  # pragma: no cover
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
+MAX_ALIAS_CHARS = MAX_FILE_BYTES  # scalar characters all aliases together may add
+MAX_INTEGER_DIGITS = 20  # 2**64 has 20 digits; go-yaml reads longer integers as floats
 
 Pos = tuple[int, int]
 PathKey = tuple[Any, ...]
+Weight = tuple[int, int]  # (nodes, scalar characters) a node stands for once aliases are expanded
 
 # C0/C1 controls, BOM, and U+2028/U+2029: libyaml breaks lines there while editors and
 # review diffs do not, which could hide a key from a reviewer.
@@ -41,7 +46,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\ufeff\u2028\u20
 _YAML11_BOOL = re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
 _YAML11_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 # go-yaml parses these with Go's base-0 integer syntax: 0b1010, 0o17 and 1_000 are numbers.
-_GO_INTEGER = re.compile(r"^[-+]?(0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*_[0-9_]*)$")
+# (Underscored decimals are tested as "digits and underscores, with an underscore": a pattern
+# like [0-9][0-9_]*_[0-9_]* backtracks quadratically on a long run that ends in a letter.)
+_GO_INTEGER = re.compile(r"^[-+]?(0[bB][01_]+|0[oO][0-7_]+)$")
+_DIGITS_AND_UNDERSCORES = re.compile(r"^[-+]?[0-9][0-9_]*$")
 _YAML11_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
@@ -148,19 +156,19 @@ def resolve_plain(value: str, line: int, col: int) -> Any:
             f"'{value}' is a boolean to Kubernetes (YAML 1.1) but a string to YAML 1.2 tools",
             line, col, "yaml-ambiguous", f"write true/false, or quote it as \"{value}\"")
     if _INT.match(value):
-        return int(value)
+        return _integer(value, 10, line, col)
     if _YAML11_OCTAL.match(value):
         raise YamlError(
-            f"'{value}' is an octal number to Kubernetes (YAML 1.1) but decimal elsewhere",
-            line, col, "yaml-ambiguous", f"quote it as \"{value}\" or write the number without a leading 0")
-    if _GO_INTEGER.match(value):
-        raise YamlError(f"'{value}' is a number to Kubernetes but a string to YAML 1.2 tools", line, col,
-                        "yaml-ambiguous", f"quote it as \"{value}\", or write a plain decimal number")
+            f"'{_short(value)}' is an octal number to Kubernetes (YAML 1.1) but decimal elsewhere",
+            line, col, "yaml-ambiguous", f"quote it as \"{_short(value)}\" or write the number without a leading 0")
+    if _GO_INTEGER.match(value) or ("_" in value and _DIGITS_AND_UNDERSCORES.match(value)):
+        raise YamlError(f"'{_short(value)}' is a number to Kubernetes but a string to YAML 1.2 tools", line, col,
+                        "yaml-ambiguous", f"quote it as \"{_short(value)}\", or write a plain decimal number")
     if _YAML11_SEXAGESIMAL.match(value):
-        raise YamlError(f"'{value}' is a base-60 number to Kubernetes (YAML 1.1)", line, col,
-                        "yaml-ambiguous", f"quote it as \"{value}\"")
+        raise YamlError(f"'{_short(value)}' is a base-60 number to Kubernetes (YAML 1.1)", line, col,
+                        "yaml-ambiguous", f"quote it as \"{_short(value)}\"")
     if _HEX.match(value):
-        return int(value, 16)
+        return _integer(value, 16, line, col)
     if _FLOAT.match(value) and any(c.isdigit() for c in value):
         return float(value)
     if _SPECIAL_FLOAT.match(value):
@@ -168,13 +176,34 @@ def resolve_plain(value: str, line: int, col: int) -> Any:
     return value
 
 
+def _integer(value: str, base: int, line: int, col: int) -> int:
+    """An integer that fits 64 bits; a longer one is refused before it is converted (Python's
+    conversion of long decimals is quadratic and capped at 4,300 digits)."""
+    digits = len(value.lstrip("+-")) - (2 if base == 16 else 0)
+    if digits > (MAX_INTEGER_DIGITS if base == 10 else 16):
+        raise YamlError(f"the integer '{_short(value)}' ({digits} digits) does not fit 64 bits; Kubernetes "
+                        "would read it as an inexact floating-point number", line, col, "yaml-number",
+                        "use a smaller number, or quote it if it is meant as text")
+    number = int(value, base)
+    if not -(2**63) <= number < 2**64:
+        raise YamlError(f"the integer '{value}' does not fit 64 bits; Kubernetes would read it as an inexact "
+                        "floating-point number", line, col, "yaml-number",
+                        "use a smaller number, or quote it if it is meant as text")
+    return number
+
+
+def _short(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else f"{value[:limit]}...({len(value)} characters)"
+
+
 class _Builder:
     """Turns libyaml events into data plus positions; one instance per text."""
 
     def __init__(self, text: str):
         self.text = text
-        self.anchors: dict[str, tuple[Any, int]] = {}
-        self.alias_budget = MAX_ALIAS_NODES
+        self.anchors: dict[str, tuple[Any, Weight]] = {}
+        self.alias_nodes = MAX_ALIAS_NODES
+        self.alias_chars = MAX_ALIAS_CHARS
 
     def documents(self) -> Iterator[Document]:
         events = self._events()
@@ -212,8 +241,8 @@ class _Builder:
         return "check the indentation and quoting on this line"
 
     def _node(self, event: Any, events: Iterator[Any], path: PathKey,
-              positions: dict[PathKey, Pos], depth: int) -> tuple[Any, int]:
-        """Build the node starting at ``event``; returns (value, node count)."""
+              positions: dict[PathKey, Pos], depth: int) -> tuple[Any, Weight]:
+        """Build the node starting at ``event``; returns (value, its weight)."""
         mark = event.start_mark
         if depth > MAX_DEPTH:
             raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1,
@@ -222,8 +251,9 @@ class _Builder:
             return self._alias(event)
         if isinstance(event, yaml.ScalarEvent):
             value = self._scalar(event)
-            self._anchor(event, value, 1)
-            return value, 1
+            weight = (1, len(event.value))
+            self._anchor(event, value, weight)
+            return value, weight
         self._check_collection_tag(event)
         if isinstance(event, yaml.SequenceStartEvent):
             value, count = self._sequence(events, path, positions, depth)
@@ -242,21 +272,24 @@ class _Builder:
         raise YamlError(f"unsupported YAML tag '{event.tag}'", mark.line + 1, mark.column + 1, "yaml-tag",
                         "remove the tag; plain lists and mappings are enough")
 
-    def _anchor(self, event: Any, value: Any, count: int) -> None:
+    def _anchor(self, event: Any, value: Any, count: Weight) -> None:
         if event.anchor:
             self.anchors[event.anchor] = (value, count)
 
-    def _alias(self, event: Any) -> tuple[Any, int]:
+    def _alias(self, event: Any) -> tuple[Any, Weight]:
         mark = event.start_mark
         if event.anchor not in self.anchors:
-            raise YamlError(f"unknown alias '*{event.anchor}'", mark.line + 1, mark.column + 1)
-        value, count = self.anchors[event.anchor]
-        # Every later walk over the data expands the alias again: charge its full size.
-        self.alias_budget -= count
-        if self.alias_budget < 0:
-            raise YamlError(f"aliases expand to more than {MAX_ALIAS_NODES} nodes", mark.line + 1,
-                            mark.column + 1, "yaml-alias-bomb", "write the values out instead of aliasing")
-        return value, count
+            raise YamlError(f"unknown alias '*{_short(event.anchor)}'", mark.line + 1, mark.column + 1)
+        value, weight = self.anchors[event.anchor]
+        # Every later walk over the data (and every file rendered from it) expands the alias
+        # again: charge its full size, in nodes and in characters.
+        self.alias_nodes -= weight[0]
+        self.alias_chars -= weight[1]
+        if self.alias_nodes < 0 or self.alias_chars < 0:
+            raise YamlError(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes or {MAX_ALIAS_CHARS:,} "
+                            "characters", mark.line + 1, mark.column + 1, "yaml-alias-bomb",
+                            "write the values out instead of aliasing")
+        return value, weight
 
     def _scalar(self, event: Any) -> Any:
         mark = event.start_mark
@@ -272,26 +305,26 @@ class _Builder:
         return event.value
 
     def _sequence(self, events: Iterator[Any], path: PathKey, positions: dict[PathKey, Pos],
-                  depth: int) -> tuple[list[Any], int]:
+                  depth: int) -> tuple[list[Any], Weight]:
         items: list[Any] = []
-        total = 1
+        nodes, chars = 1, 0
         for event in events:
             if isinstance(event, yaml.SequenceEndEvent):
-                return items, total
+                return items, (nodes, chars)
             item_path = path + (len(items),)
             positions[item_path] = (event.start_mark.line + 1, event.start_mark.column + 1)
-            value, count = self._node(event, events, item_path, positions, depth + 1)
+            value, weight = self._node(event, events, item_path, positions, depth + 1)
             items.append(value)
-            total += count
-        return items, total  # pragma: no cover - the parser always closes sequences
+            nodes, chars = nodes + weight[0], chars + weight[1]
+        return items, (nodes, chars)  # pragma: no cover - the parser always closes sequences
 
     def _mapping(self, events: Iterator[Any], path: PathKey, positions: dict[PathKey, Pos],
-                 depth: int) -> tuple[dict[Any, Any], int]:
+                 depth: int) -> tuple[dict[Any, Any], Weight]:
         result: dict[Any, Any] = {}
-        total = 1
+        nodes, chars = 1, 0
         for event in events:
             if isinstance(event, yaml.MappingEndEvent):
-                return result, total
+                return result, (nodes, chars)
             line, col = event.start_mark.line + 1, event.start_mark.column + 1
             if not isinstance(event, yaml.ScalarEvent):
                 raise YamlError("mapping keys must be plain strings", line, col, "yaml-key")
@@ -300,15 +333,15 @@ class _Builder:
                 raise YamlError("merge keys ('<<') are not supported in these files",
                                 line, col, "yaml-merge-key", "write the keys out")
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise YamlError(f"mapping key {event.value!r} is not a string", line, col, "yaml-key",
-                                f"quote the key as \"{event.value}\"")
+                raise YamlError(f"mapping key {_short(event.value)!r} is not a string", line, col, "yaml-key",
+                                "quote the key")
             key = str(key)
             if key in result:
                 first = positions.get(path + (key,), (0, 0))[0]
-                raise YamlError(f"duplicate key '{key}' (first defined on line {first})", line, col,
+                raise YamlError(f"duplicate key '{_short(key)}' (first defined on line {first})", line, col,
                                 "yaml-duplicate-key", "remove one of the two keys")
             positions[path + (key,)] = (line, col)
-            value, count = self._node(next(events), events, path + (key,), positions, depth + 1)
+            value, weight = self._node(next(events), events, path + (key,), positions, depth + 1)
             result[key] = value
-            total += count
-        return result, total  # pragma: no cover
+            nodes, chars = nodes + weight[0], chars + len(key) + weight[1]
+        return result, (nodes, chars)  # pragma: no cover

@@ -12,7 +12,8 @@ Fixtures (all function-scoped):
 ``example_repo -> Path``
     A fresh copy of the project's example ``catalog/`` and ``environments/`` in tmp_path.
 
-Autouse: the findings cache lives in a per-test folder (never the user's ~/.cache), and
+Autouse: the caches and their signing secret live in per-test folders (never the user's
+~/.cache or ~/.local/state), and
 outbound network connections fail, so a test that would need the network fails loudly.
 """
 
@@ -73,6 +74,7 @@ def example_repo(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELSERVE_CACHE_DIR", str(tmp_path_factory.mktemp("modelserve-cache")))
+    monkeypatch.setenv("MODELSERVE_STATE_DIR", str(tmp_path_factory.mktemp("modelserve-state")))
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -357,3 +358,21 @@ def test_field_changes_paths() -> None:
         {"path": "spec.ports", "old": [1], "new": [1, 2]},
     ]
     assert field_changes(old, old) == []
+
+
+@pytest.mark.parametrize("layout", ["repository-in-accented-folder", "catalog-in-accented-subfolder"])
+def test_paths_with_non_ascii_characters_are_read_on_both_sides(layout: str, tmp_path: Path) -> None:
+    """git quotes such paths by default (core.quotePath): the base side once came out empty."""
+    top = tmp_path / "équipe" if layout == "repository-in-accented-folder" else tmp_path / "repo"
+    root = top if layout == "repository-in-accented-folder" else top / "modèles-ü"
+    root.mkdir(parents=True)
+    for folder in ("catalog", "environments"):
+        shutil.copytree(PROJECT / folder, root / folder)
+    git(top, "init", "-q", "-b", "main")
+    git(top, "add", ".")
+    git(top, "commit", "-qm", "base")
+    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(root), "--base", "main",
+                           "--format", "json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert {name: env["status"] for name, env in data["environments"].items()} == dict.fromkeys(ENVS, "unchanged")

@@ -316,3 +316,81 @@ def test_a_long_value_does_not_make_the_tool_slow(tmp_path, write_repo) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("generate took over 8 s on a 100 kB description")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# --- names the layout uses itself ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["model", "runtime"])
+@pytest.mark.parametrize("name", ["kustomization", "namespace"])
+def test_names_of_the_layout_files_are_refused(kind: str, name: str, tmp_path, write_repo, run_cli) -> None:
+    if kind == "model":
+        files = renamed_model(name)
+    else:
+        files = {RUNTIME_FILE: RUNTIME.replace("name: vllm-runtime", f"name: {name}"),
+                 MODEL_FILE: MODEL.replace("runtime: vllm-runtime", f"runtime: {name}"),
+                 # the environment's own image: the runtime is rendered in full beside namespace.yaml
+                 ENV_FILE: ENVIRONMENT + f"runtimeImages:\n  {name}: nvcr.io/mirror/x:1@sha256:{'a' * 64}\n"}
+    root = write_repo(tmp_path / "repo", files_for(files))
+    code, out, _ = run_cli("generate", "--root", root, "--format", "json")
+    reserved = kind == "runtime" or name == "kustomization"
+    if not reserved:  # a model named "namespace" shares no folder with namespace.yaml
+        assert code == 0
+        return
+    assert code == 1, out
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "reserved-name"]
+    assert found and found[0]["line"] == 1 and found[0]["path"] == "name"
+    assert not (root / "deploy").exists()
+
+
+def test_the_layout_never_overwrites_one_generated_file_with_another() -> None:
+    from generator.layout import LayoutCollision, LazyFiles
+
+    files = LazyFiles()
+    files["a/kustomization.yaml"] = "x"
+    with pytest.raises(LayoutCollision):
+        files["a/kustomization.yaml"] = "y"
+
+
+# --- values that once crashed (exit 3) --------------------------------------------------------
+
+@pytest.mark.parametrize("uri", ["https://[x", "s3://[::1", "http://[::1]:x/"])
+def test_an_unparsable_storage_uri_is_a_finding(uri: str, tmp_path, write_repo, run_cli) -> None:
+    root = write_repo(tmp_path / "repo", files_for({MODEL_FILE: MODEL + f"storageUri: {json.dumps(uri)}\n"}))
+    for command in ("validate", "generate"):
+        code, out, err = run_cli(command, "--root", root)
+        assert code == 1 and "storage-uri" in out, out + err
+
+
+POLICY_SHAPES = {
+    "spec-is-a-list": {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+                       "metadata": {"name": "m"}, "spec": [1, 2]},
+    "predictor-is-a-string": {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+                              "metadata": {"name": "m"}, "spec": {"predictor": "x"}},
+    "template-spec-is-a-list": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                                "spec": {"template": {"spec": ["c"]}}},
+    "template-is-a-string": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                             "spec": {"template": "x"}},
+    "containers-are-strings": {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime",
+                               "metadata": {"name": "r"}, "spec": {"containers": ["x"]}},
+    "unknown-kind-odd-spec": {"apiVersion": "x.example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
+                              "spec": {"template": {"spec": {"containers": [None, 3, {"env": "x"}]}}}},
+    "metadata-labels-a-list": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": [1]}},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(POLICY_SHAPES))
+def test_policy_rules_take_any_shape_of_manifest(shape: str, tmp_path, run_cli) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(json.dumps(POLICY_SHAPES[shape]))
+    code, out, err = run_cli("validate-manifests", "--policy", manifest)
+    assert code in (0, 1) and "internal error" not in err, out + err
+
+
+def test_validate_manifests_refuses_a_link_out_of_the_repository(tmp_path, run_cli) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    secret = tmp_path / "kubeconfig.yaml"
+    secret.write_text("apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: abc}}]\n")
+    (repo / "innocent.yaml").symlink_to(secret)
+    code, out, _ = run_cli("validate-manifests", "--root", repo, repo / "innocent.yaml", cwd=repo)
+    assert code == 1 and "file-outside-repo" in out and "Config" not in out

@@ -290,13 +290,17 @@ def test_group_less_store_files_match_any_group(tmp_path: Path) -> None:
     assert store.validator_for("a.example.com/v1", "Widget") is not None
 
 
-def test_broken_store_file_is_a_config_error(tmp_path: Path) -> None:
+def test_broken_store_file_is_reported_and_not_used(tmp_path: Path) -> None:
     (tmp_path / "widget_v1.json").write_text("{not json")
-    with pytest.raises(ConfigError, match="widget_v1.json"):
-        SchemaStore(store_dirs=[tmp_path]).validator_for("x.io/v1", "Widget")
+    store = SchemaStore(store_dirs=[tmp_path])
+    assert store.validator_for("x.io/v1", "Widget") is None
+    (problem,) = store.store_problems()
+    assert problem.file.endswith("widget_v1.json") and "not JSON" in problem.message
     (tmp_path / "widget_v1.json").write_text(json.dumps({"type": "no-such-type"}))
-    with pytest.raises(ConfigError, match="not a usable JSON Schema"):
-        SchemaStore(store_dirs=[tmp_path]).validator_for("x.io/v1", "Widget")
+    store = SchemaStore(store_dirs=[tmp_path])
+    assert store.validator_for("x.io/v1", "Widget") is None
+    (problem,) = store.store_problems()
+    assert "not a usable JSON Schema" in problem.message
 
 
 def test_version_selection() -> None:

@@ -222,7 +222,8 @@ def test_empty_catalog_folders_exit_2(tmp_path: Path, run_cli: Any) -> None:
     assert code == 2 and "nothing to validate" in err
 
 
-@pytest.mark.parametrize("args", [("--format", "xml"), ("--env", "nope"), ("--bogus",)])
+@pytest.mark.parametrize("args", [("--format", "xml"), ("--env", "nope"), ("--bogus",), ("--jobs", "-1"),
+                                  ("--jobs", "0"), ("--jobs", "many")])
 def test_bad_options_exit_2(args: tuple[str, ...], example_repo: Path, run_cli: Any) -> None:
     code, out, err = run_cli("validate", "--root", example_repo, "--no-cache", *args)
     assert code == 2 and err and "Traceback" not in err
@@ -295,3 +296,61 @@ def test_sarif_report(broken_repo: Path, run_cli: Any) -> None:
     assert location["artifactLocation"]["uri"] == UNKNOWN.file
     assert location["region"] == {"startLine": UNKNOWN.line, "startColumn": UNKNOWN.col}
     assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {r["ruleId"] for r in results}
+
+
+# --- files that look like catalog files but would not be loaded ----------------------------------
+
+@pytest.mark.parametrize(("name", "severity"), [("prod.YAML", "error"), ("prod.Yml", "error"),
+                                                ("prod.yaml~", "warning"), ("prod.yaml.bak", "warning"),
+                                                ("team-a/prod.yaml", "error")])
+def test_a_yaml_looking_file_that_is_not_loaded_is_a_finding(name: str, severity: str, tmp_path: Path,
+                                                             write_repo: Any, run_cli: Any) -> None:
+    files = files_for({f"environments/{name}": ENVIRONMENT.replace("name: dev", "name: prod")})
+    root = write_repo(tmp_path, files)
+    code, out, _ = run_cli("validate", "--root", root, "--format", "json")
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "file-not-loaded"]
+    shown = f"environments/{name.split('/')[0]}"
+    assert [(f["file"], f["severity"]) for f in found] == [(shown, severity)], found
+    assert code == (1 if severity == "error" else 0)
+
+
+def test_a_case_variant_suffix_stops_generate_from_removing_the_environment(tmp_path: Path, write_repo: Any,
+                                                                          run_cli: Any) -> None:
+    root = write_repo(tmp_path, files_for({}))
+    assert run_cli("generate", "--root", root)[0] == 0
+    before = sorted(p.relative_to(root).as_posix() for p in (root / "deploy").rglob("*"))
+    (root / "environments/dev.yaml").rename(root / "environments/dev.YAML")
+    code, out, _ = run_cli("generate", "--root", root)
+    assert code == 1 and "file-not-loaded" in out
+    assert sorted(p.relative_to(root).as_posix() for p in (root / "deploy").rglob("*")) == before
+
+
+def test_yaml_in_the_catalog_folder_itself_or_a_stray_folder_is_a_finding(tmp_path: Path, write_repo: Any) -> None:
+    files = files_for({"catalog/other.yaml": MODEL, "catalog/model/other.yaml": MODEL})
+    loaded = load_repository(Layout(write_repo(tmp_path, files)))
+    assert sorted((f.file, f.rule, str(f.severity)) for f in loaded.findings) == [
+        ("catalog/model", "file-not-loaded", "error"), ("catalog/other.yaml", "file-not-loaded", "error")]
+
+
+def test_an_unreadable_catalog_folder_is_a_finding_not_a_crash(tmp_path: Path, write_repo: Any, run_cli: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root no permission stops a read, so the refusal is simulated at os.scandir there."""
+    root = write_repo(tmp_path, files_for({}))
+    models = root / "catalog/models"
+    if os.geteuid() == 0:
+        real = os.scandir
+
+        def scandir(path: Any = ".") -> Any:
+            if isinstance(path, (str, os.PathLike)) and os.fspath(path) == str(models):
+                raise PermissionError(13, "Permission denied", str(models))
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    else:
+        models.chmod(0)
+    try:
+        for command in ("validate", "generate"):
+            code, out, err = run_cli(command, "--root", root)
+            assert code == 1 and "file-unreadable" in out and "catalog/models" in out, out + err
+    finally:
+        models.chmod(0o755)

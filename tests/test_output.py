@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import FatalError
+from generator.errors import ConfigError, FatalError
 from generator.layout import OWNED_MANIFEST
-from generator.output import plan, recover, safe_relpath, write_tree
+from generator.output import STAGE_MARKER_TEXT as MARKER_TEXT
+from generator.output import STAGE_MARKER, plan, recover, safe_relpath, write_tree
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,7 +64,15 @@ def expected(files: dict[str, str]) -> dict[str, tuple[str, bytes | str]]:
 
 
 def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith((".deploy.tmp-", ".deploy.old-")))
+    return sorted(p.name for p in parent.iterdir() if ".modelserve-stage-" in p.name)
+
+
+def stage_folder(parent: Path, suffix: str = "abc12345") -> Path:
+    """A staging folder as a crashed run leaves it: the exact name, and the marker inside."""
+    stage = parent / f".deploy.modelserve-stage-{suffix}"
+    stage.mkdir()
+    (stage / STAGE_MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    return stage
 
 
 def copy_example(dest: Path) -> Path:
@@ -245,10 +255,10 @@ def _crashed_between_renames(tmp_path: Path) -> tuple[Path, dict[str, tuple[int,
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
     old_stats = stats(deploy)
-    os.rename(deploy, tmp_path / ".deploy.old-123")
-    stage = tmp_path / ".deploy.tmp-abc123"
-    (stage / "overlays").mkdir(parents=True)
-    (stage / "overlays/half-written.yaml").write_text("kind: Inference")
+    stage = stage_folder(tmp_path)
+    os.rename(deploy, stage / "old")
+    (stage / "tree" / "overlays").mkdir(parents=True)
+    (stage / "tree" / "overlays/half-written.yaml").write_text("kind: Inference")
     return deploy, old_stats
 
 
@@ -277,8 +287,8 @@ def test_crash_after_both_renames_keeps_new_tree(tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
     before = stats(deploy)
-    write_tree(tmp_path / "scratch", {"stale.yaml": "old: true\n"})
-    os.rename(tmp_path / "scratch", tmp_path / ".deploy.old-77")  # killed before the old tree was deleted
+    stage = stage_folder(tmp_path, "zz77zz77")
+    write_tree(stage / "old", {"stale.yaml": "old: true\n"})  # killed before the old tree was deleted
     assert not write_tree(deploy, FILES).changed
     assert stats(deploy) == before
     assert leftovers(tmp_path) == []
@@ -313,7 +323,7 @@ def _calibrate(repo: Path) -> tuple[float, float]:
     with subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         while proc.poll() is None:
-            if staged_at is None and any(p.name.startswith(".deploy.tmp-") for p in repo.iterdir()):
+            if staged_at is None and any(".modelserve-stage-" in p.name for p in repo.iterdir()):
                 staged_at = time.perf_counter() - start
             time.sleep(0.001)
     full_run = time.perf_counter() - start
@@ -358,8 +368,8 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         if not deploy.exists():
-            # Only possible on the two-rename fallback; the next run repairs it from .deploy.old-*.
-            assert any(p.name.startswith(".deploy.old-") for p in repo.iterdir())
+            # Only possible on the two-rename fallback; the next run repairs it from the stage.
+            assert leftovers(repo)
             recover(deploy)
         now = snapshot(deploy)
         assert now in (old_tree, new_tree), f"iteration {i}: deploy/ is a mix: {_mix(now, old_tree, new_tree)}"
@@ -402,3 +412,161 @@ def test_generate_refuses_names_that_leave_deploy(tmp_path: Path, example_repo: 
     assert "error schema name" in proc.stdout and "nothing was written" in proc.stdout
     assert snapshot(tmp_path) == before  # nothing written anywhere, deploy/ not even created
     assert not (repo / "deploy").exists()
+
+
+# --- one writer at a time ------------------------------------------------------------------
+
+def _changed(repo: Path) -> None:
+    model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
+    model.write_text(model.read_text().replace("--max-model-len=8192", "--max-model-len=4096"))
+
+
+def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path) -> None:
+    from generator.output import deploy_lock
+
+    repo = copy_example(tmp_path / "repo")
+    run_module("generate", "--root", str(repo), check_rc=0)
+    before = snapshot(repo / "deploy")
+    _changed(repo)
+    env = {**os.environ, "MODELSERVE_LOCK_TIMEOUT": "0.5"}
+    with deploy_lock(repo / "deploy"):
+        proc = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
+                              capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "another modelserve run" in proc.stderr and "waiting" in proc.stderr
+    assert snapshot(repo / "deploy") == before and leftovers(repo) == []
+    with deploy_lock(repo / "deploy"):
+        waiting = subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "MODELSERVE_LOCK_TIMEOUT": "60"})
+        time.sleep(1.0)
+        assert waiting.poll() is None, "the second run must wait while the lock is held"
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and "waiting" in err, out + err
+    assert snapshot(repo / "deploy") != before and leftovers(repo) == []
+
+
+def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
+    """Before the lock, one run's clean-up deleted another's staging folder: exit 3, or a partial tree."""
+    repo = copy_example(tmp_path / "repo")
+    run_module("generate", "--root", str(repo), check_rc=0)
+    for round_ in range(3):
+        model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
+        model.write_text(re.sub(r"--max-model-len=\d+", f"--max-model-len={4096 + round_}", model.read_text()))
+        procs = [subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+        for p in procs:
+            p.stderr.close()  # type: ignore[union-attr]
+        assert [code for code, _ in results] == [0] * 6, results
+        expected_tree = copy_example(tmp_path / f"expected-{round_}")
+        shutil.copy(model, expected_tree / "catalog/models" / model.name)
+        run_module("generate", "--root", str(expected_tree), check_rc=0)
+        assert snapshot(repo / "deploy") == snapshot(expected_tree / "deploy")
+        assert leftovers(repo) == []
+
+
+# --- staging folders: only our own are ever removed ----------------------------------------
+
+def test_only_marked_staging_folders_are_removed(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    users = {".deploy.old-before-upgrade": "notes.txt", ".deploy.tmp-mine": "keep.yaml",
+             ".deploy.modelserve-stage-unmarked": "data.yaml",  # our name, but no marker: not ours
+             ".deploy.modelserve-stage-abcdefgh": "data.yaml"}  # exact name, no marker, not empty
+    for folder, name in users.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text("the user's\n")
+    ours = stage_folder(tmp_path, "k3k3k3k3")
+    (ours / "tree").mkdir()
+    (ours / "tree" / "half.yaml").write_text("x")
+    empty_exact = tmp_path / ".deploy.modelserve-stage-emptyemp"
+    empty_exact.mkdir()  # a run killed before it wrote its marker: removable, it holds nothing
+    write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    for folder, name in users.items():
+        assert (tmp_path / folder / name).read_text() == "the user's\n"
+    assert not ours.exists() and not empty_exact.exists()
+
+
+def test_a_marker_that_is_a_link_or_wrong_does_not_make_a_folder_ours(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    linked = tmp_path / ".deploy.modelserve-stage-linklink"
+    linked.mkdir()
+    (tmp_path / "elsewhere").write_text(MARKER_TEXT)
+    (linked / STAGE_MARKER).symlink_to(tmp_path / "elsewhere")
+    wrong = tmp_path / ".deploy.modelserve-stage-wrongwro"
+    wrong.mkdir()
+    (wrong / STAGE_MARKER).write_text("something else\n")
+    recover(deploy)
+    assert linked.is_dir() and wrong.is_dir()
+
+
+# --- what the filesystem refuses: exit 2, nothing swapped, nothing left behind -----------------
+
+def _refuse_writes(path: Path) -> None:
+    """Make ``path`` refuse changes, as root too: the immutable flag (chattr +i) as root, else chmod."""
+    if os.geteuid() != 0:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return
+    proc = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"running as root and chattr +i is refused here ({proc.stderr.strip()}): "
+                    "cannot make a file that root may not change")
+
+
+def _allow_writes(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
+    else:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.mark.parametrize("what", ["deploy", "kept-file"])
+def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(what: str, tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "repo")
+    run_module("generate", "--root", str(repo), check_rc=0)
+    deploy = repo / "deploy"
+    target = deploy
+    if what == "kept-file":
+        target = deploy / "notes.md"  # a file of the team's: kept by hard link, which is refused
+        target.write_text("ours\n")
+    before = snapshot(deploy)
+    _changed(repo)
+    _refuse_writes(target)
+    try:
+        proc = run_module("generate", "--root", str(repo))
+    finally:
+        _allow_writes(target)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "cannot write deploy/" in proc.stderr and "Traceback" not in proc.stderr
+    assert snapshot(deploy) == before and leftovers(repo) == []
+
+
+def test_an_unreadable_folder_in_deploy_is_exit_2_and_nothing_is_swapped(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root no permission stops a read, so the refusal is simulated at os.scandir there."""
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    hidden = deploy / "team-notes"
+    hidden.mkdir()
+    (hidden / "secret-plan.md").write_text("ours\n")
+    before = snapshot(deploy)
+    if os.geteuid() == 0:
+        real_scandir = os.scandir
+
+        def scandir(path=".", *args, **kwargs):  # type: ignore[no-untyped-def]
+            if isinstance(path, (str, os.PathLike)) and os.fspath(path) == str(hidden):
+                raise PermissionError(13, "Permission denied", str(hidden))
+            return real_scandir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    else:
+        hidden.chmod(0)
+    try:
+        with pytest.raises(ConfigError, match="cannot read deploy/team-notes"):
+            write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    finally:
+        monkeypatch.undo()
+        hidden.chmod(0o755)
+    assert snapshot(deploy) == before and leftovers(tmp_path) == []

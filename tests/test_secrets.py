@@ -224,3 +224,64 @@ def test_check_does_not_print_a_file_outside_the_repository_through_deploy(tmp_p
     code, out, err = run_cli("check", "--root", root)
     assert code == 1
     assert NGC not in out + err
+
+
+# --- keys, more shapes of credential, and args -------------------------------------------------
+
+OPENAI = "sk-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cD0eF3gH6"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEYq2"
+PGP = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF" + "xq3Jd8gKc9PzW1" * 3 + "\n-----END PGP PRIVATE KEY BLOCK-----"
+RANDOM_TOKEN = "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4"
+
+# (id, file, text, the part that must never be printed)
+MORE_CASES = [
+    ("annotation-key", MODEL_FILE, MODEL + f"annotations:\n  {q(NGC)}: x\n", NGC),
+    ("label-key", MODEL_FILE, MODEL + f"labels:\n  {q('hf_' + 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456')}: x\n",
+     "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456"),
+    ("pod-annotation-key", RUNTIME_FILE, RUNTIME + f"podAnnotations:\n  {q(AWS)}: x\n", AWS),
+    ("upper-case-url-scheme", MODEL_FILE, MODEL + f"storageUri: {q('HTTPS://ci:' + RANDOM_TOKEN + '@host/m')}\n",
+     RANDOM_TOKEN),
+    ("empty-user-name", RUNTIME_FILE, RUNTIME + f"args: [{q('--cache=redis://:' + RANDOM_TOKEN + '@cache:6379')}]\n",
+     RANDOM_TOKEN),
+    ("pgp-private-key", RUNTIME_FILE, RUNTIME + f"args: [{q(PGP)}]\n", "xq3Jd8gKc9PzW1"),
+    ("openai-key-in-args", RUNTIME_FILE, RUNTIME + f"args: [{q('--api-key=' + OPENAI)}]\n", OPENAI),
+    ("flag-then-value-in-args", MODEL_FILE, MODEL + f"args: [--hf-token, {q(RANDOM_TOKEN)}]\n", RANDOM_TOKEN),
+    ("aws-secret-in-args", MODEL_FILE, MODEL + f"args: [{q('--aws-secret-access-key=' + AWS_SECRET)}]\n", AWS_SECRET),
+    ("aws-secret-in-command", RUNTIME_FILE,
+     RUNTIME + f"command: [sh, -c, {q('AWS_SECRET_ACCESS_KEY=' + AWS_SECRET + ' exec serve')}]\n", AWS_SECRET),
+]
+
+
+@pytest.mark.parametrize(("case", "file", "text", "hidden"), MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_more_credentials_are_refused_and_never_echoed(case, file, text, hidden, tmp_path, write_repo,
+                                                       run_cli) -> None:
+    root = write_repo(tmp_path / "repo", files_for({file: text}))
+    findings, output = run_everything(root, run_cli, hidden)
+    assert hidden not in output, [row for row in output.splitlines() if hidden in row]
+    assert [f for f in findings if f["rule"] == "secret-literal" and f["file"] == file], findings
+    assert not (root / "deploy").exists()
+
+
+def test_a_key_that_is_a_credential_is_located_at_the_key_and_redacted_in_the_path(tmp_path, write_repo,
+                                                                                   run_cli) -> None:
+    text = MODEL + f"annotations:\n  {q(NGC)}: x\n"
+    root = write_repo(tmp_path / "repo", files_for({MODEL_FILE: text}))
+    _, out, _ = run_cli("validate", "--root", root, "--format", "json")
+    (found,) = [f for f in json.loads(out)["findings"] if f["rule"] == "secret-literal"]
+    assert (found["line"], found["col"]) == (text.count("\n"), 3)
+    assert found["path"].startswith("annotations.nvap…") and NGC not in found["path"]
+
+
+@pytest.mark.parametrize("value", ["node-role.kubernetes.io/gpu-worker", "nvidia.com/gpu.product", "--max-model-len=8192",
+                                   "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.3.3@sha256:" + "0" * 64,
+                                   "https://huggingface.co/meta-llama", "sk-learn-iris-classifier-v1"])
+def test_ordinary_values_are_not_credentials(value) -> None:
+    from generator.secrets import find_in
+
+    assert classify(value) == ""
+    assert list(find_in({"taints": [{"key": value, "value": "true"}], "args": [value]})) == []
+
+
+def test_the_example_catalog_holds_no_credential(example_repo, run_cli) -> None:
+    code, out, _ = run_cli("validate", "--root", example_repo, "--format", "json")
+    assert not [f for f in json.loads(out)["findings"] if f["rule"] == "secret-literal"]

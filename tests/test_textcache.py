@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import gc
-import json
 from pathlib import Path
 
 import pytest
 
-from generator.cache import FindingsCache
+from generator.cache import FindingsCache, read_signed_json, write_signed_json
 from generator.gcpause import cycle_collection_paused
 from generator.layout import build_tree
 from generator.loader import Layout, load_repository
@@ -73,7 +72,7 @@ def test_a_damaged_cache_file_is_ignored(junk: bytes, tmp_path: Path) -> None:
     cache._path("bucket").write_bytes(junk)
     cache.fill(files, "bucket", rels)
     assert cache.missed == len(rels) and cache.reused == 0
-    stored = json.loads(cache._path("bucket").read_text())
+    stored = read_signed_json(cache._path("bucket"))
     assert {rel: text for rel, (_, text) in stored.items()} == {rel: files[rel] for rel in rels}
 
 
@@ -97,11 +96,11 @@ def test_stale_text_in_the_cache_would_be_caught_by_the_build_check(example_repo
     layout = Layout(example_repo)
     validate_repository(layout, Options(cache=cache))
     for path in (tmp_path / "cache" / "texts").glob("*.json"):
-        data = json.loads(path.read_text())
+        data = read_signed_json(path)  # signed again below: a stale entry, not a forged one
         for rel, entry in data.items():
             if rel.endswith("/nvclip.yaml"):
                 entry[1] = entry[1].replace("nvclip", "nvclip-stale")
-        path.write_text(json.dumps(data))
+        write_signed_json(path, data)
     for entry in (tmp_path / "cache").iterdir():  # forget the findings, keep the texts
         if entry.name != "texts":
             for item in entry.rglob("*.json"):

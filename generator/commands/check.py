@@ -2,6 +2,8 @@
 
 Read-only unless ``--fix``: then deploy/ is regenerated in place and the exit code is still 1
 when anything changed, as pre-commit expects from a hook that modifies files (stage, commit again).
+The diff shows committed files, which a pull request may have edited by hand: like every output
+it is scrubbed of credentials and escaped (``generator/console.py``).
 """
 
 from __future__ import annotations
@@ -11,20 +13,25 @@ import difflib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from ..findings import Severity
 from ..generate import generate
-from ..output import WriteResult, plan, write_tree
-from ..report import report
+from ..output import WriteResult, deploy_lock, plan, write_tree
+from ..report import annotation, emit_json, findings_document, report, resolve_format
+from ..console import write_trusted
 from . import common
 
 MAX_DIFF_LINES = 400
+MAX_COMMITTED_BYTES = 8 * 1024 * 1024  # a committed file larger than this is not diffed line by line
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(name, help="check that deploy/ is up to date with the catalog (read-only unless --fix)")
     common.add_root(parser)
     common.add_format(parser)
-    parser.add_argument("--max-lines", type=_non_negative, default=MAX_DIFF_LINES, help="diff lines to print at most")
+    parser.add_argument("--max-lines", type=common.non_negative, default=MAX_DIFF_LINES,
+                        help="diff lines to print at most")
     parser.add_argument("--fix", action="store_true",
                         help="regenerate deploy/ in place; exit 1 if that changed anything (commit it), 0 if up to date")
     parser.set_defaults(run=run)
@@ -36,14 +43,12 @@ def _committed_lines(path: Path) -> list[str]:
         return [f"(symbolic link to {os.readlink(path)}, not followed)\n"]
     if not path.is_file():
         return []
-    return path.read_text(encoding="utf-8", errors="replace").splitlines(True)
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
+    try:
+        if path.stat().st_size > MAX_COMMITTED_BYTES:
+            return [f"({path.stat().st_size} bytes, not shown)\n"]
+        return path.read_text(encoding="utf-8", errors="replace").splitlines(True)
+    except OSError as exc:
+        return [f"(cannot be read: {exc.strerror or exc})\n"]
 
 
 def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed: list[str]) -> list[str]:
@@ -59,34 +64,50 @@ def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed:
 
 def run(args: argparse.Namespace) -> int:
     layout = common.layout_from(args)
+    fmt = resolve_format(args.format)
     generated = generate(layout)
     if generated.tree is None:
-        report(generated.findings, sys.stdout, args.format, "fix these before deploy/ can be checked")
+        report(generated.findings, sys.stdout, fmt, "fix these before deploy/ can be checked")
         return 1
     if args.fix:
-        return fix(layout.deploy, generated.tree.files, args.max_lines)
-    result, _ = plan(layout.deploy, generated.tree.files)
+        return fix(layout.deploy, generated.tree.files, args.max_lines, fmt)
+    with deploy_lock(layout.deploy, exclusive=False):  # never read a tree a writer is swapping
+        result, _ = plan(layout.deploy, generated.tree.files)
+        lines = drift_diff(layout.deploy, generated.tree.files, result.written, result.removed) \
+            if result.changed else []
+    status = "out-of-date" if result.changed else "up-to-date"
+    if fmt == "json":
+        emit_json({"status": status, "write": result.written, "remove": result.removed,
+                   "diff": "".join(lines[: args.max_lines]), "diff_lines_not_shown": max(0, len(lines) - args.max_lines),
+                   **findings_document(generated.findings)}, sys.stdout)
+        return 1 if result.changed else 0
     if not result.changed:
         print(f"deploy/ is up to date ({len(result.unchanged)} files)")
         return 0
-    lines = drift_diff(layout.deploy, generated.tree.files, result.written, result.removed)
     sys.stdout.writelines(lines[: args.max_lines])
     if len(lines) > args.max_lines:
         print(f"... {len(lines) - args.max_lines} more diff lines not shown")
-    print(f"deploy/ is out of date: {len(result.written)} file(s) to write, {len(result.removed)} to remove. "
-          f"Fix: run `modelserve generate` (or `modelserve check --fix`) and commit deploy/")
+    summary = (f"deploy/ is out of date: {len(result.written)} file(s) to write, {len(result.removed)} to remove. "
+               "Fix: run `modelserve generate` (or `modelserve check --fix`) and commit deploy/")
+    print(summary)
+    if fmt == "github":
+        first = (result.written + result.removed)[0]
+        write_trusted(sys.stdout, annotation(Severity.ERROR, f"deploy/{first}", summary, title="check"))
     return 1
 
 
-def fix(deploy: Path, files: dict[str, str], max_lines: int = MAX_DIFF_LINES) -> int:
+def fix(deploy: Path, files: Any, max_lines: int = MAX_DIFF_LINES, fmt: str = "text") -> int:
     existed = {rel for rel in files if (deploy / rel).is_file()}
-    result = write_tree(deploy, files)
-    for rel in result.foreign:
-        sys.stderr.write(f"modelserve: kept deploy/{rel}: not generated by modelserve (left untouched)\n")
+    result = write_tree(deploy, dict(files.items()))
+    common.report_kept(result.foreign)
+    lines = changed_files(result, existed)
+    if fmt == "json":
+        emit_json({"status": "regenerated" if result.changed else "up-to-date", "write": result.written,
+                   "remove": result.removed, "kept": result.foreign}, sys.stdout)
+        return 1 if result.changed else 0
     if not result.changed:
         print(f"deploy/ is up to date ({len(result.unchanged)} files)")
         return 0
-    lines = changed_files(result, existed)
     sys.stdout.writelines(line + "\n" for line in lines[:max_lines])
     if len(lines) > max_lines:
         print(f"... {len(lines) - max_lines} more files not shown")

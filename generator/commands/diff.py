@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import subprocess
 import sys
 import tarfile
@@ -18,11 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diff import MARKDOWN_LIMIT, diff_catalogs, render_json, render_markdown
+from ..diff import MARKDOWN_LIMIT, diff_catalogs, render_markdown
 from ..errors import ConfigError, FatalError
 from ..generate import Generated, generate
 from ..loader import KINDS, Layout
-from ..report import report
+from ..report import emit_json, report
 from . import common
 
 DEFAULT_BRANCHES = ("origin/main", "main", "master")
@@ -36,9 +35,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                         help="git ref to compare with (default: the merge base of HEAD with "
                              f"{', '.join(DEFAULT_BRANCHES[:-1])} or {DEFAULT_BRANCHES[-1]})")
     parser.add_argument("--head", metavar="REF", help="git ref of the new side (default: the working tree)")
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown",
-                        help="markdown fits a pull-request comment (default); json is for tools")
-    parser.add_argument("--max-chars", type=int, default=MARKDOWN_LIMIT,
+    parser.add_argument("--format", choices=("markdown", "text", "github", "json"), default="markdown",
+                        help="markdown fits a pull-request comment (default; text and github are the same "
+                             "markdown); json is for tools")
+    parser.add_argument("--max-chars", type=common.positive, default=MARKDOWN_LIMIT,
                         help=f"markdown length limit; what does not fit is counted (default {MARKDOWN_LIMIT})")
     parser.set_defaults(run=run)
 
@@ -49,12 +49,23 @@ class Repo:
     prefix: str  # the --root folder inside the repository, "" or ending in "/"
 
     def git(self, *argv: str, binary: bool = False) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", "-C", str(self.top), *argv], capture_output=True, text=not binary, check=False)
+        return _git(self.top, *argv, binary=binary)
+
+
+def _git(where: Path, *argv: str, binary: bool = False) -> subprocess.CompletedProcess:
+    """git with paths printed as they are (core.quotePath off: a folder named ``équipe`` is not
+    written ``"\303\251quipe"``), decoded as UTF-8 whatever the locale; undecodable bytes are
+    kept as surrogate escapes, like os.fsdecode."""
+    proc = subprocess.run(["git", "-c", "core.quotePath=false", "-C", str(where), *argv],
+                          capture_output=True, check=False)
+    if not binary:
+        proc.stdout = proc.stdout.decode("utf-8", "surrogateescape")
+        proc.stderr = proc.stderr.decode("utf-8", "surrogateescape")
+    return proc
 
 
 def open_repo(root: Path) -> Repo:
-    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel", "--show-prefix"],
-                          capture_output=True, text=True, check=False)
+    proc = _git(root, "rev-parse", "--show-toplevel", "--show-prefix")
     if proc.returncode != 0:
         raise ConfigError(f"{root} is not inside a git repository: `modelserve diff` compares with a git ref "
                           f"({proc.stderr.strip()})")
@@ -83,8 +94,8 @@ def default_base(repo: Repo) -> tuple[str, str]:
 def export(repo: Repo, commit: str, dest: Path) -> Layout:
     """The catalog and environments of ``commit``, extracted under ``dest``."""
     wanted = [repo.prefix + name for name in EXPORTED]
-    listed = repo.git("ls-tree", "--name-only", commit, "--", *wanted)
-    present = [p for p in listed.stdout.splitlines() if p in wanted]
+    listed = repo.git("ls-tree", "-z", "--name-only", commit, "--", *wanted)
+    present = [p for p in listed.stdout.split("\0") if p in wanted]
     if present:
         archive = repo.git("archive", "--format=tar", commit, "--", *present, binary=True)
         if archive.returncode != 0:
@@ -111,15 +122,17 @@ def run(args: argparse.Namespace) -> int:
     if broken:
         return _render_failure(broken, sides, args.format)
     diff = {**sides, **diff_catalogs(base, head)}
-    sys.stdout.write(render_json(diff) if args.format == "json" else render_markdown(diff, args.max_chars))
+    if args.format == "json":
+        emit_json(diff, sys.stdout)
+    else:
+        sys.stdout.write(render_markdown(diff, args.max_chars))
     return 0
 
 
 def _render_failure(broken: list[tuple[str, Generated]], sides: dict[str, dict[str, str]], fmt: str) -> int:
     if fmt == "json":
         errors = {name: [f.to_dict() for f in generated.errors] for name, generated in broken}
-        json.dump({**sides, "error": "a side does not render", "findings": errors}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit_json({**sides, "error": "a side does not render", "findings": errors}, sys.stdout)
         return 1
     for name, generated in broken:
         side = sides[name]

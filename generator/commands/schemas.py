@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..report import emit_json, resolve_format
+from . import common
 from .common import DEFAULT_SCHEMA_STORE
+
+MAX_CRD_FILES = 10_000  # files taken from the folders given
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -17,7 +22,21 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     imp.add_argument("--from-cluster", action="store_true", help="read the CRDs of the current kubeconfig's cluster")
     imp.add_argument("--out", type=Path, default=Path(DEFAULT_SCHEMA_STORE),
                      help=f"schema store folder (default: {DEFAULT_SCHEMA_STORE}/, used by validate when present)")
+    common.add_format(imp, ("auto", "text", "json", "github"))
     imp.set_defaults(run=run_import)
+
+
+def _crd_files(paths: list[Path]) -> list[Path]:
+    """The YAML files of ``paths``: folders are searched (links to folders not followed)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        else:
+            files.append(path)
+        if len(files) > MAX_CRD_FILES:
+            raise ConfigError(f"more than {MAX_CRD_FILES} YAML files under the given paths; name the CRD files")
+    return files
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -28,13 +47,18 @@ def run_import(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
-    files = [f for p in args.paths for f in (sorted(p.rglob("*.y*ml")) if p.is_dir() else [p])]
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out} exists and is not a folder")
+    files = _crd_files(list(args.paths))
     written = import_crds(files, args.out) if files else []
     if args.from_cluster:
         written += import_from_cluster(args.out)
-    for path in written:
-        print(f"JSON schema written to {path}")
     if not written:
         raise ConfigError("no CustomResourceDefinition with a schema was found")
+    if resolve_format(args.format) == "json":
+        emit_json({"written": [str(p) for p in written]}, sys.stdout)
+        return 0
+    for path in written:
+        print(f"JSON schema written to {path}")
+    print(f"{len(written)} schema(s) written to {args.out}")
     return 0

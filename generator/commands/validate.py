@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--env", action="append", default=None, metavar="NAME",
                         help="build and check only this environment (repeatable); catalog rules always run")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the build cache")
-    parser.add_argument("--jobs", type=int, default=None, help="parallel Kustomize builds (default: CPU count)")
+    parser.add_argument("--jobs", type=common.positive, default=None,
+                        help="parallel Kustomize builds (default: CPU count)")
     parser.set_defaults(run=run)
 
 

@@ -27,13 +27,15 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..kubeschemas import SchemaStore
     from ..manifests import validate_manifests
+    from ..validate.pipeline import store_finding
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
     store = SchemaStore(kubernetes_version=args.kubernetes_version,
                         store_dirs=common.schema_dirs(args, Path(args.root)), strict=args.strict)
-    findings, count = validate_manifests(list(args.paths), store, policy=args.policy)
+    findings, count = validate_manifests(list(args.paths), store, policy=args.policy, root=Path(args.root))
+    findings += [store_finding(Path(args.root).resolve(), p) for p in store.store_problems()]
     if count == 0 and not findings:
         raise ConfigError("no YAML files found in the given paths: nothing to validate is an error, not a pass")
     report(findings, sys.stdout, args.format, f"{count} object(s) checked")

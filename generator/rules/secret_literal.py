@@ -1,18 +1,20 @@
 """Credentials never appear as literal values; they come from Secrets by reference.
 
-Any string in a catalog or environment file that looks like a credential (NGC API keys,
-AWS/GCP/Azure keys, Hugging Face and GitHub tokens, bearer tokens, private keys, or a long
-random value in a variable named like *KEY, *TOKEN, *SECRET, *PASSWORD) is refused. The
-message shows only the first characters, so the value does not leak again into CI logs.
+Any string in a catalog or environment file that looks like a credential (NGC, OpenAI and
+Anthropic API keys, AWS/GCP keys, Hugging Face, GitHub and Slack tokens, JWTs, bearer tokens,
+PEM and PGP private keys, passwords in URLs of any scheme, or a random value in a variable,
+flag or key named like *KEY, *TOKEN, *SECRET, *PASSWORD, in ``env``, ``args`` or anywhere else)
+is refused, and so is a mapping key that is one (an annotation or label key). The message
+shows only the first characters, so the value does not leak again into CI logs.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
-from ..findings import Finding, Severity
+from ..findings import Finding, Severity, format_path
 from ..model import Source
-from ..secrets import classify, redact
+from ..secrets import find_in, redact, redacted_path
 from .base import Context, RuleInfo
 from .examples import RUNTIME
 
@@ -25,31 +27,6 @@ EXAMPLES = {
     "pass": {},
 }
 
-REFERENCES = ("secretKeyRef", "configMapKeyRef")
-
-
-def walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str, str]]:
-    """(path, value, variable name) for every string outside secret/config-map references.
-
-    The variable name is only known for an env entry's ``value``; it feeds the heuristic for
-    random-looking values, which would otherwise flag ordinary keys and names.
-    """
-    if isinstance(data, dict):
-        name = str(data.get("name", "")) if "value" in data else ""
-        for key, value in data.items():
-            if key in REFERENCES:
-                continue  # a reference is the fix this rule asks for, not a credential
-            if isinstance(value, str):
-                yield path + (key,), value, name if key == "value" else ""
-            else:
-                yield from walk(value, path + (key,))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            if isinstance(item, str):
-                yield path + (i,), item, ""
-            else:
-                yield from walk(item, path + (i,))
-
 
 def sources(ctx: Context) -> Iterator[Source]:
     for group in (ctx.catalog.runtimes, ctx.catalog.models, ctx.catalog.environments):
@@ -59,7 +36,8 @@ def sources(ctx: Context) -> Iterator[Source]:
 
 def check(ctx: Context) -> Iterator[Finding]:
     for source in sources(ctx):
-        for path, value, name in walk(source.doc.data):
-            label = classify(value, name)
-            if label:
-                yield INFO.at(source, path, f"{'.'.join(map(str, path))} holds {label}: '{redact(value)}'")
+        for path, label, value in find_in(source.doc.data):
+            file, line, col = source.at(*path)
+            where = format_path(list(redacted_path(path, value)))
+            yield Finding(file, line, col, INFO.id, INFO.severity, f"{where} holds {label}: '{redact(value)}'",
+                          where, hint=INFO.hint)

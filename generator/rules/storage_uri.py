@@ -30,7 +30,11 @@ def check(ctx: Context) -> Iterator[Finding]:
         uri = model.data.get("storageUri")
         if uri is None:
             continue
-        parts = urlsplit(uri)
+        try:
+            parts = urlsplit(uri)
+        except ValueError as exc:  # "https://[x": an unclosed IPv6 host, among others
+            yield INFO.at(model.source, ("storageUri",), f"storageUri '{uri}' is not a valid URI ({exc})")
+            continue
         if parts.scheme not in SCHEMES:
             shown = f"scheme '{parts.scheme}'" if parts.scheme else "no scheme"
             yield INFO.at(model.source, ("storageUri",), f"storageUri '{uri}' has {shown}")

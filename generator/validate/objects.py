@@ -254,12 +254,75 @@ def _rule_targets(node: Any, path: tuple[str, ...], at: Pointer) -> Iterator[tup
         yield from _rule_targets(node[step], rest, at + (step,))
 
 
+# The API server's cost limit of one rule evaluation (k8s.io/apiserver v0.33.0,
+# pkg/apis/cel/config.go: PerCallLimit; "roughly 0.1 second for each expression validation call").
+PER_CALL_LIMIT = 1_000_000
+_OPENS_COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\($")
+
+
+def comprehension_depth(expression: str) -> int:
+    """How deeply comprehension macros (``all``, ``exists``, ``map``...) nest in ``expression``."""
+    depth = deepest = 0
+    stack: list[bool] = []  # one entry per open parenthesis: does it open a comprehension?
+    quote = ""
+    i = 0
+    while i < len(expression):
+        char = expression[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            macro = bool(_OPENS_COMPREHENSION.search(expression[max(0, i - 30): i + 1]))
+            stack.append(macro)
+            depth += macro
+            deepest = max(deepest, depth)
+        elif char == ")" and stack:
+            depth -= stack.pop()
+        i += 1
+    return deepest
+
+
+def largest_collection(value: Any) -> int:
+    """The length of the longest list, map or string in ``value`` (one linear walk)."""
+    largest, todo = 0, [value]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (list, dict, str)):
+            largest = max(largest, len(node))
+            if not isinstance(node, str):
+                todo.extend(node.values() if isinstance(node, dict) else node)
+    return largest
+
+
+def estimated_cost(expression: str, subject: Any) -> int:
+    """An upper bound of the rule's evaluation cost on ``subject``, in the API server's units.
+
+    cel-go charges about one unit per step of a comprehension's body (cel-go v0.23.2,
+    interpreter/runtimecost.go), and nested comprehensions multiply (checker/cost.go,
+    costComprehension): so (largest collection + 1) ** nesting x the expression's size.
+    """
+    depth = comprehension_depth(expression)
+    size = len(expression) // 8 + 1
+    return size if depth == 0 else (largest_collection(subject) + 1) ** depth * size
+
+
 def _run_rule(rule: CelRule, pointer: Pointer, value: Any) -> list[ObjectProblem]:
     program, trouble = _program(rule.rule)
     if program is None:
         return [ObjectProblem(pointer, f"CEL rule not checked ({trouble}): {rule.rule}", "cel",
                               "warning")]
     subject = _with_defaults(value, rule.defaults)
+    cost = estimated_cost(rule.rule, subject)
+    if cost > PER_CALL_LIMIT:
+        # Evaluating it would take as long as it costs (the evaluators here have no cost limit).
+        return [ObjectProblem(pointer, f"CEL rule not evaluated: on this object it may cost up to about {cost:,}, "
+                                       f"over the API server's per-call limit of {PER_CALL_LIMIT:,}; if it does, "
+                                       "the API server refuses the object (\"call cost exceeds limit for rule\"): "
+                                       f"{rule.rule}", "cel", "warning")]
     try:
         result = program(subject)
     except Exception as exc:  # the evaluators raise KeyError, RuntimeError, ValueError...

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from .. import kustomize
 from ..cache import FindingsCache, make_key
+from ..errors import ConfigError
 from ..findings import Finding, Severity, format_path
 from ..gcpause import cycle_collection_paused
 from ..layout import BuildRoot, Tree, build_tree
@@ -28,6 +29,7 @@ from ..model import Catalog
 from ..parsecache import ParseCache
 from ..render import RenderedObject
 from ..rules import Context, run_rules
+from ..schemastore import RULE, StoreIndex, StoreProblem
 from ..textcache import TextCache
 
 AGGREGATE_BUILD_LIMIT = 256  # objects; above this the per-shard builds stand for the aggregate
@@ -63,13 +65,16 @@ def validate_repository(layout: Layout, options: Options | None = None) -> Resul
     parse_cache = ParseCache(options.cache.directory) if options.cache and options.cache.enabled else None
     loaded = load_repository(layout, parse_cache)
     findings = list(loaded.findings)
+    store_index = StoreIndex.scan(options.schema_dirs)  # read once per run, bounded and checked
+    findings += [store_finding(layout.root, problem) for problem in store_index.problems]
     tree = build_tree(loaded.catalog)
     ctx = Context(loaded.catalog, tree)
     result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
     roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
     check_catalog = lambda: findings.extend(run_rules(ctx))  # noqa: E731
     if roots:
-        _build_stage(loaded.digests, loaded.catalog, tree, roots, options, result, meanwhile=check_catalog)
+        _build_stage(loaded.digests, loaded.catalog, tree, roots, options, result, store_index,
+                     meanwhile=check_catalog, repo_root=layout.root, uncacheable=loaded.uncacheable)
     else:
         check_catalog()
     result.findings = sorted(set(result.findings))
@@ -77,16 +82,26 @@ def validate_repository(layout: Layout, options: Options | None = None) -> Resul
     return result
 
 
-def root_key(root: BuildRoot, tree: Tree, digests: dict[str, str], catalog: Catalog, options: Options) -> str:
+def root_key(root: BuildRoot, tree: Tree, digests: dict[str, str], catalog: Catalog, options: Options,
+             store_digest: str = "") -> str:
     """Everything the root's build and checks depend on: its files are a function of its
-    sources and the tool's code (in every key), so the texts need not be rendered to look up."""
-    parts: list[str | bytes] = [root.path, str(options.strict), catalog.environments[root.env].kubernetes_version]
+    sources and the tool's code (in every key), so the texts need not be rendered to look up;
+    the schema store counts by its digest, taken once per run (not re-read per root)."""
+    parts: list[str | bytes] = [root.path, str(options.strict), catalog.environments[root.env].kubernetes_version,
+                                store_digest]
     parts += sorted(_root_files(root, tree))
     parts += [f"{source}\0{digests.get(source, '')}" for source in sorted(root.sources)]
-    for folder in options.schema_dirs:
-        for schema in sorted(Path(folder).glob("*.json")):
-            parts.append(schema.name.encode() + b"\0" + schema.read_bytes())
     return make_key(*parts)
+
+
+def store_finding(root: Path, problem: StoreProblem) -> Finding:
+    """A schema store file that is not used, as a finding on that file."""
+    path = Path(problem.file)
+    try:  # the folder resolved, the entry itself not (it may be a link to /dev/zero)
+        shown = (Path(os.path.realpath(path.parent)) / path.name).relative_to(root).as_posix()
+    except (ValueError, OSError):
+        shown = problem.file
+    return Finding(shown, 1, 1, RULE, Severity.ERROR, problem.message, hint=problem.hint)
 
 
 def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
@@ -99,7 +114,8 @@ def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
 
 
 def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: list[BuildRoot], options: Options,
-                 result: Result, meanwhile: Callable[[], None]) -> None:
+                 result: Result, store_index: StoreIndex, meanwhile: Callable[[], None], repo_root: Path,
+                 uncacheable: set[str] | frozenset[str] = frozenset()) -> None:
     """Build and check what the cache does not answer; ``meanwhile`` runs while Kustomize builds.
 
     The builds run in Go with the GIL released, so Python work proceeds beside them: each
@@ -110,7 +126,7 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
     todo: list[tuple[BuildRoot, str]] = []
     keys: dict[str, str] = {}
     for root in roots:
-        key = keys[root.path] = root_key(root, tree, digests, catalog, options)
+        key = keys[root.path] = root_key(root, tree, digests, catalog, options, store_index.digest)
         hit = cache.get(key) if cache else None
         if hit is None:
             todo.append((root, key))
@@ -133,7 +149,7 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
         with ThreadPoolExecutor(max_workers=options.workers or default_workers()) as builders:
             building = {}
             for root, _ in todo:
-                _write_roots(workdir, tree, [root], texts, written)
+                _write_roots(workdir, tree, [root], texts, written, uncacheable)
                 building[workdir / root.path] = builders.submit(kustomize.build_or_error, workdir / root.path)
             meanwhile()
             built = {path: future.result() for path, future in building.items()}
@@ -141,21 +157,25 @@ def _build_stage(digests: dict[str, str], catalog: Catalog, tree: Tree, roots: l
         for i, (root, key) in enumerate(todo, 1):
             _progress(options, f"checking {i}/{len(todo)}: environment {root.env}, {root.path}")
             env = catalog.environments[root.env]
-            store = stores.get(env.kubernetes_version) or _store(env.kubernetes_version, options)
+            store = stores.get(env.kubernetes_version) or _store(env.kubernetes_version, options, store_index)
             stores[env.kubernetes_version] = store
+            known = set(store.problems)
             found = list(_check_root(root, built[workdir / root.path], store))
+            # A store file found unusable while checking this root is reported with it (and cached
+            # with it), so a later run that finds the root cached reports it too.
+            found += [store_finding(repo_root, store.problems[f]) for f in sorted(set(store.problems) - known)]
             result.findings.extend(found)
             result.built += 1
-            if cache:
+            if cache and not root.sources & uncacheable:  # nothing made from a credential is cached
                 cache.put(key, found)
         _aggregate_builds(workdir, tree, aggregates, options, result)
-        _kubeconform_pass(workdir, catalog, [r for r, _ in todo], built, options, result)
+        _kubeconform_pass(workdir, catalog, [r for r, _ in todo], built, options, result, store_index)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextCache | None = None,
-                 written: set[str] | None = None) -> None:
+                 written: set[str] | None = None, uncacheable: set[str] | frozenset[str] = frozenset()) -> None:
     """Write the roots' files; those in ``written`` are on disk already (and maybe being read by
     a running build: runtimes roots share base/runtimes/), so they are never written twice."""
     written = set() if written is None else written
@@ -163,7 +183,7 @@ def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextC
     for root in roots:
         files = _root_files(root, tree)
         if texts:
-            texts.fill(tree.files, root.path, files)
+            texts.fill(tree.files, root.path, files, store=not root.sources & uncacheable)
         wanted.update(files)
     wanted -= written
     written |= wanted
@@ -173,10 +193,11 @@ def _write_roots(workdir: Path, tree: Tree, roots: list[BuildRoot], texts: TextC
         path.write_text(tree.files[rel], encoding="utf-8")
 
 
-def _store(version: str, options: Options) -> Any:
+def _store(version: str, options: Options, index: StoreIndex) -> Any:
     from ..kubeschemas import SchemaStore
 
-    return SchemaStore(kubernetes_version=version, store_dirs=list(options.schema_dirs), strict=options.strict)
+    return SchemaStore(kubernetes_version=version, store_dirs=list(options.schema_dirs), strict=options.strict,
+                       index=index)
 
 
 def _check_root(root: BuildRoot, built: list[dict[str, Any]] | kustomize.BuildError, store: Any) -> list[Finding]:
@@ -260,8 +281,12 @@ def _aggregate_builds(workdir: Path, tree: Tree, aggregates: list[tuple[str, str
 
 
 def _kubeconform_pass(workdir: Path, catalog: Catalog, roots: list[BuildRoot], built: dict[Path, Any],
-                      options: Options, result: Result) -> None:
-    """An extra, independent opinion when kubeconform is on PATH; never required."""
+                      options: Options, result: Result, store_index: StoreIndex) -> None:
+    """An extra, independent opinion when kubeconform is on PATH; never required.
+
+    kubeconform reads a copy of the store holding only the files that passed the store checks
+    (``generator/schemastore.py``), so it follows no reference out of the store either.
+    """
     from ..yamlout import dump_all
     from .objects import kubeconform_available, run_kubeconform
 
@@ -278,10 +303,23 @@ def _kubeconform_pass(workdir: Path, catalog: Catalog, roots: list[BuildRoot], b
         out.write_text(dump_all(objs))
         by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
         objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
+    checked = []
+    for i, folder in enumerate(store_index.folders):
+        copy = workdir / "kubeconform-store" / str(i)
+        copy.mkdir(parents=True, exist_ok=True)
+        for name, data in folder.files.items():
+            (copy / name).write_bytes(data)
+        checked.append(copy)
     for version, files in sorted(by_version.items()):
         # Only imported stores: the shipped schemas $ref core definitions kubeconform cannot
         # resolve offline, so kinds without an imported CRD are skipped by kubeconform.
-        for entry in run_kubeconform(files, options.schema_dirs, version):
+        try:
+            entries = run_kubeconform(files, checked, version)
+        except ConfigError as exc:  # a second opinion that fails is a warning, not a failed run
+            result.findings.append(Finding("deploy", 1, 1, "kubeconform", Severity.WARNING,
+                                           f"kubeconform did not run: {exc}"))
+            continue
+        for entry in entries:
             if entry.get("status") not in ("statusInvalid", "statusError"):
                 continue
             rendered = objects.get((entry.get("kind", ""), entry.get("name", "")))

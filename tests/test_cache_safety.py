@@ -1,0 +1,158 @@
+"""The caches can change how fast validate runs, never what it reports, and never keep a credential.
+
+A cache folder may be restored from a CI cache that a pull request wrote, so each test writes
+the cache the way an attacker would (poisoned shapes, forged entries, entries signed with
+another secret) and checks that validate reports exactly what a run without a cache reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.cache import read_signed_json, write_signed_json
+from generator.loader import Layout
+from generator.rules.examples import MODEL, RUNTIME, files_for
+from generator.validate.pipeline import Options, validate_repository
+
+NGC = "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko"
+MODEL_FILE = "catalog/models/llama.yaml"
+RUNTIME_FILE = "catalog/runtimes/vllm-runtime.yaml"
+SECRET_REF = "    secretKeyRef: {name: nvidia-nim-secrets, key: NGC_API_KEY}"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ["MODELSERVE_CACHE_DIR"])
+
+
+def cached_bytes() -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(cache_dir().rglob("*")) if p.is_file())
+
+
+def test_nothing_holding_a_refused_credential_is_cached(tmp_path: Path, write_repo, run_cli) -> None:
+    runtime = RUNTIME.replace(SECRET_REF, f"    value: {NGC}")
+    root = write_repo(tmp_path, files_for({RUNTIME_FILE: runtime}))
+    code, out, _ = run_cli("validate", "--root", root)
+    assert code == 1 and "secret-literal" in out
+    assert list(cache_dir().rglob("*.json")), "the run did cache what it could"
+    assert NGC.encode() not in cached_bytes() and NGC[6:].encode() not in cached_bytes()
+
+
+def test_cache_files_are_signed_and_unsigned_ones_are_misses(tmp_path: Path, write_repo, run_cli) -> None:
+    root = write_repo(tmp_path, files_for({}))
+    run_cli("validate", "--root", root)
+    parsed = next(cache_dir().glob("parsed-*.json"))
+    assert read_signed_json(parsed) is not None
+    data = read_signed_json(parsed)
+    parsed.write_text(json.dumps(data))  # the same content, without the signature
+    assert read_signed_json(parsed) is None
+
+
+def _poison_parse_cache(entry_for) -> None:
+    """Rewrite every entry of the parse cache with ``entry_for(old entry)``, signed properly."""
+    parsed = next(cache_dir().glob("parsed-*.json"))
+    data = read_signed_json(parsed)
+    write_signed_json(parsed, {digest: entry_for(entry) for digest, entry in data.items()})
+
+
+POISONS = {
+    "string-positions": lambda e: [e[0], [[*p[:-2], "1", "x"] for p in e[1]], e[2]],
+    "negative-line": lambda e: [e[0], e[1], -5],
+    "positions-not-a-list": lambda e: [e[0], {"a": 1}, e[2]],
+    "short-entry": lambda e: [e[0]],
+    "nested-paths": lambda e: [e[0], [[{"k": 1}, 1, 1]], e[2]],
+}
+
+
+@pytest.mark.parametrize("poison", sorted(POISONS))
+def test_a_poisoned_parse_cache_entry_is_a_miss_not_a_crash(poison: str, tmp_path: Path, write_repo,
+                                                            run_cli) -> None:
+    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "bogus: 1\n"}))
+    run_cli("validate", "--root", root)
+    fresh = run_cli("validate", "--root", root, "--no-cache", "--format", "json")
+    _poison_parse_cache(POISONS[poison])
+    poisoned = run_cli("validate", "--root", root, "--format", "json")
+    assert poisoned[0] == fresh[0] == 1
+    assert json.loads(poisoned[1])["findings"] == json.loads(fresh[1])["findings"]
+
+
+def test_signed_nonsense_data_is_checked_like_any_file(tmp_path: Path, write_repo, run_cli) -> None:
+    """Data in the entry is checked against the schema as a parsed file is: no crash."""
+    root = write_repo(tmp_path, files_for({}))
+    run_cli("validate", "--root", root)
+    _poison_parse_cache(lambda e: [["not", "a", "mapping"], e[1], e[2]])
+    code, out, err = run_cli("validate", "--root", root)
+    assert code == 1 and "schema" in out and "internal error" not in err
+
+
+def test_a_forged_parse_cache_cannot_hide_a_literal_key(tmp_path: Path, write_repo, run_cli) -> None:
+    """The attacker's cache says the file with the key parses to the clean catalog."""
+    clean = write_repo(tmp_path / "clean", files_for({}))
+    run_cli("validate", "--root", clean)
+    parsed = next(cache_dir().glob("parsed-*.json"))
+    clean_entries = read_signed_json(parsed)
+    runtime = RUNTIME.replace(SECRET_REF, f"    value: {NGC}")
+    dirty = write_repo(tmp_path / "dirty", files_for({RUNTIME_FILE: runtime}))
+    import hashlib
+
+    digest = hashlib.sha256(runtime.encode()).hexdigest()
+    clean_digest = hashlib.sha256(RUNTIME.encode()).hexdigest()
+    forged = {**clean_entries, digest: clean_entries[clean_digest]}
+    # Forged as someone without this machine's cache secret must: unsigned, or signed with another.
+    for body in (json.dumps(forged).encode(), b"0" * 64 + b"\n" + json.dumps(forged).encode()):
+        parsed.write_bytes(body)
+        code, out, _ = run_cli("validate", "--root", dirty)
+        assert code == 1 and "secret-literal" in out
+
+
+def test_a_forged_findings_entry_cannot_pass_a_broken_root(tmp_path: Path, write_repo, run_cli) -> None:
+    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL.replace("  count: 1", '  count: "1"')}))
+    code, out, _ = run_cli("validate", "--root", root)
+    assert code == 1
+    for path in cache_dir().glob("??/*.json"):  # each root's findings, replaced by "no findings"
+        path.write_text("[]")
+    code_again, again, _ = run_cli("validate", "--root", root)
+    assert code_again == 1 and again.splitlines()[:-1] == out.splitlines()[:-1]
+
+
+def test_a_cache_file_that_is_a_fifo_or_huge_is_ignored(tmp_path: Path, write_repo, run_cli) -> None:
+    root = write_repo(tmp_path, files_for({}))
+    run_cli("validate", "--root", root)
+    parsed = next(cache_dir().glob("parsed-*.json"))
+    parsed.unlink()
+    os.mkfifo(parsed)
+    code, _, err = run_cli("validate", "--root", root)  # would block forever if the FIFO were opened to read
+    assert code == 0, err
+
+
+def test_without_a_secret_the_caches_are_off(tmp_path: Path, write_repo, run_cli,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    state = tmp_path / "state"
+    state.write_text("a file where the state folder should be")
+    monkeypatch.setenv("MODELSERVE_STATE_DIR", str(state / "modelserve"))
+    root = write_repo(tmp_path / "repo", files_for({}))
+    code, _, _ = run_cli("validate", "--root", root)
+    assert code == 0 and not list(cache_dir().rglob("*.json"))
+
+
+def test_a_secret_readable_by_others_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import cache
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("MODELSERVE_STATE_DIR", str(state))
+    assert cache.cache_secret() is not None
+    (state / "cache-secret").chmod(0o644)
+    cache._secret_in.cache_clear()
+    assert cache.cache_secret() is None
+
+
+def test_validation_with_a_cache_matches_without(example_repo: Path) -> None:
+    layout = Layout(example_repo)
+    from generator.cache import FindingsCache
+
+    warm = FindingsCache(None)
+    validate_repository(layout, Options(cache=warm))
+    assert validate_repository(layout, Options(cache=warm)).findings == validate_repository(layout).findings

@@ -1,0 +1,206 @@
+"""A committed schema store, and ``schemas import``, cannot read, fetch or write outside the store.
+
+The store is part of the pull request: its schemas may hold references to files on the CI runner
+or to a server, and its entries may be FIFOs, devices, folders or links. ``schemas import``
+builds file names from the CRD's own kind and version. Every case runs the real command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.rules.examples import files_for
+
+PROJECT = Path(__file__).resolve().parents[1]
+CRDS = PROJECT.parent / "shared" / "upstream" / "crds"
+PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj" + "MzEfYyjiWA4R4"
+KIND_FILE = "inferenceservice_v1beta1.json"  # the kind the example catalog renders
+
+
+def repo_with_store(tmp_path: Path, write_repo, schema: object | None = None) -> Path:
+    root = write_repo(tmp_path / "repo", files_for({}))
+    (root / "schema-store").mkdir()
+    if schema is not None:
+        (root / "schema-store" / KIND_FILE).write_text(json.dumps(schema))
+    return root
+
+
+def outside_secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside" / "key.json"
+    secret.parent.mkdir()
+    secret.write_text(json.dumps({"private_key": f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----"}))
+    return secret
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_file_reference_is_refused_and_its_target_never_read(fmt: str, tmp_path: Path, write_repo,
+                                                                run_cli) -> None:
+    secret = outside_secret(tmp_path)
+    schema = {"type": "object", "properties": {"spec": {"$ref": f"file://{secret}#/private_key"}}}
+    root = repo_with_store(tmp_path, write_repo, schema)
+    code, out, err = run_cli("validate", "--root", root, "--format", fmt)
+    assert code == 1, out + err
+    assert PEM_BODY[:20] not in out + err and "PRIVATE KEY" not in out + err
+    assert "schema-store" in out and KIND_FILE in out and "file://" in out
+
+
+class _Listener:
+    """A TCP server on loopback that counts connections (a schema must never make one)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.sendall(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"type": "object"}')
+            conn.close()
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("keyword", ["$ref", "$schema", "$id"])
+def test_a_network_reference_opens_no_connection_and_fails(keyword: str, tmp_path: Path, write_repo,
+                                                           run_cli) -> None:
+    server = _Listener()
+    try:
+        url = f"http://127.0.0.1:{server.port}/schema.json"
+        schema = {"type": "object", "properties": {"spec": {keyword: url, **({"$ref": "x"} if keyword == "$id" else {})}}}
+        root = repo_with_store(tmp_path, write_repo, schema)
+        code, out, _ = run_cli("validate", "--root", root)
+    finally:
+        server.close()
+    assert server.connections == 0
+    assert code == 1 and "schema-store" in out
+
+
+def test_references_inside_the_store_are_followed(tmp_path: Path, write_repo, run_cli) -> None:
+    root = repo_with_store(tmp_path, write_repo, {"type": "object", "properties": {
+        "spec": {"$ref": "parts.json#/$defs/spec"}, "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+        "metadata": {"type": "object"}}, "additionalProperties": False})
+    (root / "schema-store" / "parts.json").write_text(json.dumps(
+        {"$defs": {"spec": {"type": "object", "required": ["nothing-has-this"]}}}))
+    code, out, _ = run_cli("validate", "--root", root)
+    assert code == 1 and "nothing-has-this" in out and "schema-store" not in out
+
+
+@pytest.mark.parametrize("entry", ["fifo", "folder", "dev-zero", "link-outside", "too-large"])
+def test_store_entries_that_are_not_plain_files_are_refused_unread(entry: str, tmp_path: Path, write_repo,
+                                                                    run_cli) -> None:
+    root = repo_with_store(tmp_path, write_repo)
+    path = root / "schema-store" / KIND_FILE
+    if entry == "fifo":
+        os.mkfifo(path)
+    elif entry == "folder":
+        path.mkdir()
+    elif entry == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif entry == "link-outside":
+        path.symlink_to(outside_secret(tmp_path))
+    else:
+        with open(path, "wb") as handle:
+            handle.truncate(33 * 1024 * 1024)  # sparse: over the limit without using the disk
+    code, out, err = run_cli("validate", "--root", root, "--format", "json")  # must not block or exhaust memory
+    assert code == 1, out + err
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "schema-store"]
+    assert [f["file"] for f in found] == [f"schema-store/{KIND_FILE}"], found
+    assert PEM_BODY[:20] not in out
+
+
+def test_validate_manifests_reports_store_problems_too(tmp_path: Path, run_cli) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    os.mkfifo(store / "widget_v1.json")
+    manifest = tmp_path / "ns.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    code, out, _ = run_cli("validate-manifests", manifest, "--schema-location", store)
+    assert code == 1 and "schema-store" in out
+
+
+# --- schemas import ----------------------------------------------------------------------------
+
+def crd(kind: object, version: object = "v1") -> str:
+    return json.dumps({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                       "metadata": {"name": "widgets.example.com"},
+                       "spec": {"group": "example.com", "names": {"kind": kind, "plural": "widgets"},
+                                "scope": "Namespaced", "versions": [
+                                    {"name": version, "served": True, "storage": True,
+                                     "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+
+
+@pytest.mark.parametrize(("kind", "version"), [("/tmp/abs/path", "v1"), ("../../x", "v1"), ("Widget", "../../v1"),
+                                               ("Widget", "/etc/cron.d/x"), ("Wid get", "v1"), ("a" * 70, "v1"),
+                                               ("Widget", "V1"), ("Widget\nx", "v1")])
+def test_import_refuses_names_that_could_leave_the_store(kind: str, version: str, tmp_path: Path, run_cli) -> None:
+    source = tmp_path / "crd.yaml"
+    source.write_text(crd(kind, version))
+    out_dir = tmp_path / "work" / "store"
+    before = set(p for p in tmp_path.rglob("*"))
+    code, _, err = run_cli("schemas", "import", source, "--out", out_dir)
+    assert code == 2, err
+    assert set(tmp_path.rglob("*")) - before <= {out_dir.parent}
+    assert not Path("/tmp/abs/path_v1.json").exists()
+
+
+MALFORMED = {
+    "spec-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": [1]}',
+    "names-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": "Widget"}}',
+    "kind-not-a-string": crd(["Widget"]),
+    "versions-not-a-list": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": "v1"}}',
+    "version-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": ["v1"]}}',
+    "version-without-name": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": [{}]}}',
+    "schema-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
+                            '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": [1]}}]}}',
+    "properties-a-list": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
+                         '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"properties": [1]}}}]}}',
+    "group-not-a-string": '{"kind": "CustomResourceDefinition", "spec": {"group": 5, "names": {"kind": "W"}}}',
+    "deep-any-of": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
+                   '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"nullable": true, "anyOf": 3}}}]}}',
+}
+
+
+@pytest.mark.parametrize("shape", sorted(MALFORMED))
+def test_malformed_crds_are_usage_errors_not_crashes(shape: str, tmp_path: Path, run_cli) -> None:
+    source = tmp_path / "crd.yaml"
+    source.write_text(MALFORMED[shape])
+    code, _, err = run_cli("schemas", "import", source, "--out", tmp_path / "store")
+    assert code == 2, err
+    assert "internal error" not in err and "crd.yaml" in err
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").iterdir())
+
+
+def test_import_is_all_or_nothing(tmp_path: Path, run_cli) -> None:
+    good, bad = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    good.write_text(crd("Widget"))
+    bad.write_text(crd("../Gadget"))
+    code, _, _ = run_cli("schemas", "import", good, bad, "--out", tmp_path / "store")
+    assert code == 2 and not (tmp_path / "store").exists()
+
+
+def test_import_of_the_upstream_crds_still_works(tmp_path: Path, run_cli) -> None:
+    assert CRDS.is_dir(), f"missing upstream test data: {CRDS} (../shared must sit beside the project)"
+    code, out, err = run_cli("schemas", "import", CRDS / "flux", "--out", tmp_path / "store")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [
+        "gitrepository_v1.json", "kustomization_v1.json", "ocirepository_v1.json"]
