@@ -43,6 +43,20 @@ def test_internal_error_exits_3_with_a_crash_log_and_no_traceback(run_cli, examp
     assert not (example_repo / "deploy").exists()
 
 
+def test_internal_error_messages_and_crash_logs_are_scrubbed(run_cli, example_repo: Path, monkeypatch) -> None:
+    key = "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko"
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError(f"could not parse {key}\n\x1b[2Kforged line")
+
+    monkeypatch.setattr("generator.commands.generate.generate", explode)
+    code, out, err = run_cli("generate", "--root", example_repo)
+    assert code == 3 and key not in out + err and "\x1b" not in err and "\nforged" not in err
+    log = Path(re.search(r"are in (\S+)", err).group(1))
+    assert key not in log.read_text() and "could not parse nvap" in log.read_text()
+    log.unlink()
+
+
 def test_ctrl_c_exits_130(run_cli, example_repo: Path, monkeypatch) -> None:
     def interrupt(*_args, **_kwargs):
         raise KeyboardInterrupt

@@ -18,6 +18,10 @@ def test_rules_md_is_generated_from_the_rules() -> None:
     assert (ROOT / "docs" / "rules.md").read_text() == markdown(), "run `make docs`"
 
 
+def test_readme_counts_the_rules() -> None:
+    assert f"{len(RULES)} rules, each with a failing and a passing example" in (ROOT / "README.md").read_text()
+
+
 def test_rules_md_documents_every_rule_with_examples() -> None:
     text = markdown()
     for rule in RULES:

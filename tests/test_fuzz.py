@@ -33,6 +33,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -60,6 +61,7 @@ from generator.yamlio import MAX_DEPTH, MAX_FILE_BYTES
 PROJECT = Path(__file__).resolve().parents[1]
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 0)
 FAST_EXAMPLES = 120
+FAST_OTHER_EXAMPLES = 45
 FULL_EVERY = 10  # long run: one example in this many also runs `validate` with Kustomize builds
 # Long enough to catch super-linear scanning: the URL-password pattern of generator/secrets.py
 # once backtracked quadratically on such values (tests/FUZZING.md, "Findings").
@@ -742,6 +744,183 @@ def _workdir(base: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="case-", dir=base))
 
 
+# --- other targets: validate-manifests --policy, schemas import, the cache reader --------------
+#
+# The same mutations (structured, textual, filesystem) applied to other inputs a pull request
+# controls: hand-written manifests (KServe's, NVIDIA's and EDB's samples from ../shared), CRDs
+# for `schemas import`, and the files of a cache folder (which a restored CI cache may hold).
+
+SHARED = PROJECT.parent / "shared" / "upstream"
+SMALL_CRDS = ["crds/kserve/serving.kserve.io_localmodelcaches.yaml", "crds/kserve/serving.kserve.io_trainedmodels.yaml",
+              "crds/kserve/serving.kserve.io_localmodelnodes.yaml", "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"]
+
+
+def _shared_files(pattern: str, limit: int) -> dict[str, bytes]:
+    found = sorted(SHARED.glob(pattern))[:limit]
+    if not found:
+        raise RuntimeError(f"missing upstream test data: {SHARED / pattern} (../shared must sit beside the project)")
+    return {path.name: path.read_bytes() for path in found}
+
+
+def _manifest_bases() -> dict[str, bytes]:
+    bases = {**_shared_files("samples/kserve/*.yaml", 12), **_shared_files("samples/nim/*.yaml", 6),
+             **_shared_files("samples/edb/*.yaml", 6)}
+    return {f"manifests/{name}": data for name, data in bases.items()}
+
+
+def _crd_bases() -> dict[str, bytes]:
+    return {f"crds/{Path(rel).name}": (SHARED / rel).read_bytes() for rel in SMALL_CRDS}
+
+
+@dataclass
+class OtherCase:
+    target: str  # "manifests" | "crds" | "cache"
+    files: dict[str, Node]
+    ops: list[str] = field(default_factory=list)
+    cache_ops: list[tuple[str, int, bytes]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [f"target={self.target} ops={self.ops} cache_ops={[(k, i, _short(b)) for k, i, b in self.cache_ops]}"]
+        lines += [f"--- {rel}: {_short(node, 2000)}" for rel, node in sorted(self.files.items())]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return "OtherCase(\n" + self.describe() + "\n)"
+
+
+CACHE_OPS = ["junk", "truncate", "unsigned-copy", "resign-shuffled", "resign-junk-entry", "empty", "fifo", "folder"]
+
+
+@st.composite
+def other_cases(draw: st.DrawFn) -> OtherCase:
+    target = draw(st.sampled_from(["manifests", "crds", "cache"]))
+    if target == "manifests":
+        pool = MANIFEST_BASES
+        files: dict[str, Node] = {rel: pool[rel] for rel in draw(st.lists(st.sampled_from(sorted(pool)), min_size=1,
+                                                                          max_size=3, unique=True))}
+    elif target == "crds":
+        files = {rel: CRD_BASES[rel] for rel in draw(st.lists(st.sampled_from(sorted(CRD_BASES)), min_size=1,
+                                                              max_size=2, unique=True))}
+    else:
+        files = {k: v.encode() for k, v in BASES["small"].items()}
+    case = OtherCase(target, files)
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2, 3]))):
+        op = draw(st.sampled_from([op_structured, op_textual, op_filesystem_other] if target != "cache"
+                                  else [op_valid, op_structured]))
+        case.ops.append(op(draw, files))
+    if target == "cache":
+        case.cache_ops = draw(st.lists(st.tuples(st.sampled_from(CACHE_OPS), st.integers(0, 50),
+                                                 st.binary(max_size=40)), min_size=1, max_size=3))
+    _event(f"target {target}")
+    return case
+
+
+def op_filesystem_other(draw: st.DrawFn, files: dict[str, Node]) -> str:
+    """Links out, to devices, folders where files were, deletions (manifests and CRDs)."""
+    rel = draw(st.sampled_from(sorted(files)))
+    kind = draw(st.sampled_from(["link-out", "link-dev", "file-is-folder", "delete", "empty"]))
+    if kind == "link-out":
+        files[rel] = Link("{outside}/model.yaml")
+    elif kind == "link-dev":
+        files[rel] = Link(draw(st.sampled_from(["/dev/zero", "/dev/urandom", "/proc/self/environ"])))
+    elif kind == "file-is-folder":
+        files[rel] = Folder()
+    elif kind == "delete" and len(files) > 1:
+        del files[rel]
+    else:
+        files[rel] = b""
+    return f"filesystem {rel}: {kind}"
+
+
+def run_other(case: OtherCase, workdir: Path) -> None:
+    outside = _outside(workdir)
+    repo = workdir / "repo"
+    repo.mkdir()
+    for rel in sorted(case.files, key=lambda r: (r.count("/"), r)):
+        if not _blocked(repo, rel):
+            _write(repo, rel, case.files[rel], outside)
+    runs: list[str] = []
+    parent_before = set(os.listdir(workdir.parent))
+    with confined(workdir):
+        before = snapshot(workdir)
+        if case.target == "manifests":
+            _run_checked(case, runs, "validate-manifests", "--policy", "--root", str(repo), "--format", "json",
+                         str(repo / "manifests"))
+            _expect(snapshot(workdir) == before, case, "validate-manifests changed files", runs)
+        elif case.target == "crds":
+            store = repo / "store"
+            code, _, _ = _run_checked(case, runs, "schemas", "import", str(repo / "crds"), "--out", str(store))
+            now = snapshot(workdir)
+            outside_store = {k: v for k, v in now.items() if not k.startswith("repo/store")}
+            _expect(outside_store == before, case, "schemas import wrote outside --out", runs)
+            written = [k for k in now if k.startswith("repo/store/")]
+            _expect(code in (0, 2), case, f"schemas import exited {code}", runs)
+            _expect(code == 0 or not written, case, "a refused import wrote schemas (not all or nothing)", runs)
+            _expect(all(re.fullmatch(r"repo/store/[a-z][-a-z0-9]*_[a-z][-a-z0-9]*\.json", k) for k in written),
+                    case, f"schemas import wrote unexpected names: {written}", runs)
+        else:
+            _run_cache_case(case, repo, workdir, runs)
+    _expect(set(os.listdir(workdir.parent)) == parent_before, case, "new entries beside the work folder", runs)
+
+
+def _run_cache_case(case: OtherCase, repo: Path, workdir: Path, runs: list[str]) -> None:
+    """A validate with a cache folder whose files were garbled must report what a run without one does."""
+    from generator.cache import read_signed_json, write_signed_json
+
+    cache_dir = workdir / "cache"
+    old = {k: os.environ.get(k) for k in ("MODELSERVE_CACHE_DIR", "MODELSERVE_STATE_DIR")}
+    os.environ["MODELSERVE_CACHE_DIR"], os.environ["MODELSERVE_STATE_DIR"] = str(cache_dir), str(workdir / "state")
+    try:
+        baseline = _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json", "--no-cache")
+        _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json")  # fills the cache
+        cached = sorted(p for p in cache_dir.rglob("*.json") if p.is_file())
+        resigned = False
+        for kind, index, payload in case.cache_ops:
+            if not cached:
+                break
+            path = cached[index % len(cached)]
+            if not path.is_file() or path.is_symlink():
+                continue
+            if kind == "junk":
+                path.write_bytes(payload)
+            elif kind == "truncate":
+                path.write_bytes(path.read_bytes()[: index * 10])
+            elif kind == "unsigned-copy":
+                path.write_bytes(path.read_bytes().partition(b"\n")[2])
+            elif kind in ("resign-shuffled", "resign-junk-entry"):
+                data = read_signed_json(path)
+                if isinstance(data, dict) and data:
+                    key = sorted(data)[index % len(data)]
+                    data[key] = list(reversed(data[key])) if kind == "resign-shuffled" and isinstance(data[key], list) \
+                        else payload.decode("latin-1")
+                elif isinstance(data, list) and data:
+                    data[index % len(data)] = {"line": "x"} if kind == "resign-junk-entry" else data[::-1]
+                write_signed_json(path, data)
+                resigned = True
+            elif kind == "empty":
+                path.write_bytes(b"")
+            elif kind == "fifo":
+                path.unlink()
+                os.mkfifo(path)
+            else:
+                path.unlink()
+                path.mkdir()
+        again = _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json")
+        if not resigned:  # unsigned or garbled files are misses: the verdict cannot change
+            same = again[0] == baseline[0] and json.loads(again[1])["findings"] == json.loads(baseline[1])["findings"]
+            _expect(same, case, "a garbled cache changed what validate reports", runs)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+MANIFEST_BASES = _manifest_bases()
+CRD_BASES = _crd_bases()
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True)
@@ -775,16 +954,33 @@ def test_fuzz_fast(case: Case, fuzz_dir: Path) -> None:
         shutil.rmtree(container, ignore_errors=True)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not FUZZ_EXAMPLES, reason="long fuzz: set FUZZ_EXAMPLES (make fuzz)")
-@settings(max_examples=max(FUZZ_EXAMPLES, 1), **_COMMON)  # type: ignore[arg-type]
-@given(case=cases(full_every=FULL_EVERY))
-def test_fuzz_long(case: Case, fuzz_dir: Path, fuzz_count: None) -> None:
-    """FUZZ_EXAMPLES random cases; one in FULL_EVERY also runs the full validate with builds."""
+@settings(max_examples=FAST_OTHER_EXAMPLES, derandomize=True, **_COMMON)  # type: ignore[arg-type]
+@given(case=other_cases())
+def test_fuzz_other_targets_fast(case: OtherCase, fuzz_dir: Path) -> None:
+    """A fixed sample of manifests, CRDs and garbled cache folders through their commands."""
     note(case.describe())
     container = _workdir(fuzz_dir)
     try:
-        run_case(case, _workdir(container), full=case.full)
+        run_other(case, _workdir(container))
+    finally:
+        shutil.rmtree(container, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FUZZ_EXAMPLES, reason="long fuzz: set FUZZ_EXAMPLES (make fuzz)")
+@settings(max_examples=max(FUZZ_EXAMPLES, 1), **_COMMON)  # type: ignore[arg-type]
+@given(case=st.one_of(cases(full_every=FULL_EVERY), cases(full_every=FULL_EVERY), cases(full_every=FULL_EVERY),
+                      cases(full_every=FULL_EVERY), other_cases()))
+def test_fuzz_long(case: Case | OtherCase, fuzz_dir: Path, fuzz_count: None) -> None:
+    """FUZZ_EXAMPLES random cases: four in five are repositories (one in FULL_EVERY of those also
+    runs the full validate with builds), one in five a manifest, CRD or cache case."""
+    note(case.describe())
+    container = _workdir(fuzz_dir)
+    try:
+        if isinstance(case, OtherCase):
+            run_other(case, _workdir(container))
+        else:
+            run_case(case, _workdir(container), full=case.full)
     finally:
         shutil.rmtree(container, ignore_errors=True)
     _progress()

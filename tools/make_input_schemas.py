@@ -31,10 +31,24 @@ QUANTITY = {
     "pattern": r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$",
     "description": "A Kubernetes quantity such as '12', '500m', '64Gi'. Quote it.",
 }
-STRING_MAP = {
+
+# Bounds that keep every rendered object small (docs/safety.md, "Bounds"): Kubernetes' own limits
+# where it has them (label values 63, keys 253 + "/" + 63, apimachinery IsQualifiedName and
+# IsValidLabelValue; annotations 256 KiB in all, TotalAnnotationSizeLimitB), and counts no real
+# catalog comes near, so that an environment-wide value copied into each model stays small.
+LABEL_MAP = {
     "type": "object",
-    "additionalProperties": {"type": "string"},
-    "description": "String keys to string values (quote numbers and booleans).",
+    "maxProperties": 64,
+    "propertyNames": {"maxLength": 317},
+    "additionalProperties": {"type": "string", "maxLength": 63},
+    "description": "Labels: keys up to 317 characters (prefix/name), values up to 63, at most 64 of them.",
+}
+ANNOTATION_MAP = {
+    "type": "object",
+    "maxProperties": 64,
+    "propertyNames": {"maxLength": 317},
+    "additionalProperties": {"type": "string", "maxLength": 262144},
+    "description": "Annotations: at most 64; Kubernetes refuses more than 256 KiB of them on an object.",
 }
 KEY_REF = {
     "type": "object",
@@ -51,8 +65,9 @@ ENV_VAR = {
     "required": ["name"],
     "description": "An environment variable: a literal `value` (never a credential), or a reference.",
     "properties": {
-        "name": {"type": "string", "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$", "description": "Variable name."},
-        "value": {"type": "string", "description": "Literal value. Credentials must use secretKeyRef."},
+        "name": {"type": "string", "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$", "maxLength": 256,
+                 "description": "Variable name."},
+        "value": {"type": "string", "maxLength": 65536, "description": "Literal value. Credentials must use secretKeyRef."},
         "secretKeyRef": {**KEY_REF, "description": "Take the value from a key of a Secret."},
         "configMapKeyRef": {**KEY_REF, "description": "Take the value from a key of a ConfigMap."},
     },
@@ -62,8 +77,9 @@ ENV_VAR = {
         {"required": ["configMapKeyRef"]},
     ],
 }
-ENV_LIST = {"type": "array", "items": {"$ref": "#/$defs/envVar"}, "description": "Environment variables."}
-ARGS = {"type": "array", "items": {"type": "string"}, "description": "Arguments, appended after the runtime's own."}
+ENV_LIST = {"type": "array", "maxItems": 256, "items": {"$ref": "#/$defs/envVar"}, "description": "Environment variables."}
+ARGS = {"type": "array", "maxItems": 256, "items": {"type": "string", "maxLength": 16384},
+        "description": "Arguments, appended after the runtime's own."}
 CPU_MEMORY = {
     "type": "object",
     "additionalProperties": False,
@@ -86,7 +102,8 @@ PROTOCOLS = ["v1", "v2", "grpc-v1", "grpc-v2"]
 
 
 def defs() -> dict:
-    return {"dnsLabel": DNS_LABEL, "quantity": QUANTITY, "stringMap": STRING_MAP, "envVar": ENV_VAR}
+    return {"dnsLabel": DNS_LABEL, "quantity": QUANTITY, "labelMap": LABEL_MAP,
+            "annotationMap": ANNOTATION_MAP, "envVar": ENV_VAR}
 
 
 def runtime_schema() -> dict:
@@ -157,8 +174,8 @@ def runtime_schema() -> dict:
             "sharedMemory": {"$ref": "#/$defs/quantity", "description": "Size of the memory-backed /dev/shm volume, e.g. 16Gi."},
             "resources": CPU_MEMORY,
             "imagePullSecrets": {"type": "array", "items": {"$ref": "#/$defs/dnsLabel"}, "description": "Secrets for pulling the image, e.g. edb-cred."},
-            "podLabels": {"$ref": "#/$defs/stringMap", "description": "Labels added to every model pod of this runtime."},
-            "podAnnotations": {"$ref": "#/$defs/stringMap", "description": "Annotations added to every model pod of this runtime."},
+            "podLabels": {"$ref": "#/$defs/labelMap", "description": "Labels added to every model pod of this runtime."},
+            "podAnnotations": {"$ref": "#/$defs/annotationMap", "description": "Annotations added to every model pod of this runtime."},
         },
         "$defs": defs(),
     }
@@ -177,7 +194,8 @@ def model_schema() -> dict:
             "name": {**ISVC_NAME, "description": "InferenceService name (lower case, starts with a letter; kept short so derived names stay within 63 characters)."},
             "description": {"type": "string", "description": "What the model is for."},
             "owners": {"type": "array", "items": {"type": "string"}, "description": "Teams or people to ask about this model."},
-            "runtime": {"type": "string", "minLength": 1, "description": "Name of a runtime in catalog/runtimes/."},
+            "runtime": {"type": "string", "minLength": 1, "maxLength": 63,
+                        "description": "Name of a runtime in catalog/runtimes/."},
             "format": {
                 "type": "object", "additionalProperties": False, "required": ["name"],
                 "description": "Model format; the runtime must list it (case-sensitive).",
@@ -220,8 +238,8 @@ def model_schema() -> dict:
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,
-            "labels": {"$ref": "#/$defs/stringMap", "description": "Labels on the InferenceService."},
-            "annotations": {"$ref": "#/$defs/stringMap", "description": "Annotations on the InferenceService."},
+            "labels": {"$ref": "#/$defs/labelMap", "description": "Labels on the InferenceService."},
+            "annotations": {"$ref": "#/$defs/annotationMap", "description": "Annotations on the InferenceService."},
         },
         "$defs": defs(),
     }
@@ -231,8 +249,9 @@ def environment_schema() -> dict:
     taint = {
         "type": "object", "additionalProperties": False, "required": ["key", "effect"],
         "properties": {
-            "key": {"type": "string", "minLength": 1, "description": "Taint key, e.g. nvidia.com/gpu."},
-            "value": {"type": "string", "description": "Taint value; absent means any value is tolerated (operator Exists)."},
+            "key": {"type": "string", "minLength": 1, "maxLength": 317, "description": "Taint key, e.g. nvidia.com/gpu."},
+            "value": {"type": "string", "maxLength": 63,
+                      "description": "Taint value; absent means any value is tolerated (operator Exists)."},
             "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"], "description": "Taint effect."},
         },
     }
@@ -241,8 +260,9 @@ def environment_schema() -> dict:
         "description": "A node pool as it is; the InferenceService's required node affinity and tolerations are derived from it.",
         "properties": {
             "description": {"type": "string", "description": "For reviewers."},
-            "nodeLabels": {"$ref": "#/$defs/stringMap", "description": "Labels every node of the pool carries (become required node affinity)."},
-            "taints": {"type": "array", "items": taint, "description": "Taints on the pool's nodes (become tolerations)."},
+            "nodeLabels": {"$ref": "#/$defs/labelMap", "description": "Labels every node of the pool carries (become required node affinity)."},
+            "taints": {"type": "array", "maxItems": 32, "items": taint,
+                       "description": "Taints on the pool's nodes (become tolerations)."},
             "gpuResource": {"type": "string", "description": "Extended resource name; default nvidia.com/gpu."},
             "gpuProduct": {"type": "string", "description": "GPU product as GPU Feature Discovery names it, e.g. NVIDIA-H100-80GB-HBM3."},
             "gpusPerNode": {"type": "integer", "minimum": 0, "description": "GPUs on each node."},
@@ -254,8 +274,8 @@ def environment_schema() -> dict:
         "type": "object", "additionalProperties": False, "required": ["model"],
         "description": "A catalog model deployed in this environment.",
         "properties": {
-            "model": {"type": "string", "minLength": 1, "description": "Name of a model in catalog/models/."},
-            "profile": {"type": "string", "description": "GPU profile (key of gpuProfiles) the model runs on."},
+            "model": {"type": "string", "minLength": 1, "maxLength": 63, "description": "Name of a model in catalog/models/."},
+            "profile": {"type": "string", "maxLength": 63, "description": "GPU profile (key of gpuProfiles) the model runs on."},
             "replicas": REPLICAS,
             "resources": CPU_MEMORY,
             "args": ARGS,
@@ -307,7 +327,7 @@ def environment_schema() -> dict:
                 "description": "Prometheus Operator monitors for the models.",
                 "properties": {
                     "enabled": {"type": "boolean", "description": "Generate ServiceMonitors/PodMonitors; default true."},
-                    "labels": {"$ref": "#/$defs/stringMap", "description": "Labels the Prometheus selects monitors by, e.g. release: kube-prometheus-stack."},
+                    "labels": {"$ref": "#/$defs/labelMap", "description": "Labels the Prometheus selects monitors by, e.g. release: kube-prometheus-stack."},
                     "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$", "description": "Scrape interval; default 30s."},
                 },
             },
