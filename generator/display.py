@@ -18,10 +18,17 @@ from typing import Any
 
 from .secrets import scrub
 
-# C0 and C1 controls but tab and newline, DEL, the bidi controls (Trojan Source), line and
-# paragraph separators, the BOM, and lone surrogates (undecodable bytes of a file name).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\u2028\u2029\ufeff\ud800-\udfff]")
+# C0 and C1 controls but tab and newline, DEL, lone surrogates (undecodable bytes of a file
+# name), and every invisible character: format characters (Unicode category Cf: bidi controls,
+# zero-width spaces and joiners, the soft hyphen, the BOM...) and the other default-ignorable code
+# points (variation selectors, Hangul fillers, tags). A terminal or a reviewer does not see them,
+# and .NET's culture-aware string search, which the Actions runner uses to find workflow commands,
+# skips them, so "#<U+00AD>#[" would still be "##[" to it.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 _UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\n]")
 _SURROGATE_ESCAPE = range(0xDC80, 0xDD00)  # os.fsdecode's stand-ins for the bytes 0x80-0xff
 
@@ -36,7 +43,9 @@ def _escaped(match: re.Match[str]) -> str:
         return "\\n"
     if code in _SURROGATE_ESCAPE:
         return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def escape_controls(text: str, *, keep_newlines: bool = True) -> str:
@@ -69,6 +78,7 @@ def neutralize_workflow_commands(text: str) -> str:
     ``##[`` anywhere. A visible space breaks both; an invisible character would not be safe,
     since .NET's culture-aware ``StartsWith``/``IndexOf`` may ignore zero-width characters.
     """
+    text = escape_controls(text)  # invisible characters first: the runner's search skips them
     if "::" not in text and "##[" not in text:
         return text
     lines = text.replace("##[", "# #[").split("\n")

@@ -49,6 +49,24 @@ _STRICT_DIR = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
 _SCHEMA_COMBINATORS = ("allOf", "anyOf", "oneOf")
 
 
+# What the API server can serve at all (apiextensions-apiserver v0.33.0 validation.go): a group is
+# a DNS-1123 subdomain, a version a DNS-1035 label, a kind a DNS-1035 label once lower-cased.
+# Schema file names are built from these, so nothing else is ever looked up.
+_GROUP = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_VERSION = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+_KIND = re.compile(r"^[A-Za-z]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$")
+
+
+def servable(api_version: str, kind: str) -> str:
+    """'' when ``api_version`` and ``kind`` could name a served resource, else which is wrong."""
+    group, version = split_api_version(api_version)
+    if group and not _GROUP.match(group):
+        return "apiVersion"
+    if not _VERSION.match(version):
+        return "apiVersion"
+    return "" if _KIND.match(kind) else "kind"
+
+
 def split_api_version(api_version: str) -> tuple[str, str]:
     """``apps/v1`` -> ``("apps", "v1")``; ``v1`` -> ``("", "v1")``."""
     group, _, version = api_version.rpartition("/")
@@ -324,6 +342,8 @@ class SchemaStore:
     # -- public API ---------------------------------------------------------------------------
 
     def validator_for(self, api_version: str, kind: str) -> ObjectValidator | None:
+        if servable(api_version, kind):
+            return None  # file names are built from these: only names the API server allows
         key = (api_version, kind)
         if key not in self._cache:
             self._cache[key] = self._build(api_version, kind)
@@ -332,6 +352,8 @@ class SchemaStore:
     def served_versions(self, group: str, kind: str) -> list[str]:
         """Versions of ``group``/``kind`` any source has a schema for (for error messages)."""
         versions: set[str] = set()
+        if servable(f"{group}/v1" if group else "v1", kind):
+            return []
         prefix = kind.lower() + "_"
         for folder, name in self.index.names():
             if name.startswith(prefix) and self._group_matches(folder.schema(name), group, True):

@@ -62,12 +62,37 @@ def safe_relpath(rel: str) -> str:
     return rel
 
 
-def read_owned(deploy: Path) -> set[str]:
-    """The files the generator wrote last time; a missing or damaged manifest owns nothing,
-    so every file is then treated as someone else's and kept (or refused, never overwritten)."""
+MAX_OWNED_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest of a million files is about 60 MB
+
+
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """``path``'s bytes if it is a regular file (not a link, FIFO or device) of at most ``limit``
+    bytes, else None: files under deploy/ are the pull request's, so none is trusted to be one."""
     try:
-        data = json.loads((deploy / OWNED_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_owned(deploy: Path) -> set[str]:
+    """The files the generator wrote last time; a missing or damaged manifest (or one that is a
+    link, a FIFO, a device or too large) owns nothing, so every file is then treated as someone
+    else's and kept (or refused, never overwritten)."""
+    raw = read_regular(deploy / OWNED_MANIFEST, MAX_OWNED_MANIFEST_BYTES)
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw is not None else None
+    except (ValueError, RecursionError):
         return set()
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list):
@@ -357,10 +382,15 @@ def _fill(stage: Path, deploy: Path, files: dict[str, str], result: WriteResult)
 
 
 def _same(path: Path, text: str) -> bool:
+    """The committed file holds exactly ``text`` (read only when its size already matches)."""
+    data = text.encode("utf-8")
     try:
-        return path.is_file() and not path.is_symlink() and path.read_bytes() == text.encode("utf-8")
+        info = os.lstat(path)
     except OSError:
         return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+        return False
+    return read_regular(path, len(data)) == data
 
 
 def _fsync_tree(root: Path) -> None:

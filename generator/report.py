@@ -33,7 +33,8 @@ def write_text(findings: list[Finding], out: IO[str], extra: str, colour: bool =
         rest = f" {f.rule} {f.message}" + (f" (fix: {f.hint})" if f.hint else "")
         if colour:  # the colour codes are ours; the other parts are Finding fields, clean already
             coloured = f"{_COLOURS[f.severity]}{level}\033[0m"
-            write_trusted(out, neutralize_workflow_commands(f"{_location(f)}: ") + coloured + rest + "\n")
+            write_trusted(out, neutralize_workflow_commands(f"{_location(f)}: ") + coloured
+                          + neutralize_workflow_commands(rest) + "\n")
         else:
             out.write(f"{_location(f)}: {level}{rest}\n")
     out.write(summary_line(Summary.of(findings), extra) + "\n")

@@ -394,3 +394,24 @@ def test_validate_manifests_refuses_a_link_out_of_the_repository(tmp_path, run_c
     (repo / "innocent.yaml").symlink_to(secret)
     code, out, _ = run_cli("validate-manifests", "--root", repo, repo / "innocent.yaml", cwd=repo)
     assert code == 1 and "file-outside-repo" in out and "Config" not in out
+
+
+@pytest.mark.parametrize("replacement", ["link-to-dev-zero", "link-out", "fifo", "folder"])
+@pytest.mark.parametrize("command", [("generate",), ("check",), ("check", "--fix")])
+def test_an_owned_files_manifest_that_is_no_file_owns_nothing(replacement, command, repo, outside, run_cli) -> None:
+    """A link to /dev/zero made these commands exhaust memory, a FIFO hang, a link out read outside."""
+    assert run_cli("generate", "--root", repo)[0] == 0
+    manifest = repo / "deploy/.modelserve-owned.json"
+    manifest.unlink()
+    if replacement == "link-to-dev-zero":
+        manifest.symlink_to("/dev/zero")
+    elif replacement == "link-out":
+        (outside / "owned.json").write_text('{"files": ["../../outside/owned.json"]}')
+        manifest.symlink_to(outside / "owned.json")
+    elif replacement == "fifo":
+        os.mkfifo(manifest)
+    else:
+        manifest.mkdir()
+    code, out, err = run_cli(*command, "--root", repo)
+    assert code in (1, 2), out + err  # everything under deploy/ is then foreign: refused, not overwritten
+    assert "internal error" not in err

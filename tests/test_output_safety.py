@@ -39,8 +39,10 @@ TERMINAL_ATTACKS = {
     "bidi-override": "v2\\u202egnp.exe",
     "forged-line": "v9\\ncatalog/models/x.yaml:1:1: error forged-rule all is fine",
     "c1-csi": "v2\\u009b31m",
+    "invisible-format-characters": "v2\\u00ad\\u200b\\u2060\\U000e0041",
 }
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u2069\u2028\u2029"
+                    "\U000e0000-\U000e0fff]")
 
 
 def _with_protocol(value: str) -> str:
@@ -68,6 +70,17 @@ def test_catalog_values_never_drive_the_terminal(attack: str, fmt: str, tmp_path
         json.loads(out)  # still one valid document
 
 
+def test_the_coloured_text_report_is_neutralised_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from generator.findings import Finding, Severity
+    from generator.report import write_text
+
+    out = io.StringIO()
+    write_text([Finding("a.yaml", 1, 1, "r", Severity.ERROR, "x ##[error]pwned")], out, "", colour=True)
+    assert "##[" not in out.getvalue() and "\033[31m" in out.getvalue()
+
+
 def test_one_line_escapes_what_it_cannot_show() -> None:
     assert one_line("a\x1b[2Kb\nc\u202ed\r") == "a\\x1b[2Kb\\nc\\u202ed\\x0d"
     assert one_line("x" * 500, 20) == "x" * 20 + "…(480 more characters)"
@@ -76,13 +89,19 @@ def test_one_line_escapes_what_it_cannot_show() -> None:
 # --- GitHub workflow commands ------------------------------------------------------------------
 
 INJECTIONS = ["::warning file=README.md::pwned", "  ::add-mask::x", "::stop-commands::abc", "text ##[error]pwned",
-              "##[set-env name=X]y"]
+              "##[set-env name=X]y", "#\u00ad#[error]pwned", "\u200b::warning::pwned", " \u2060::error::pwned"]
 
 
-def _runner_commands(output: str, own: int = 0) -> list[str]:
+_IGNORABLE = re.compile("[\xad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
+
+
+def _runner_commands(output: str) -> list[str]:
     """Lines the Actions runner would take as workflow commands (actions/runner ActionCommand:
-    TryParseV2 after TrimStart, TryParse anywhere in the line)."""
-    return [line for line in output.splitlines() if line.lstrip().startswith("::") or "##[" in line]
+    TryParseV2 after TrimStart, TryParse anywhere in the line); its culture-aware comparison
+    skips default-ignorable characters, so they are dropped first."""
+    return [line for line in output.splitlines()
+            if _IGNORABLE.sub("", line).lstrip().startswith("::") or "##[" in _IGNORABLE.sub("", line)]
 
 
 def test_check_diff_cannot_start_workflow_commands_under_actions(tmp_path: Path, write_repo, run_cli,

@@ -204,3 +204,21 @@ def test_import_of_the_upstream_crds_still_works(tmp_path: Path, run_cli) -> Non
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [
         "gitrepository_v1.json", "kustomization_v1.json", "ocirepository_v1.json"]
+
+
+@pytest.mark.parametrize("kind", ["../../../../tmp/evil", "A" * 250, "fifo", "Ser vice", "x/y"])
+def test_a_manifest_kind_never_becomes_a_file_path(kind: str, tmp_path: Path, run_cli) -> None:
+    """validate-manifests once built schema file names from the manifest's kind: a kind of
+    ../../x read a file outside, 250 letters exited 3, a FIFO of that name hung the run."""
+    evil = Path("/tmp/evil_v1.json")
+    store = tmp_path / "store"
+    store.mkdir()
+    if kind == "fifo":
+        os.mkfifo(store / "fifo_v1.json")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": kind, "metadata": {"name": "a"}}))
+    code, out, err = run_cli("validate-manifests", manifest, "--schema-location", store, "--format", "json")
+    assert code == 1 and "internal error" not in err, out + err
+    assert not evil.exists()
+    if kind != "fifo":
+        assert any(f["rule"] == "api-version" and "not a kind" in f["message"] for f in json.loads(out)["findings"])

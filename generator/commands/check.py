@@ -17,13 +17,16 @@ from typing import Any
 
 from ..findings import Severity
 from ..generate import generate
-from ..output import WriteResult, deploy_lock, plan, write_tree
+from ..output import WriteResult, deploy_lock, plan, read_regular, write_tree
 from ..report import annotation, emit_json, findings_document, report, resolve_format
 from ..console import write_trusted
 from . import common
 
 MAX_DIFF_LINES = 400
-MAX_COMMITTED_BYTES = 8 * 1024 * 1024  # a committed file larger than this is not diffed line by line
+MAX_COMMITTED_BYTES = 8 * 1024 * 1024  # a committed file larger than this is not read
+# difflib's matching is quadratic on crafted files (sorted lines: 49 s for a 1.7 MB file), so a
+# file pair with more lines than this is summarised, and diffing stops once enough is shown.
+MAX_DIFFED_LINES_PER_FILE = 5000
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -38,27 +41,33 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def _committed_lines(path: Path) -> list[str]:
-    """The committed file's lines; a symlink is never followed (it could point anywhere)."""
+    """The committed file's lines; a symlink is never followed (it could point anywhere), and
+    only a regular file of at most MAX_COMMITTED_BYTES is read."""
     if path.is_symlink():
         return [f"(symbolic link to {os.readlink(path)}, not followed)\n"]
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
-    try:
-        if path.stat().st_size > MAX_COMMITTED_BYTES:
-            return [f"({path.stat().st_size} bytes, not shown)\n"]
-        return path.read_text(encoding="utf-8", errors="replace").splitlines(True)
-    except OSError as exc:
-        return [f"(cannot be read: {exc.strerror or exc})\n"]
+    data = read_regular(path, MAX_COMMITTED_BYTES)
+    if data is None:
+        return [f"(not a regular file of at most {MAX_COMMITTED_BYTES:,} bytes; not shown)\n"]
+    return data.decode("utf-8", errors="replace").splitlines(True)
 
 
-def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed: list[str]) -> list[str]:
+def drift_diff(deploy: Path, files: dict[str, str], written: list[str], removed: list[str],
+               limit: int | None = None) -> list[str]:
+    """Unified diff lines of the drift; with ``limit``, diffing stops once that many are made."""
     lines: list[str] = []
-    for rel in written:
+    for rel, new in [(r, files[r]) for r in written] + [(r, None) for r in removed]:
+        if limit is not None and len(lines) >= limit:
+            break
         old = _committed_lines(deploy / rel)
-        lines += difflib.unified_diff(old, files[rel].splitlines(True), f"a/deploy/{rel}", f"b/deploy/{rel}")
-    for rel in removed:
-        old = _committed_lines(deploy / rel)
-        lines += difflib.unified_diff(old, [], f"a/deploy/{rel}", "/dev/null")
+        after = new.splitlines(True) if new is not None else []
+        if len(old) + len(after) > 2 * MAX_DIFFED_LINES_PER_FILE:
+            lines += [f"--- a/deploy/{rel}\n", f"+++ {'b/deploy/' + rel if new is not None else '/dev/null'}\n",
+                      f"@@ {len(old)} lines committed, {len(after)} generated: too long to diff here; "
+                      "run `modelserve generate` and `git diff` @@\n"]
+            continue
+        lines += difflib.unified_diff(old, after, f"a/deploy/{rel}", f"b/deploy/{rel}" if new is not None else "/dev/null")
     return [line if line.endswith("\n") else line + "\n" for line in lines]
 
 
@@ -73,12 +82,12 @@ def run(args: argparse.Namespace) -> int:
         return fix(layout.deploy, generated.tree.files, args.max_lines, fmt)
     with deploy_lock(layout.deploy, exclusive=False):  # never read a tree a writer is swapping
         result, _ = plan(layout.deploy, generated.tree.files)
-        lines = drift_diff(layout.deploy, generated.tree.files, result.written, result.removed) \
-            if result.changed else []
+        lines = drift_diff(layout.deploy, generated.tree.files, result.written, result.removed,
+                           args.max_lines + 1) if result.changed else []
     status = "out-of-date" if result.changed else "up-to-date"
     if fmt == "json":
         emit_json({"status": status, "write": result.written, "remove": result.removed,
-                   "diff": "".join(lines[: args.max_lines]), "diff_lines_not_shown": max(0, len(lines) - args.max_lines),
+                   "diff": "".join(lines[: args.max_lines]), "diff_truncated": len(lines) > args.max_lines,
                    **findings_document(generated.findings)}, sys.stdout)
         return 1 if result.changed else 0
     if not result.changed:
@@ -86,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     sys.stdout.writelines(lines[: args.max_lines])
     if len(lines) > args.max_lines:
-        print(f"... {len(lines) - args.max_lines} more diff lines not shown")
+        print(f"... more diff lines not shown (--max-lines {args.max_lines})")
     summary = (f"deploy/ is out of date: {len(result.written)} file(s) to write, {len(result.removed)} to remove. "
                "Fix: run `modelserve generate` (or `modelserve check --fix`) and commit deploy/")
     print(summary)

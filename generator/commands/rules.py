@@ -43,8 +43,14 @@ def markdown() -> str:
             if not changed:
                 out += ["", f"{title}: the base example."]
             for path, text in changed.items():
-                out += ["", f"{title} (`{path}`):", "", "```yaml", (text or "").rstrip(), "```"]
+                out += ["", f"{title} (`{path}`):", "", "```yaml", _shown((text or "").rstrip()), "```"]
     return "\n".join(out) + "\n"
+
+
+def _shown(text: str, width: int = 160) -> str:
+    """An example as documented: a line too long to read is cut, saying how long it is."""
+    return "\n".join(line if len(line) <= width else f"{line[:width]}... # ({len(line):,} characters in the example)"
+                     for line in text.splitlines())
 
 
 def run(args: argparse.Namespace) -> int:

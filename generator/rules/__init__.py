@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..findings import Finding
 from . import (cluster_agree, env_name, flux_refs, gpu_capacity, gpu_memory_fit, gpu_node_fit, gpu_placement,
-               image_digest, image_latest, image_registry, monitor_port, monitor_target, names, ref_model,
+               image_digest, image_latest, image_registry, monitor_port, monitor_target, names, object_size, ref_model,
                ref_profile, ref_runtime, replicas, reserved_name, runtime_format, runtime_protocol, secret_literal,
                storage_uri)
 from .base import Context
@@ -15,7 +15,7 @@ from .base import Context
 RULES: tuple[ModuleType, ...] = (
     ref_runtime, ref_model, ref_profile, env_name, runtime_format, runtime_protocol, storage_uri, replicas,
     gpu_placement, gpu_node_fit, gpu_memory_fit, gpu_capacity, image_registry, image_digest, image_latest,
-    names, reserved_name, monitor_port, monitor_target, secret_literal, flux_refs, cluster_agree,
+    names, reserved_name, object_size, monitor_port, monitor_target, secret_literal, flux_refs, cluster_agree,
 )
 BY_ID = {rule.INFO.id: rule for rule in RULES}
 # Rules whose findings mean the catalog cannot be rendered at all.

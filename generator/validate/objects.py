@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema_rs
 
 from ..errors import ConfigError
-from ..kubeschemas import CelRule, ObjectValidator, SchemaStore, split_api_version
+from ..kubeschemas import CelRule, ObjectValidator, SchemaStore, servable, split_api_version
 
 Pointer = tuple[str | int, ...]
 Kinds = jsonschema_rs.ValidationErrorKind
@@ -50,6 +50,12 @@ def validate_object(store: SchemaStore, obj: Any) -> list[ObjectProblem]:
     if header:
         return header
     api_version, kind = obj["apiVersion"], obj["kind"]
+    wrong = servable(api_version, kind)
+    if wrong:
+        value = api_version if wrong == "apiVersion" else kind
+        return [ObjectProblem((wrong,), f"{_show(value)} is not {'an apiVersion' if wrong == 'apiVersion' else 'a kind'} "
+                                        "the API server can serve (group: a DNS subdomain; version and kind: "
+                                        "letters, digits and '-', at most 63)", "api-version", "error")]
     group, version = split_api_version(api_version)
     if group in NOT_KUBERNETES_GROUPS:
         return []
