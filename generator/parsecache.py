@@ -26,15 +26,14 @@ def _document(entry: Any) -> Document | None:
     if type(line) is not int or line < 1 or not isinstance(positions, list):
         return None
     table = {}
-    for item in positions:
-        if not isinstance(item, list) or len(item) < 2:
-            return None
-        *path, row, col = item
-        if type(row) is not int or type(col) is not int or row < 1 or col < 1:
-            return None
-        if not all(type(part) in (str, int) for part in path):
-            return None
-        table[tuple(path)] = (row, col)
+    try:
+        for item in positions:
+            row, col = item[-2], item[-1]
+            if type(row) is not int or type(col) is not int or row < 1 or col < 1:
+                return None
+            table[tuple(item[:-2])] = (row, col)
+    except (TypeError, IndexError, KeyError):  # not lists, or unhashable parts of a path
+        return None
     return Document(data, table, line)
 
 

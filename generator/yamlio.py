@@ -81,10 +81,11 @@ class Document:
     line: int = 1
 
     def locate(self, path: PathKey) -> Pos:
-        """Position of ``path``, or of its nearest located ancestor."""
+        """Position of ``path``, or of its nearest located ancestor (positions that are not two
+        positive integers, as a damaged cache entry could hold, count as absent)."""
         while path:
             pos = self.positions.get(tuple(path))
-            if pos is not None:
+            if pos is not None and type(pos[0]) is int and type(pos[1]) is int and pos[0] > 0 and pos[1] > 0:
                 return pos
             path = path[:-1]
         return (self.line, 1)
