@@ -24,6 +24,7 @@ from .generate import Generated
 from .model import Environment
 
 MARKDOWN_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
+MIN_MARKDOWN_LIMIT = 1_000  # room for the title, one table row and the notes
 VALUE_WIDTH = 120
 ISVC = "InferenceService"
 NO_PROFILE = "(no profile)"
@@ -340,6 +341,27 @@ def _fit(blocks: list[_Block], limit: int) -> str:
                     "`modelserve diff --format json` lists them all._"]
     text = "\n".join(out) + "\n"
     if len(text) > limit:  # only when the fixed parts alone are too long (thousands of environments)
-        note = "\n\n_(cut at the comment size limit; `modelserve diff --format json` has everything)_\n"
-        text = text[: limit - len(note)] + note
+        # Cut between lines, never inside one: each line closes its own code spans, so a cut
+        # cannot turn the rest of a value into live markdown.
+        note = "\n_(cut at the comment size limit; `modelserve diff --format json` has everything)_\n"
+        kept, size = [], len(note)
+        for line in out:
+            if size + len(line) + 1 > limit:
+                break
+            kept.append(line)
+            size += len(line) + 1
+        text = "\n".join(kept) + "\n" + note
     return text
+
+
+def render_failure_markdown(sides: list[tuple[str, dict[str, str], list[Any]]], limit: int = MARKDOWN_LIMIT) -> str:
+    """The comment when a side does not render: its errors, each value in a code span."""
+    blocks = []
+    for name, side, errors in sides:
+        where = f"{side.get('ref', '')}, {side.get('commit', '')[:10]}" if side.get("commit") else side.get("ref", "")
+        head = ["", f"### modelserve diff: the {name} side ({md_code(where)}) does not render", "",
+                f"Fix these {len(errors)} error(s) first:", ""]
+        entries = [f"- {md_code(f'{f.file}:{f.line}:{f.col}' if f.line else f.file)} {md_code(f.rule)}: "
+                   f"{md_code(f.message, 300)}" for f in errors]
+        blocks.append(_Block(head, entries))
+    return _fit(blocks, limit)

@@ -10,6 +10,7 @@ from .gcpause import cycle_collection_paused
 from .layout import Tree, build_tree
 from .loader import Layout, load_repository
 from .model import Catalog
+from .output_budget import over_budget
 from .rules import Context, run_rules
 
 
@@ -28,6 +29,9 @@ class Generated:
 def generate(layout: Layout, progress: Callable[[str], None] | None = None) -> Generated:
     """Load, check and render; ``tree`` is None when the catalog has errors."""
     loaded = load_repository(layout)
+    too_large = over_budget(loaded.catalog)
+    if too_large is not None:  # not even rendered
+        return Generated(loaded.catalog, None, sorted(set(loaded.findings + [too_large])))
     tree = build_tree(loaded.catalog, progress)
     findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree)))
     result = Generated(loaded.catalog, tree, sorted(set(findings)))

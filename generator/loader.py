@@ -17,6 +17,7 @@ from .findings import Finding, Severity
 from .model import Catalog, Source, environment_from, model_from, runtime_from
 from .validate.inputs import validate_document
 from .parsecache import ParseCache
+from .walk import TooDeep, walk
 from .yamlio import Document, YamlError, decode, load_text, read_bytes
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -109,12 +110,15 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
 def _holds_yaml(folder: Path) -> bool:
     """Whether ``folder`` (links not followed) holds a YAML file, looking at a bounded number of entries."""
     seen = 0
-    for _, dirnames, filenames in os.walk(folder, followlinks=False):
-        seen += len(dirnames) + len(filenames)
-        if any(_LOOKS_LIKE_YAML.search(name) for name in filenames):
-            return True
-        if seen > _FOLDER_SCAN_LIMIT:
-            return False
+    try:
+        for _, folders, names in walk(folder):
+            seen += len(folders) + len(names)
+            if any(_LOOKS_LIKE_YAML.search(name) for name in names):
+                return True
+            if seen > _FOLDER_SCAN_LIMIT:
+                return False
+    except TooDeep:
+        return True  # a stray tree that deep deserves a look either way
     return False
 
 

@@ -19,6 +19,7 @@ from .rules.images import parse_image
 from .rules.monitor_target import TargetIndex, check_monitor, simulated_targets
 from .secrets import find_in, redact, redacted_path
 from .validate.objects import validate_object
+from .walk import MAX_DEPTH, TooDeep, files_under
 from .yamlio import Document, YamlError, load_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -30,10 +31,16 @@ class Located:
     doc: Document
 
 
-def discover(paths: Iterable[Path]) -> Iterator[Path]:
+def discover(paths: Iterable[Path], findings: list[Finding] | None = None) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            try:
+                yield from files_under(path, YAML_SUFFIXES)
+            except TooDeep as exc:
+                if findings is not None:
+                    findings.append(Finding(exc.path.as_posix(), 1, 1, "file-unreadable", Severity.ERROR,
+                                            f"{exc.path.as_posix()} lies more than {MAX_DEPTH} folders deep; "
+                                            f"{path.as_posix()} was not read", hint="flatten the folders"))
         else:
             yield path
 
@@ -44,7 +51,7 @@ def load(paths: Iterable[Path], findings: list[Finding], root: Path | None = Non
     located = []
     real_root = os.path.realpath(root) if root is not None else ""
     # (a path given as written under the unresolved root counts as in the repository too)
-    for path in discover(paths):
+    for path in discover(paths, findings):
         name = path.as_posix()
         if real_root and _leaves(path, real_root):
             findings.append(Finding(name, 1, 1, "file-outside-repo", Severity.ERROR,

@@ -36,6 +36,7 @@ from typing import Any
 from .errors import ConfigError, FatalError
 from .gcpause import cycle_collection_paused
 from .layout import OWNED_MANIFEST
+from .walk import MAX_DEPTH, TooDeep, walk
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -120,10 +121,13 @@ def existing_files(deploy: Path) -> set[str]:
         raise ConfigError(f"cannot read {_shown(deploy, where)}: {exc.strerror or exc}; nothing was written "
                           "(fix: make it readable, or move it out of the way)")
 
-    for dirpath, dirnames, filenames in os.walk(deploy, onerror=unreadable, followlinks=False):
-        base = Path(dirpath)
-        for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
-            found.add((base / name).relative_to(deploy).as_posix())
+    try:
+        for base, _, names in walk(deploy, on_error=unreadable):
+            for name in names:  # files, and links (to files or folders: never followed)
+                found.add((base / name).relative_to(deploy).as_posix())
+    except TooDeep as exc:
+        raise ConfigError(f"{_shown(deploy, exc.path)} lies more than {MAX_DEPTH} folders deep; nothing was "
+                          "written (fix: move it out of deploy/)") from None
     found.discard(OWNED_MANIFEST)
     return found
 
@@ -295,7 +299,7 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     # file's path. Ancestors are looked up in sets: linear in the number of paths, not their product.
     folders = {rel.rsplit("/", i)[0] for rel in files for i in range(1, rel.count("/") + 1)}
     clash = sorted(f for f in result.foreign if f in files or f in folders
-                   or any(f.rsplit("/", i)[0] in files for i in range(1, f.count("/") + 1)))
+                   or any(f[:i] in files for i, char in enumerate(f) if char == "/"))
     if clash:
         raise FatalError(
             f"{deploy.name}/{clash[0]} was not written by modelserve but is a file it must generate; "

@@ -322,9 +322,9 @@ def test_a_side_that_does_not_render_is_reported_without_traceback(repo: Path, r
     code, out, err = run_cli("diff", "--root", repo, "--base", "HEAD~1")
     assert code == 1
     assert "Traceback" not in out + err
-    assert "the head side (working tree) does not render" in out
+    assert "the head side (`working tree`) does not render" in out
     line = next(i for i, text in enumerate(model.read_text().splitlines(), 1) if text.startswith("runtime:"))
-    assert re.search(rf"^catalog/models/nvclip\.yaml:{line}:\d+: error ref-runtime .*nvclip-9", out, re.M), out
+    assert re.search(rf"^- `catalog/models/nvclip\.yaml:{line}:\d+` `ref-runtime`: `.*nvclip-9", out, re.M), out
     code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD~1", "--format", "json")
     assert code == 1
     report = json.loads(out)
@@ -339,7 +339,7 @@ def test_a_broken_base_is_named_as_the_base(repo: Path, run_cli) -> None:
     model.write_text(good)
     code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD")
     assert code == 1
-    assert re.search(r"the base side \(HEAD, [0-9a-f]{10}\) does not render", out)
+    assert re.search(r"the base side \(`HEAD, [0-9a-f]{10}`\) does not render", out)
     assert "catalog/models/nvclip.yaml:" in out
 
 
@@ -376,3 +376,30 @@ def test_paths_with_non_ascii_characters_are_read_on_both_sides(layout: str, tmp
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {name: env["status"] for name, env in data["environments"].items()} == dict.fromkeys(ENVS, "unchanged")
+
+
+def test_the_commits_gitattributes_cannot_hide_or_change_files(repo: Path) -> None:
+    """git archive obeyed export-ignore and export-subst: a PR could hide an environment."""
+    (repo / ".gitattributes").write_text("/environments/prod.yaml export-ignore\n/catalog/** export-subst\n")
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-qm", "hide prod")
+    git(repo, "branch", "pr")
+    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(repo), "--base", "HEAD~2",
+                           "--head", "pr", "--format", "json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data["environments"]) == set(ENVS)
+    assert data["environments"]["prod"]["status"] == "changed"
+
+
+def test_a_huge_file_on_the_base_side_is_refused_unread(repo: Path) -> None:
+    big = repo / "catalog" / "models" / "huge.yaml"
+    with open(big, "wb") as handle:
+        handle.write(b"# " + b"x" * (9 * 1024 * 1024) + b"\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a 9 MiB file")
+    big.unlink()
+    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(repo), "--base", "HEAD",
+                           "--format", "json"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert [f["rule"] for f in json.loads(proc.stdout)["findings"]["base"]] == ["yaml-too-large"]

@@ -415,3 +415,24 @@ def test_an_owned_files_manifest_that_is_no_file_owns_nothing(replacement, comma
     code, out, err = run_cli(*command, "--root", repo)
     assert code in (1, 2), out + err  # everything under deploy/ is then foreign: refused, not overwritten
     assert "internal error" not in err
+
+
+def test_deep_folders_in_the_catalog_or_given_to_validate_manifests_do_not_crash(tmp_path, write_repo,
+                                                                                run_cli) -> None:
+    root = write_repo(tmp_path / "repo", files_for({}))
+    deep = root / "catalog" / "models" / "stray"
+    deep.mkdir()
+    for _ in range(1200):  # one level at a time: os.makedirs itself recurses
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "x.yaml").write_text("kind: Nothing\n")
+    try:
+        code, out, err = run_cli("validate", "--root", root)
+        assert code == 1 and "file-not-loaded" in out and "internal error" not in err
+        code, out, err = run_cli("validate-manifests", root / "catalog" / "models" / "stray")
+        assert code in (1, 2) and "internal error" not in err
+    finally:  # bottom up, one level at a time: pytest's clean-up (shutil.rmtree) would recurse too deep
+        (deep / "x.yaml").unlink()
+        while deep != root / "catalog" / "models":
+            deep.rmdir()
+            deep = deep.parent

@@ -570,3 +570,20 @@ def test_an_unreadable_folder_in_deploy_is_exit_2_and_nothing_is_swapped(tmp_pat
         monkeypatch.undo()
         hidden.chmod(0o755)
     assert snapshot(deploy) == before and leftovers(tmp_path) == []
+
+
+def test_a_foreign_tree_too_deep_to_walk_is_exit_2(tmp_path: Path) -> None:
+    """os.walk recursed: a committed folder 1,200 levels deep ended generate and check with exit 3."""
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    folder = deploy / "x"
+    for _ in range(120):
+        folder = folder / "a"
+    folder.mkdir(parents=True)
+    (folder / "f").write_text("deep\n")
+    before = snapshot(deploy)
+    with pytest.raises(ConfigError, match="folders deep"):
+        write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    with pytest.raises(ConfigError, match="folders deep"):
+        plan(deploy, FILES)
+    assert snapshot(deploy) == before and leftovers(tmp_path) == []

@@ -254,6 +254,42 @@ def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
     assert any("[click](https://evil.example)" in code for code in re.findall(r"<code>(.*?)</code>", html, re.S))
 
 
+def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path) -> None:
+    """The failure report used to be the plain text report: live links, images and mentions in
+    the comment, and no size limit."""
+    from tests.test_diff import git
+
+    root = tmp_path / "repo"
+    for rel, text in files_for({}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "base")
+    value = "ftp://x/[Approve](https://evil.example/login) @octocat ![t](https://evil.example/t.png) <sub>hi</sub>"
+    (root / MODEL_FILE).write_text(MODEL + f"storageUri: {json.dumps(value)}\n")
+    for name in range(300):  # many errors: the comment must still fit
+        (root / f"catalog/models/m{name}.yaml").write_text(MODEL.replace("name: llama", f"name: m{name}")
+                                                          + f"storageUri: {json.dumps(value)}\n")
+    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(root), "--base", "main",
+                           "--max-chars", "20000"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert len(proc.stdout) <= 20_000
+    html = MARKDOWN.render(proc.stdout)
+    assert "<a " not in html and "<img" not in html and "<sub>" not in html
+    assert "@octocat" not in re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+
+
+def test_the_last_resort_cut_of_a_long_comment_never_splits_a_code_span() -> None:
+    from generator.diff import _Block, _fit
+
+    hostile = md_code("c [CLICK](https://evil.example) @octocat ![x](https://evil.example/t.png)")
+    text = _fit([_Block([f"#### env {i}: cluster {hostile}" for i in range(2000)])], 5000)
+    assert len(text) <= 5000
+    html = MARKDOWN.render(text)
+    assert "<a " not in html and "<img" not in html
+
+
 # --- exit codes survive a closed pipe and a stop signal ------------------------------------------
 
 def test_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, write_repo) -> None:

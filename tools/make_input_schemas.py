@@ -293,7 +293,9 @@ def environment_schema() -> dict:
         "properties": {
             "name": {**DNS_LABEL, "description": "Environment name; must equal the file name without .yaml."},
             "description": {"type": "string", "description": "For reviewers."},
-            "cluster": {"type": "string", "minLength": 1, "description": "Cluster this environment deploys to; environments on one cluster share its ClusterServingRuntimes."},
+            "cluster": {"type": "string", "minLength": 1, "maxLength": 253,
+                        "pattern": "^[A-Za-z0-9]([-A-Za-z0-9_.:@/]*[A-Za-z0-9])?$",
+                        "description": "Cluster this environment deploys to, as its kubeconfig names it (letters, digits and - _ . : @ /); environments on one cluster share its ClusterServingRuntimes."},
             "namespace": {**DNS_LABEL, "description": "Namespace of the InferenceServices and monitors."},
             "kubernetesVersion": {"type": "string", "pattern": "^1\\.[0-9]+$", "description": "Minor version, e.g. \"1.33\": selects the Kubernetes schemas."},
             "deploymentMode": {"enum": ["Standard", "Knative"], "description": "serving.kserve.io/deploymentMode; default Standard."},

@@ -9,19 +9,19 @@ repository is written.
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diff import MARKDOWN_LIMIT, diff_catalogs, render_markdown
+from ..diff import MARKDOWN_LIMIT, MIN_MARKDOWN_LIMIT, diff_catalogs, render_failure_markdown, render_markdown
 from ..errors import ConfigError, FatalError
 from ..generate import Generated, generate
 from ..loader import KINDS, Layout
-from ..report import emit_json, report
+from ..yamlio import MAX_FILE_BYTES
+from ..report import emit_json
 from . import common
 
 DEFAULT_BRANCHES = ("origin/main", "main", "master")
@@ -38,9 +38,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--format", choices=("markdown", "text", "github", "json"), default="markdown",
                         help="markdown fits a pull-request comment (default; text and github are the same "
                              "markdown); json is for tools")
-    parser.add_argument("--max-chars", type=common.positive, default=MARKDOWN_LIMIT,
+    parser.add_argument("--max-chars", type=_max_chars, default=MARKDOWN_LIMIT,
                         help=f"markdown length limit; what does not fit is counted (default {MARKDOWN_LIMIT})")
     parser.set_defaults(run=run)
+
+
+def _max_chars(text: str) -> int:
+    value = common.non_negative(text)
+    if value < MIN_MARKDOWN_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_MARKDOWN_LIMIT}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -91,21 +98,84 @@ def default_base(repo: Repo) -> tuple[str, str]:
                       "pass --base REF")
 
 
+MAX_EXPORTED_FILES = 20_000
+
+
 def export(repo: Repo, commit: str, dest: Path) -> Layout:
-    """The catalog and environments of ``commit``, extracted under ``dest``."""
+    """The catalog and environments of ``commit``, written under ``dest`` from git's own objects.
+
+    Not ``git archive``: it obeys the commit's ``.gitattributes`` (``export-ignore`` would let a
+    pull request hide files from the diff, ``export-subst`` change them) and yields a tar to
+    extract. Blobs are read with ``git cat-file --batch``; a blob over the loader's size limit is
+    written as a sparse file of its size, which the loader refuses unread (``yaml-too-large``);
+    a symlink stays a symlink, which the loader refuses when it leads out of ``dest``.
+    """
     wanted = [repo.prefix + name for name in EXPORTED]
-    listed = repo.git("ls-tree", "-z", "--name-only", commit, "--", *wanted)
-    present = [p for p in listed.stdout.split("\0") if p in wanted]
-    if present:
-        archive = repo.git("archive", "--format=tar", commit, "--", *present, binary=True)
-        if archive.returncode != 0:
-            raise FatalError(f"git archive {commit[:10]} failed: {archive.stderr.decode(errors='replace').strip()}")
-        try:
-            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                tar.extractall(dest, filter="data")
-        except tarfile.TarError as exc:
-            raise FatalError(f"cannot extract the catalog of {commit[:10]}: {exc}") from None
+    listed = repo.git("ls-tree", "-r", "-z", "-l", "--end-of-options", commit, "--", *wanted)
+    if listed.returncode != 0:
+        raise FatalError(f"git ls-tree {commit[:10]} failed: {listed.stderr.strip()}")
+    entries = []
+    for record in filter(None, listed.stdout.split("\0")):
+        meta, _, path = record.partition("\t")
+        mode, kind, oid, size = meta.split()
+        if kind == "blob" and mode in ("100644", "100755", "120000") and _safe_tree_path(path):
+            entries.append((mode, oid, int(size), path))
+    if len(entries) > MAX_EXPORTED_FILES:
+        raise FatalError(f"{commit[:10]} holds {len(entries)} files under catalog/ and environments/, "
+                         f"over {MAX_EXPORTED_FILES}")
+    dest.mkdir(parents=True, exist_ok=True)
+    small = [e for e in entries if e[2] <= MAX_FILE_BYTES]
+    contents = _blobs(repo, [oid for _, oid, _, _ in small])
+    for mode, oid, size, path in entries:
+        target = dest / path
+        _make_parents(dest, target)
+        if size > MAX_FILE_BYTES:
+            with open(target, "wb") as handle:
+                handle.truncate(size)  # sparse: the loader reads the size, never the bytes
+        elif mode == "120000":
+            os.symlink(os.fsdecode(contents[oid]), target)
+        else:
+            target.write_bytes(contents[oid])
     return Layout(dest / repo.prefix)
+
+
+def _safe_tree_path(path: str) -> bool:
+    parts = path.split("/")
+    return not path.startswith("/") and all(part not in ("", ".", "..") for part in parts) and "\0" not in path
+
+
+def _make_parents(dest: Path, target: Path) -> None:
+    """Create ``target``'s folders; never through a link (nothing is written outside ``dest``)."""
+    folder = dest
+    for part in target.relative_to(dest).parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            raise FatalError(f"refusing to write {target}: {folder} is a link")
+        folder.mkdir(exist_ok=True)
+
+
+def _blobs(repo: Repo, oids: list[str]) -> dict[str, bytes]:
+    """The contents of ``oids``, read through one ``git cat-file --batch``."""
+    if not oids:
+        return {}
+    proc = subprocess.Popen(["git", "-C", str(repo.top), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    found: dict[str, bytes] = {}
+    try:
+        for oid in dict.fromkeys(oids):
+            proc.stdin.write(oid.encode() + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise FatalError(f"git cat-file could not read object {oid[:10]}")
+            found[oid] = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)  # the newline after each object
+    finally:
+        proc.stdin.close()
+        proc.wait()
+        proc.stdout.close()
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
              "head": {"ref": args.head or "working tree", "commit": head_commit}}
     broken = [(name, generated) for name, generated in (("base", base), ("head", head)) if generated.tree is None]
     if broken:
-        return _render_failure(broken, sides, args.format)
+        return _render_failure(broken, sides, args.format, args.max_chars)
     diff = {**sides, **diff_catalogs(base, head)}
     if args.format == "json":
         emit_json(diff, sys.stdout)
@@ -129,14 +199,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_failure(broken: list[tuple[str, Generated]], sides: dict[str, dict[str, str]], fmt: str) -> int:
+def _render_failure(broken: list[tuple[str, Generated]], sides: dict[str, dict[str, str]], fmt: str,
+                    limit: int = MARKDOWN_LIMIT) -> int:
+    """A side that does not render, as JSON, or as markdown for the PR comment: every value in
+    code spans the content cannot close, within the comment's size limit."""
     if fmt == "json":
         errors = {name: [f.to_dict() for f in generated.errors] for name, generated in broken}
         emit_json({**sides, "error": "a side does not render", "findings": errors}, sys.stdout)
         return 1
-    for name, generated in broken:
-        side = sides[name]
-        where = f"{side['ref']}, {side['commit'][:10]}" if side["commit"] else side["ref"]
-        print(f"modelserve diff: the {name} side ({where}) does not render; fix these first:")
-        report(generated.errors, sys.stdout, "text")
+    sys.stdout.write(render_failure_markdown(
+        [(name, sides[name], generated.errors) for name, generated in broken], limit))
     return 1

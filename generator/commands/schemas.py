@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..report import emit_json, resolve_format
+from ..walk import MAX_DEPTH, TooDeep, files_under
 from . import common
 from .common import DEFAULT_SCHEMA_STORE
 
@@ -31,7 +32,10 @@ def _crd_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            try:
+                files += files_under(path, (".yaml", ".yml"))
+            except TooDeep as exc:
+                raise ConfigError(f"{exc.path} lies more than {MAX_DEPTH} folders deep; name the CRD files") from None
         else:
             files.append(path)
         if len(files) > MAX_CRD_FILES:

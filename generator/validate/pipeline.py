@@ -26,6 +26,7 @@ from ..gcpause import cycle_collection_paused
 from ..layout import BuildRoot, Tree, build_tree
 from ..loader import Layout, load_repository
 from ..model import Catalog
+from ..output_budget import over_budget
 from ..parsecache import ParseCache
 from ..render import RenderedObject
 from ..rules import Context, run_rules
@@ -67,6 +68,12 @@ def validate_repository(layout: Layout, options: Options | None = None) -> Resul
     findings = list(loaded.findings)
     store_index = StoreIndex.scan(options.schema_dirs)  # read once per run, bounded and checked
     findings += [store_finding(layout.root, problem) for problem in store_index.problems]
+    too_large = over_budget(loaded.catalog)
+    if too_large is not None:  # neither rendered nor built: the bound is the finding
+        findings.append(too_large)
+        result = Result(sorted(set(findings)), loaded.catalog, None, files=len(loaded.files))
+        result.seconds = time.perf_counter() - start
+        return result
     tree = build_tree(loaded.catalog)
     ctx = Context(loaded.catalog, tree)
     result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
