@@ -232,16 +232,20 @@ def test_md_code_renders_as_one_code_span_of_the_text(text: str, table: bool) ->
     assert "@" not in outside and "#1" not in outside
 
 
-def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
+def committed_example(tmp_path: Path) -> Path:
+    """The small example catalog as the one commit of branch main of a new repository."""
+    from tests.conftest import write_files
     from tests.test_diff import git
 
-    root = tmp_path / "repo"
-    for rel, text in files_for({}).items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    root = write_files(tmp_path / "repo", files_for({}))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-qm", "base")
+    return root
+
+
+def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
+    root = committed_example(tmp_path)
     value = "`x` [click](https://evil.example) @octocat <img src=x> | y"
     key = "example.com/`](https://evil.example) @octocat"  # field paths quote keys: a backtick in one
     (root / MODEL_FILE).write_text(MODEL + f"annotations:\n  {json.dumps(key)}: {json.dumps(value)}\n")
@@ -257,15 +261,7 @@ def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
 def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path) -> None:
     """The failure report used to be the plain text report: live links, images and mentions in
     the comment, and no size limit."""
-    from tests.test_diff import git
-
-    root = tmp_path / "repo"
-    for rel, text in files_for({}).items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "base")
+    root = committed_example(tmp_path)
     value = "ftp://x/[Approve](https://evil.example/login) @octocat ![t](https://evil.example/t.png) <sub>hi</sub>"
     (root / MODEL_FILE).write_text(MODEL + f"storageUri: {json.dumps(value)}\n")
     for name in range(300):  # many errors: the comment must still fit
