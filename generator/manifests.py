@@ -162,7 +162,8 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
         if isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
             yield _at(item, ("metadata", "name"), "name-dns", f"name '{name}' is not a DNS-1123 subdomain; "
                       "the API server refuses it", "use lower-case letters, digits, '-' and '.' only")
-        if obj.get("kind") in CLUSTER_SCOPED and "namespace" in meta:
+        kind = obj.get("kind")
+        if isinstance(kind, str) and kind in CLUSTER_SCOPED and "namespace" in meta:
             yield _at(item, ("metadata", "namespace"), "cluster-scoped-namespace",
                       f"{obj.get('kind')} is cluster-scoped but sets metadata.namespace '{meta['namespace']}'",
                       "remove metadata.namespace")

@@ -375,6 +375,10 @@ POLICY_SHAPES = {
     "unknown-kind-odd-spec": {"apiVersion": "x.example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
                               "spec": {"template": {"spec": {"containers": [None, 3, {"env": "x"}]}}}},
     "metadata-labels-a-list": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": [1]}},
+    # found by make fuzz: an unhashable kind crashed the cluster-scope check (exit 3)
+    "kind-is-a-list": {"apiVersion": "serving.kserve.io/v1alpha1", "kind": ["ClusterServingRuntime"],
+                       "metadata": {"name": "r", "namespace": "x"}},
+    "kind-is-a-mapping": {"apiVersion": "v1", "kind": {"a": 1}, "metadata": {"name": "r"}},
 }
 
 
