@@ -159,7 +159,12 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
             continue
         meta = obj["metadata"]
         name = meta.get("name")
-        if isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+        if name is None or name == "":
+            # apimachinery ValidateObjectMetaAccessor (api/validation/objectmeta.go): "name or
+            # generateName is required"; Flux and kubectl apply by name, so generateName is no way out.
+            yield _at(item, ("metadata",), "name-dns", "metadata.name is missing; the API server and "
+                      "Flux refuse an object without a name", "set metadata.name")
+        elif isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
             yield _at(item, ("metadata", "name"), "name-dns", f"name '{name}' is not a DNS-1123 subdomain; "
                       "the API server refuses it", "use lower-case letters, digits, '-' and '.' only")
         kind = obj.get("kind")

@@ -129,3 +129,21 @@ def test_schema_store_from_imported_crds_takes_precedence(run_cli, tmp_path: Pat
     sample = KSERVE / "docs-samples-rollout-strategy__rollout-strategy-example.yaml"
     code, findings = findings_for(run_cli, sample, extra=("--schema-location", str(store)))
     assert code == 1 and any(f["path"] == "spec.transformer.custom" for f in findings)
+
+
+def test_nameless_objects_are_refused_not_a_crash(run_cli, tmp_path: Path) -> None:
+    """apimachinery ValidateObjectMetaAccessor: "name or generateName is required" (its unit test
+    "missing name and generateName"); found by the long fuzz as exit 3 under --policy."""
+    runtime = (KSERVE / "config-runtimes__kserve-autogluonserver.yaml").read_text()
+    nameless = tmp_path / "runtime.yaml"
+    nameless.write_text(runtime.replace("  name: kserve-autogluonserver\n", "", 1))
+    assert "name: kserve-autogluonserver" not in nameless.read_text()
+    isvc = tmp_path / "isvc.yaml"
+    isvc.write_text("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n"
+                    "  namespace: ml\nspec:\n  predictor:\n    model:\n      modelFormat: {name: autogluon}\n"
+                    "      runtime: kserve-autogluonserver\n      storageUri: s3://b/m\n")
+    code, findings = findings_for(run_cli, nameless, isvc, extra=("--policy",))
+    missing = sorted((Path(f["file"]).name, f["rule"]) for f in findings if "name is missing" in f["message"])
+    assert code == 1 and missing == [("isvc.yaml", "name-dns"), ("runtime.yaml", "name-dns")]
+    code, findings = findings_for(run_cli, KSERVE / "config-runtimes__kserve-autogluonserver.yaml", extra=("--policy",))
+    assert not any("name is missing" in f["message"] for f in findings)

@@ -44,9 +44,11 @@ def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def simulated_targets(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Predictor Services (with their pods' labels and container ports) of the given ISVCs."""
-    runtimes = {o["metadata"]["name"]: o for o in objects if o.get("kind") in ("ClusterServingRuntime", "ServingRuntime")}
+    # A nameless object is refused by the API server (its finding is name-dns) and targets nothing.
+    named = [o for o in objects if isinstance(o["metadata"].get("name"), str)]
+    runtimes = {o["metadata"]["name"]: o for o in named if o.get("kind") in ("ClusterServingRuntime", "ServingRuntime")}
     targets = []
-    for isvc in (o for o in objects if o.get("kind") == "InferenceService"):
+    for isvc in (o for o in named if o.get("kind") == "InferenceService"):
         name = isvc["metadata"]["name"]
         model = (isvc.get("spec", {}).get("predictor") or {}).get("model") or {}
         runtime = runtimes.get(model.get("runtime", ""), {})
