@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.layout import Tree, build_tree
-from generator.loader import Layout, load_repository
-from generator.model import Catalog
-from generator.render.runtime import render_runtime
-from generator.yamlout import dump, dump_all
+from modelserve.deploy.tree import Tree, build_tree
+from modelserve.load.repository import Layout, load_repository
+from modelserve.model import Catalog
+from modelserve.render.runtime import render_runtime
+from modelserve.render.yamlout import dump, dump_all
 
 try:
     from yaml import CSafeDumper as _Dumper
@@ -47,7 +47,7 @@ def split_image(ref: str) -> tuple[str, str | None, str | None]:
     colon = name.rfind(":")
     tag = None
     if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1:]
+        name, tag = name[:colon], name[colon + 1 :]
     return name, tag, digest or None
 
 
@@ -62,7 +62,6 @@ def image_override(base: str, new: str) -> dict[str, str]:
     return out
 
 
-
 class Block(str):
     """A string written as a YAML literal block (``patch: |-``), as people write inline patches."""
 
@@ -71,11 +70,15 @@ class _BlockDumper(_Dumper):  # type: ignore[misc, valid-type]
     pass
 
 
-_BlockDumper.add_representer(Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|"))
+_BlockDumper.add_representer(
+    Block, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style="|")
+)
 
 
 def dump_kustomization(doc: dict[str, Any]) -> str:
-    return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=1_000_000)
+    return yaml.dump(
+        doc, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=1_000_000
+    )
 
 
 @dataclass
@@ -124,8 +127,12 @@ def env_patch(obj: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         patch_model["args"] = model["args"]  # lists are replaced whole in a patch of a custom kind
     if patch_model:
         patch_predictor["model"] = patch_model
-    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": patch_meta,
-            "spec": {"predictor": patch_predictor}}
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "metadata": patch_meta,
+        "spec": {"predictor": patch_predictor},
+    }
 
 
 def build_naive(catalog: Catalog, tree: Tree | None = None) -> NaiveLayout:
@@ -141,10 +148,16 @@ def build_naive(catalog: Catalog, tree: Tree | None = None) -> NaiveLayout:
                 obj, kind = rendered.obj, rendered.obj["kind"]
                 if kind == "InferenceService":
                     model = catalog.models[obj["metadata"]["name"]]
-                    base = base_objects.setdefault(model.name, base_isvc(obj, list(model.data.get("args") or ())))
+                    base = base_objects.setdefault(
+                        model.name, base_isvc(obj, list(model.data.get("args") or ()))
+                    )
                     bases.setdefault(model.name, [base])
-                    patches.append({"target": {"kind": "InferenceService", "name": model.name},
-                                    "patch": Block(dump(env_patch(obj, base)).rstrip("\n"))})
+                    patches.append(
+                        {
+                            "target": {"kind": "InferenceService", "name": model.name},
+                            "patch": Block(dump(env_patch(obj, base)).rstrip("\n")),
+                        }
+                    )
                 elif kind in ("ServiceMonitor", "PodMonitor") and rendered.model:
                     monitor = copy.deepcopy(obj)
                     monitor["metadata"].pop("namespace", None)
@@ -152,28 +165,47 @@ def build_naive(catalog: Catalog, tree: Tree | None = None) -> NaiveLayout:
                     bases.setdefault(rendered.model, [])
                     if all(m["kind"] != kind for m in bases[rendered.model]):
                         bases[rendered.model].append(monitor)
-        overlays[env.name] = {**KUSTOMIZATION, "namespace": env.namespace,
-                              "labels": [{"pairs": {"modelserve.io/environment": env.name}}],
-                              "resources": ["../../../base/models"], "patches": patches}
+        overlays[env.name] = {
+            **KUSTOMIZATION,
+            "namespace": env.namespace,
+            "labels": [{"pairs": {"modelserve.io/environment": env.name}}],
+            "resources": ["../../../base/models"],
+            "patches": patches,
+        }
     for name, objs in sorted(bases.items()):
         out.files[f"base/models/{name}.yaml"] = dump_all(objs)
-    out.files["base/models/kustomization.yaml"] = dump({**KUSTOMIZATION,
-                                                        "resources": [f"{n}.yaml" for n in sorted(bases)]})
+    out.files["base/models/kustomization.yaml"] = dump(
+        {**KUSTOMIZATION, "resources": [f"{n}.yaml" for n in sorted(bases)]}
+    )
     used: set[str] = set()
     for env in sorted(catalog.environments.values(), key=lambda e: e.name):
-        runtimes = sorted({catalog.models[d.model].runtime for d in env.deployments if d.model in catalog.models})
+        runtimes = sorted(
+            {catalog.models[d.model].runtime for d in env.deployments if d.model in catalog.models}
+        )
         used.update(runtimes)
-        images = [image_override(catalog.runtimes[r].image, env.runtime_image(catalog.runtimes[r]))
-                  for r in runtimes if env.runtime_image(catalog.runtimes[r]) != catalog.runtimes[r].image]
-        runtime_root = {**KUSTOMIZATION, "resources": [f"../../../base/runtimes/{r}" for r in runtimes]}
+        images = [
+            image_override(catalog.runtimes[r].image, env.runtime_image(catalog.runtimes[r]))
+            for r in runtimes
+            if env.runtime_image(catalog.runtimes[r]) != catalog.runtimes[r].image
+        ]
+        runtime_root = {
+            **KUSTOMIZATION,
+            "resources": [f"../../../base/runtimes/{r}" for r in runtimes],
+        }
         if images:
             runtime_root["images"] = images
         out.files[f"overlays/{env.name}/runtimes/kustomization.yaml"] = dump(runtime_root)
-        out.files[f"overlays/{env.name}/models/kustomization.yaml"] = dump_kustomization(overlays[env.name])
+        out.files[f"overlays/{env.name}/models/kustomization.yaml"] = dump_kustomization(
+            overlays[env.name]
+        )
         out.roots[env.name] = [f"overlays/{env.name}/runtimes", f"overlays/{env.name}/models"]
     for name in sorted(used):
-        out.files[f"base/runtimes/{name}/runtime.yaml"] = dump(render_runtime(catalog.runtimes[name]).obj)
-        out.files[f"base/runtimes/{name}/kustomization.yaml"] = dump({**KUSTOMIZATION, "resources": ["runtime.yaml"]})
+        out.files[f"base/runtimes/{name}/runtime.yaml"] = dump(
+            render_runtime(catalog.runtimes[name]).obj
+        )
+        out.files[f"base/runtimes/{name}/kustomization.yaml"] = dump(
+            {**KUSTOMIZATION, "resources": ["runtime.yaml"]}
+        )
     return out
 
 
@@ -189,13 +221,17 @@ def write_naive(root: Path, out: Path) -> NaiveLayout:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.naive", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.naive", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("root", type=Path, help="repository root with catalog/ and environments/")
     parser.add_argument("out", type=Path, help="folder to write the naive layout into")
     args = parser.parse_args(argv)
     layout = write_naive(args.root, args.out)
-    print(f"wrote {len(layout.files)} files; build roots per environment: "
-          + ", ".join(f"{env}: {' '.join(roots)}" for env, roots in layout.roots.items()))
+    print(
+        f"wrote {len(layout.files)} files; build roots per environment: "
+        + ", ".join(f"{env}: {' '.join(roots)}" for env, roots in layout.roots.items())
+    )
     return 0
 
 

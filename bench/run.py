@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
@@ -31,21 +32,22 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from bench.naive import build_naive
 from bench.synth import synthesize
-from generator.cache import FindingsCache
-from generator.generate import generate
-from generator.layout import build_tree
-from generator.loader import Layout, load_repository
-from generator.output import write_tree
-from generator.rules import Context, run_rules
-from generator.validate.pipeline import Options, validate_repository
+from modelserve.cache.findings import FindingsCache
+from modelserve.deploy.tree import build_tree
+from modelserve.deploy.write import write_tree
+from modelserve.generate import generate
+from modelserve.load.repository import Layout, load_repository
+from modelserve.rules import Context, run_rules
+from modelserve.validate.pipeline import Options, validate_repository
 
 try:
     from yaml import CSafeDumper as _Dumper
@@ -69,9 +71,17 @@ REPEATS = 3  # passes over the generated roots; the best one counts
 # The naive budget keeps `make bench` under 10 minutes on 2 cores: the 1,000-model naive build
 # alone takes longer than that (bench/README.md), so by default it is stopped and reported as a
 # lower bound with an extrapolation; `--naive-budget 1500` lets it finish.
-FULL = Sizes(overlay_models=(250, 500, 1000, 2000), naive_max=1000, naive_budget_s=450.0, models=1000, envs=4,
-             kv_sample=300)
-QUICK = Sizes(overlay_models=(40, 80), naive_max=80, naive_budget_s=60.0, models=60, envs=2, kv_sample=40)
+FULL = Sizes(
+    overlay_models=(250, 500, 1000, 2000),
+    naive_max=1000,
+    naive_budget_s=450.0,
+    models=1000,
+    envs=4,
+    kv_sample=300,
+)
+QUICK = Sizes(
+    overlay_models=(40, 80), naive_max=80, naive_budget_s=60.0, models=60, envs=2, kv_sample=40
+)
 
 
 @dataclass
@@ -191,28 +201,53 @@ def bench_overlay(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -
         name = f"overlay build, {models} models (1 env)"
         ours = f"{secs(total)} ({len(roots)} roots, slowest {secs(slowest)}, {objects} objects)"
         if models > sizes.naive_max:
-            report.rows.append(Row(name, ours, f"naive: not run (time-boxed above {sizes.naive_max} models"
-                                   f"{_estimate(naive, models)})", "-"))
+            report.rows.append(
+                Row(
+                    name,
+                    ours,
+                    f"naive: not run (time-boxed above {sizes.naive_max} models"
+                    f"{_estimate(naive, models)})",
+                    "-",
+                )
+            )
             continue
         layout = build_naive(catalog, tree)
         write_files(root / "naive", layout.files)
         timeout = max(30.0, deadline - time.perf_counter())
-        measured = _subprocess_builds(ws.base / "warm-up", [root / "naive" / r for r in layout.roots[env]], timeout)
+        measured = _subprocess_builds(
+            ws.base / "warm-up", [root / "naive" / r for r in layout.roots[env]], timeout
+        )
         goal = "naive/ours >= 10x" if models == 500 else "-"
         if measured is None:
-            report.rows.append(Row(name, ours, f"naive > {secs(timeout)} (stopped: time box{_estimate(naive, models)})",
-                                   f"> {timeout / total:.0f}x faster", goal,
-                                   timeout / total >= 10 if models == 500 else None))
+            report.rows.append(
+                Row(
+                    name,
+                    ours,
+                    f"naive > {secs(timeout)} (stopped: time box{_estimate(naive, models)})",
+                    f"> {timeout / total:.0f}x faster",
+                    goal,
+                    timeout / total >= 10 if models == 500 else None,
+                )
+            )
             continue
         naive_total, naive_objects = measured
         naive[models] = naive_total
-        report.rows.append(Row(name, ours, f"naive {secs(naive_total)} (2 roots, {naive_objects} objects)",
-                               f"{naive_total / total:.1f}x faster", goal,
-                               naive_total / total >= 10 if models == 500 else None))
-    report.notes.append(f"overlay: ours is the best of {REPEATS} sequential passes over every root Flux builds for "
-                        "the environment (runtimes, each model shard, clusters/<env>); the naive layout is built "
-                        f"once in a child process, stopped when the naive budget of {secs(sizes.naive_budget_s)} "
-                        "is spent")
+        report.rows.append(
+            Row(
+                name,
+                ours,
+                f"naive {secs(naive_total)} (2 roots, {naive_objects} objects)",
+                f"{naive_total / total:.1f}x faster",
+                goal,
+                naive_total / total >= 10 if models == 500 else None,
+            )
+        )
+    report.notes.append(
+        f"overlay: ours is the best of {REPEATS} sequential passes over every root Flux builds for "
+        "the environment (runtimes, each model shard, clusters/<env>); the naive layout is built "
+        f"once in a child process, stopped when the naive budget of {secs(sizes.naive_budget_s)} "
+        "is spent"
+    )
     _linearity(generated, naive, report)
 
 
@@ -221,7 +256,9 @@ def _estimate(naive: dict[int, float], models: int) -> str:
     return f"; extrapolated ~{secs(predicted[0])} at n^{predicted[1]:.1f}" if predicted else ""
 
 
-def _subprocess_builds(warm_up: Path, paths: list[Path], timeout: float) -> tuple[float, int] | None:
+def _subprocess_builds(
+    warm_up: Path, paths: list[Path], timeout: float
+) -> tuple[float, int] | None:
     """(seconds, objects) of building ``paths`` in a child process, or None past ``timeout``."""
     argv = [sys.executable, "-c", _BUILD_SCRIPT, str(warm_up), *map(str, paths)]
     try:
@@ -252,11 +289,25 @@ def _linearity(generated: dict[int, float], naive: dict[int, float], report: Rep
     big, small = sizes[-1], sizes[-2]
     growth = generated[big] / generated[small]
     naive_sizes = sorted(naive)
-    naive_growth = (f"naive {naive_sizes[-1]}/{naive_sizes[-2]}: "
-                    f"{naive[naive_sizes[-1]] / naive[naive_sizes[-2]]:.2f}x") if len(naive_sizes) >= 2 else "-"
+    naive_growth = (
+        (
+            f"naive {naive_sizes[-1]}/{naive_sizes[-2]}: "
+            f"{naive[naive_sizes[-1]] / naive[naive_sizes[-2]]:.2f}x"
+        )
+        if len(naive_sizes) >= 2
+        else "-"
+    )
     limit = 1.1 * big / small  # linear, with 10% slack: 2.2x for twice the models
-    report.rows.append(Row(f"overlay build growth, {big}/{small} models", f"{growth:.2f}x", naive_growth,
-                           f"{growth:.2f}x", f"<= {limit:.1f}x", growth <= limit))
+    report.rows.append(
+        Row(
+            f"overlay build growth, {big}/{small} models",
+            f"{growth:.2f}x",
+            naive_growth,
+            f"{growth:.2f}x",
+            f"<= {limit:.1f}x",
+            growth <= limit,
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,17 +321,27 @@ def bench_validate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
     result = validate_repository(layout, Options(cache=None))
     ours = time.perf_counter() - start
     if any(f.severity.name == "ERROR" for f in result.findings):
-        report.failures.append(f"validate: the synthetic catalog has {len(result.findings)} finding(s)")
+        report.failures.append(
+            f"validate: the synthetic catalog has {len(result.findings)} finding(s)"
+        )
     with tempfile.TemporaryDirectory(dir=ws.base) as tmp:
         tree = build_tree(load_repository(layout).catalog)
         write_files(Path(tmp), tree.files)
         baseline, _, objects = kz.timed_builds([Path(tmp) / r.path for r in tree.roots])
-    report.rows.append(Row(f"validate --no-cache, {sizes.models} models x {sizes.envs} envs",
-                           f"{secs(ours)} ({result.built} builds, {result.objects} objects)",
-                           f"pykustomize alone {secs(baseline)} ({len(tree.roots)} roots, {objects} objects)",
-                           f"{ours / baseline:.2f}x", "<= 1.5x", ours / baseline <= 1.5))
-    report.notes.append(f"validate: {os.cpu_count()} build threads in validate, the baseline builds one root "
-                        f"after another; {len(result.findings)} finding(s) on the synthetic catalog")
+    report.rows.append(
+        Row(
+            f"validate --no-cache, {sizes.models} models x {sizes.envs} envs",
+            f"{secs(ours)} ({result.built} builds, {result.objects} objects)",
+            f"pykustomize alone {secs(baseline)} ({len(tree.roots)} roots, {objects} objects)",
+            f"{ours / baseline:.2f}x",
+            "<= 1.5x",
+            ours / baseline <= 1.5,
+        )
+    )
+    report.notes.append(
+        f"validate: {os.cpu_count()} build threads in validate, the baseline builds one root "
+        f"after another; {len(result.findings)} finding(s) on the synthetic catalog"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,8 +351,11 @@ def bench_validate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
 EDITS = (
     # (what, old text, new text): each changes one model file the way a pull request would.
     ("one more replica", "replicas:\n  min: 1\n  max: 1\n", "replicas:\n  min: 1\n  max: 2\n"),
-    ("replicas beyond the pool (a gpu-capacity warning)", "replicas:\n  min: 1\n  max: 1\n",
-     "replicas:\n  min: 1\n  max: 500\n"),
+    (
+        "replicas beyond the pool (a gpu-capacity warning)",
+        "replicas:\n  min: 1\n  max: 1\n",
+        "replicas:\n  min: 1\n  max: 500\n",
+    ),
 )
 
 
@@ -307,12 +371,14 @@ def bench_incremental(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Repor
         report.failures.append("incremental: no GPU model with fixed replicas to edit")
         return
     times, rebuilt = [], []
-    for (what, old, new), path in zip(EDITS, targets):
+    for (what, old, new), path in zip(EDITS, targets, strict=False):
         path.write_text(path.read_text().replace(old, new, 1))
         start = time.perf_counter()
         result = validate_repository(layout, Options(cache=cache))
         times.append(time.perf_counter() - start)
-        rebuilt.append(f"{what}: {secs(times[-1])}, {result.built} of {result.built + result.cached} roots rebuilt")
+        rebuilt.append(
+            f"{what}: {secs(times[-1])}, {result.built} of {result.built + result.cached} roots rebuilt"
+        )
     start = time.perf_counter()
     full = validate_repository(layout, Options(cache=None))
     full_time = time.perf_counter() - start
@@ -320,18 +386,30 @@ def bench_incremental(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Repor
     if not same:
         report.failures.append("incremental: findings differ from a full no-cache run")
     worst = max(times)
-    report.rows.append(Row(f"incremental validate, 1 model changed ({sizes.models} x {sizes.envs})",
-                           f"{secs(worst)} (worst of {len(times)} edits)", f"full no-cache {secs(full_time)}",
-                           f"{full_time / worst:.1f}x faster", "< 1 s", worst < 1.0))
+    report.rows.append(
+        Row(
+            f"incremental validate, 1 model changed ({sizes.models} x {sizes.envs})",
+            f"{secs(worst)} (worst of {len(times)} edits)",
+            f"full no-cache {secs(full_time)}",
+            f"{full_time / worst:.1f}x faster",
+            "< 1 s",
+            worst < 1.0,
+        )
+    )
     report.notes.append("incremental: warm run " + secs(warm) + "; " + "; ".join(rebuilt))
-    report.notes.append(f"incremental: findings equal to a full no-cache run on the changed catalog: "
-                        f"{'yes' if same else 'NO'} ({len(full.findings)} finding(s): "
-                        f"{dict(Counter(f.rule for f in full.findings))})")
+    report.notes.append(
+        f"incremental: findings equal to a full no-cache run on the changed catalog: "
+        f"{'yes' if same else 'NO'} ({len(full.findings)} finding(s): "
+        f"{dict(Counter(f.rule for f in full.findings))})"
+    )
 
 
 def _gpu_models(root: Path, count: int) -> list[Path]:
-    found = [p for p in sorted((root / "catalog" / "models").glob("*.yaml"))
-             if "gpu:" in (text := p.read_text()) and "replicas:\n  min: 1\n  max: 1\n" in text]
+    found = [
+        p
+        for p in sorted((root / "catalog" / "models").glob("*.yaml"))
+        if "gpu:" in (text := p.read_text()) and "replicas:\n  min: 1\n  max: 1\n" in text
+    ]
     return found[:: max(1, len(found) // count)][:count]
 
 
@@ -346,7 +424,9 @@ def bench_generate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
     start = time.perf_counter()
     loaded = load_repository(layout)
     load_time = time.perf_counter() - start
-    load_floor = _timed(lambda: [yaml.load(p.read_text(), Loader=_Loader) for p in loaded.files.values()])
+    load_floor = _timed(
+        lambda: [yaml.load(p.read_text(), Loader=_Loader) for p in loaded.files.values()]
+    )
     start = time.perf_counter()
     tree = build_tree(loaded.catalog)
     render_time = time.perf_counter() - start
@@ -369,18 +449,36 @@ def bench_generate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
     if generated.tree is None:
         report.failures.append("generate: the synthetic catalog did not generate")
     rows = [
-        (f"generate {label}: load ({len(loaded.files)} files)", load_time, "PyYAML C parse", load_floor),
-        (f"generate {label}: render + YAML dump ({len(files)} files, {len(objects)} objects)",
-         render_time + dump_time, "PyYAML C dump of the objects", dump_floor),
-        (f"generate {label}: write into empty deploy/", first, "plain write_text of the files", plain),
+        (
+            f"generate {label}: load ({len(loaded.files)} files)",
+            load_time,
+            "PyYAML C parse",
+            load_floor,
+        ),
+        (
+            f"generate {label}: render + YAML dump ({len(files)} files, {len(objects)} objects)",
+            render_time + dump_time,
+            "PyYAML C dump of the objects",
+            dump_floor,
+        ),
+        (
+            f"generate {label}: write into empty deploy/",
+            first,
+            "plain write_text of the files",
+            plain,
+        ),
         (f"generate {label}: write, nothing changed", again, "plain read of the files", read_floor),
     ]
     for name, ours, what, floor in rows:
-        report.rows.append(Row(name, secs(ours), f"{what} {secs(floor)}", f"{ours / floor:.2f}x of floor"))
+        report.rows.append(
+            Row(name, secs(ours), f"{what} {secs(floor)}", f"{ours / floor:.2f}x of floor")
+        )
     report.rows.append(Row(f"generate {label}: rules (run_rules)", secs(rules_time), "-", "-"))
-    report.notes.append(f"generate: render {secs(render_time)} + YAML dump {secs(dump_time)}; generator.generate() "
-                        f"with every file's text produced (load + render + rules + dump) took {secs(library)}; the "
-                        "floors are what any tool pays to parse, dump, write or read the same data")
+    report.notes.append(
+        f"generate: render {secs(render_time)} + YAML dump {secs(dump_time)}; modelserve.generate() "
+        f"with every file's text produced (load + render + rules + dump) took {secs(library)}; the "
+        "floors are what any tool pays to parse, dump, write or read the same data"
+    )
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -394,8 +492,8 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def bench_schema(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -> None:
-    from generator.kubeschemas import SchemaStore
-    from generator.validate.objects import validate_object
+    from modelserve.validate.kubeschemas import SchemaStore
+    from modelserve.validate.objects import validate_object
 
     root = ws.catalog(sizes.models, sizes.envs)
     tree = build_tree(load_repository(Layout(root)).catalog)
@@ -411,11 +509,20 @@ def bench_schema(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) ->
     kv = _kubernetes_validate(objects, sizes.kv_sample)
     kinds = Counter(o["kind"] for o in objects)
     isvcs = kinds["InferenceService"]
-    report.rows.append(Row(f"schema validation, {len(objects)} rendered objects ({isvcs} ISVCs)",
-                           rate(ours), f"kubernetes_validate {rate(kv['validated_rate'])}",
-                           f"{ours / kv['validated_rate']:.0f}x", ">= 300x", ours / kv["validated_rate"] >= 300))
-    report.notes.append(f"schema: objects by kind {dict(kinds)}; first object of each kind (schema compile) "
-                        f"{secs(cold)}; problems reported: {dict(problems) or 'none'}")
+    report.rows.append(
+        Row(
+            f"schema validation, {len(objects)} rendered objects ({isvcs} ISVCs)",
+            rate(ours),
+            f"kubernetes_validate {rate(kv['validated_rate'])}",
+            f"{ours / kv['validated_rate']:.0f}x",
+            ">= 300x",
+            ours / kv["validated_rate"] >= 300,
+        )
+    )
+    report.notes.append(
+        f"schema: objects by kind {dict(kinds)}; first object of each kind (schema compile) "
+        f"{secs(cold)}; problems reported: {dict(problems) or 'none'}"
+    )
     report.notes.append(
         f"schema: kubernetes_validate.validate(obj, '1.33', strict=True) on a sample of {kv['sample']} objects "
         f"(after one warm-up call; all {kv['core']} core-kind objects, each 5 times, + a random sample): "
@@ -423,7 +530,8 @@ def bench_schema(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) ->
         f"calls ({kv['validated_kinds']}), {kv['no_schema']} SchemaNotFoundError ({kv['no_schema_kinds']}: it has "
         f"no schema for custom kinds), {kv['invalid']} ValidationError. The baseline rate is per object it "
         f"actually validates; counting its fast SchemaNotFoundError failures it manages {rate(kv['attempt_rate'])} "
-        f"({ours / kv['attempt_rate']:.0f}x)")
+        f"({ours / kv['attempt_rate']:.0f}x)"
+    )
 
 
 def _one_per_kind(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -433,13 +541,19 @@ def _one_per_kind(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _kubernetes_validate(objects: list[dict[str, Any]], sample_size: int) -> dict[str, Any]:
     import kubernetes_validate as kv
 
-    core = [o for o in objects if "/" not in o["apiVersion"] or "." not in o["apiVersion"].split("/")[0]]
+    core = [
+        o for o in objects if "/" not in o["apiVersion"] or "." not in o["apiVersion"].split("/")[0]
+    ]
     core_ids = {id(o) for o in core}
     others = [o for o in objects if id(o) not in core_ids]
     rng = random.Random(0)
     picked = rng.sample(others, min(len(others), max(0, sample_size - 5 * len(core))))
     outcomes: dict[str, list[tuple[str, float]]] = {"ok": [], "missing": [], "invalid": []}
-    kv.validate({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "warm-up"}}, "1.33", strict=True)
+    kv.validate(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "warm-up"}},
+        "1.33",
+        strict=True,
+    )
     for obj in [o for o in core for _ in range(5)] + picked:
         start = time.perf_counter()
         try:
@@ -454,7 +568,10 @@ def _kubernetes_validate(objects: list[dict[str, Any]], sample_size: int) -> dic
     total = sum(t for runs in outcomes.values() for _, t in runs)
     calls = sum(len(runs) for runs in outcomes.values())
     return {
-        "sample": calls, "core": len(core), "validated": len(outcomes["ok"]), "invalid": len(outcomes["invalid"]),
+        "sample": calls,
+        "core": len(core),
+        "validated": len(outcomes["ok"]),
+        "invalid": len(outcomes["invalid"]),
         "no_schema": len(outcomes["missing"]),
         "validated_kinds": dict(Counter(k for k, _ in checked)),
         "no_schema_kinds": ", ".join(sorted({k for k, _ in outcomes["missing"]})),
@@ -479,14 +596,19 @@ def machine() -> list[str]:
     import pykustomize
 
     cpu = "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return [f"nproc: {nproc}", f"CPU: {cpu}", f"Python: {platform.python_version()} ({platform.platform()})",
-            f"pykustomize: {pykustomize.get_version()}, kustomize api {_kustomize_version(pykustomize)}"]
+    return [
+        f"nproc: {nproc}",
+        f"CPU: {cpu}",
+        f"Python: {platform.python_version()} ({platform.platform()})",
+        f"pykustomize: {pykustomize.get_version()}, kustomize api {_kustomize_version(pykustomize)}",
+    ]
 
 
 def _load() -> float:
@@ -505,16 +627,31 @@ def _kustomize_version(module: Any) -> str:
 
 def table(rows: list[Row]) -> str:
     header = ("benchmark", "ours", "baseline", "ratio", "goal", "met?")
-    cells = [header] + [(r.bench, r.ours, r.baseline, r.ratio, r.goal,
-                         "-" if r.met is None else ("yes" if r.met else "NO")) for r in rows]
+    cells = [header] + [
+        (
+            r.bench,
+            r.ours,
+            r.baseline,
+            r.ratio,
+            r.goal,
+            "-" if r.met is None else ("yes" if r.met else "NO"),
+        )
+        for r in rows
+    ]
     lines = ["| " + " | ".join(c) + " |" for c in cells]
     lines.insert(1, "|" + "|".join("---" for _ in header) + "|")
     return "\n".join(lines)
 
 
 def render(report: Report, info: list[str], elapsed: float, quick: bool) -> str:
-    out = [f"## modelserve benchmarks{' (--quick)' if quick else ''}", "", "Machine: " + "; ".join(info), "",
-           table(report.rows), ""]
+    out = [
+        f"## modelserve benchmarks{' (--quick)' if quick else ''}",
+        "",
+        "Machine: " + "; ".join(info),
+        "",
+        table(report.rows),
+        "",
+    ]
     out += [f"- {note}" for note in report.notes]
     out += [f"- FAILED: {failure}" for failure in report.failures]
     out.append(f"- whole run: {secs(elapsed)}")
@@ -522,15 +659,30 @@ def render(report: Report, info: list[str], elapsed: float, quick: bool) -> str:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every benchmark")
-    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), metavar="NAME",
-                        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: a smoke run of every benchmark"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table and notes to this file")
-    parser.add_argument("--naive-budget", type=float, metavar="SECONDS",
-                        help="time for all naive overlay builds together (default: 450, --quick: 60)")
+    parser.add_argument(
+        "--naive-budget",
+        type=float,
+        metavar="SECONDS",
+        help="time for all naive overlay builds together (default: 450, --quick: 60)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is not met")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary catalogs (their path is printed)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary catalogs (their path is printed)"
+    )
     return parser.parse_args(argv)
 
 
@@ -574,8 +726,13 @@ def main(argv: list[str] | None = None) -> int:
 def _warm_up(kz: Kustomize, base: Path) -> None:
     """One tiny build first, so no benchmark pays the Go runtime's start-up."""
     folder = base / "warm-up"
-    write_files(folder, {"kustomization.yaml": "resources: [cm.yaml]\n",
-                         "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    write_files(
+        folder,
+        {
+            "kustomization.yaml": "resources: [cm.yaml]\n",
+            "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        },
+    )
     kz.build(folder)
 
 

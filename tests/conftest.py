@@ -4,10 +4,10 @@ Fixtures (all function-scoped):
 
 ``write_repo(root, files) -> Path``
     Writes ``{"catalog/models/x.yaml": "text", ...}`` under ``root`` (parents created) and
-    returns ``root``. Pair it with ``generator.rules.examples.files_for({...})`` for a small,
+    returns ``root``. Pair it with ``modelserve.rules.examples.files_for({...})`` for a small,
     valid catalog with one file replaced.
 ``run_cli(*args, cwd=None) -> (exit_code, stdout, stderr)``
-    Calls ``generator.cli.main(list(args))`` in-process, output captured with ``capsys``;
+    Calls ``modelserve.cli.main(list(args))`` in-process, output captured with ``capsys``;
     ``cwd`` (optional) is the working directory during the call.
 ``example_repo -> Path``
     A fresh copy of the project's example ``catalog/`` and ``environments/`` in tmp_path.
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from generator.cli import main
+from modelserve.cli import main
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE_FOLDERS = ("catalog", "environments")
@@ -72,7 +72,9 @@ def example_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MODELSERVE_CACHE_DIR", str(tmp_path_factory.mktemp("modelserve-cache")))
     monkeypatch.setenv("MODELSERVE_STATE_DIR", str(tmp_path_factory.mktemp("modelserve-state")))
 

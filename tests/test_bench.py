@@ -9,20 +9,23 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-if str(PROJECT) not in sys.path:  # bench/ is not an installed package; `pytest` alone does not add the root
+if (
+    str(PROJECT) not in sys.path
+):  # bench/ is not an installed package; `pytest` alone does not add the root
     sys.path.insert(0, str(PROJECT))
 
 from bench.naive import build_naive, write_naive  # noqa: E402
-from bench.synth import build_catalog, main as synth_main, synthesize  # noqa: E402
-from generator.kustomize import engine  # noqa: E402
-from generator.layout import build_tree  # noqa: E402
-from generator.loader import Layout, load_repository  # noqa: E402
+from bench.synth import build_catalog, synthesize  # noqa: E402
+from bench.synth import main as synth_main
+from modelserve.deploy.tree import build_tree
+from modelserve.load.repository import Layout, load_repository
+from modelserve.validate.kustomize import engine
 
 RunCli = Callable[..., tuple[int, str, str]]  # the run_cli fixture of conftest.py
 
@@ -69,20 +72,36 @@ def test_naive_layout_builds_the_same_inference_services(tmp_path: Path) -> None
     build = engine("pykustomize").build
     for env in catalog.environments:
         built = [o for root in naive.roots[env] for o in build(tmp_path / "naive" / root)]
-        rendered = {o.obj["metadata"]["name"]: o.obj for r in tree.env_roots(env) for o in r.objects
-                    if o.obj["kind"] == "InferenceService"}
+        rendered = {
+            o.obj["metadata"]["name"]: o.obj
+            for r in tree.env_roots(env)
+            for o in r.objects
+            if o.obj["kind"] == "InferenceService"
+        }
         isvcs = {o["metadata"]["name"]: o for o in built if o["kind"] == "InferenceService"}
         assert set(isvcs) == set(rendered) and len(isvcs) == 20
         assert isvcs == rendered  # the patches reproduce the generated objects exactly
-        overlay = (tmp_path / "naive" / "overlays" / env / "models" / "kustomization.yaml").read_text()
-        assert overlay.count("kind: InferenceService\n    name: ") == 20  # one name-targeted patch per model
+        overlay = (
+            tmp_path / "naive" / "overlays" / env / "models" / "kustomization.yaml"
+        ).read_text()
+        assert (
+            overlay.count("kind: InferenceService\n    name: ") == 20
+        )  # one name-targeted patch per model
 
 
 def test_run_quick_generate_prints_a_ratio() -> None:
-    proc = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--only", "generate"], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--only", "generate"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"\| generate 60 x 2: load \([0-9]+ files\) \| .* \| [0-9.]+x of floor \|", proc.stdout), proc.stdout
+    assert re.search(
+        r"\| generate 60 x 2: load \([0-9]+ files\) \| .* \| [0-9.]+x of floor \|", proc.stdout
+    ), proc.stdout
     assert "nproc:" in proc.stdout and "kustomize api" in proc.stdout
 
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +22,25 @@ import pykustomize
 import pytest
 import yaml
 
-from generator.generate import generate
-from generator.kustomize import BuildError, build_many, engine
-from generator.layout import Tree
-from generator.loader import Layout
+from modelserve.deploy.tree import Tree
+from modelserve.generate import generate
+from modelserve.load.repository import Layout
+from modelserve.validate.kustomize import BuildError, build_many, engine
 
 PROJECT = Path(__file__).resolve().parents[1]
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 CRDS = UPSTREAM / "crds"
-K8S_SCHEMAS = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / "v1.33.0-local-strict"
+K8S_SCHEMAS = (
+    Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / "v1.33.0-local-strict"
+)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CRD_FILES = {
     "InferenceService": ["kserve/serving.kserve.io_inferenceservices.yaml"],
-    "ClusterServingRuntime": ["kserve/serving.kserve.io_clusterservingruntimes.yaml",
-                              "kserve/v0.20.0-tag/serving.kserve.io_clusterservingruntimes.yaml"],
+    "ClusterServingRuntime": [
+        "kserve/serving.kserve.io_clusterservingruntimes.yaml",
+        "kserve/v0.20.0-tag/serving.kserve.io_clusterservingruntimes.yaml",
+    ],
     "ServiceMonitor": ["prometheus-operator/monitoring.coreos.com_servicemonitors.yaml"],
     "PodMonitor": ["prometheus-operator/monitoring.coreos.com_podmonitors.yaml"],
     "Kustomization": ["flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml"],
@@ -44,6 +48,7 @@ CRD_FILES = {
 
 
 # --- the example, rendered and written once ------------------------------------------------
+
 
 def _example_roots() -> list[str]:
     """Root paths of the project's example, for test ids; test_generate checks it is sound."""
@@ -63,8 +68,12 @@ def copy_example(dest: Path) -> Path:
 
 
 def generate_into(root: Path) -> Tree:
-    proc = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(root)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelserve", "generate", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     generated = generate(Layout(root))
     assert generated.tree is not None, [str(f) for f in generated.errors]
@@ -82,7 +91,9 @@ def knative(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Tree]:
     """The example with dev in Knative mode: metrics then come from PodMonitors on named ports."""
     root = copy_example(tmp_path_factory.mktemp("knative") / "repo")
     env = root / "environments/dev.yaml"
-    text = env.read_text().replace("namespace: models-dev\n", "namespace: models-dev\ndeploymentMode: Knative\n")
+    text = env.read_text().replace(
+        "namespace: models-dev\n", "namespace: models-dev\ndeploymentMode: Knative\n"
+    )
     # Runtimes without a named port cannot be scraped outside Standard mode (the monitor-port rule).
     for model in ("qwen2-5-7b-instruct", "sklearn-iris"):
         start = text.index(f"  - model: {model}\n")
@@ -97,7 +108,9 @@ def pykustomize_yaml(path: Path) -> str:
 
 
 def kubectl_yaml(path: Path) -> str:
-    proc = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(path)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -121,16 +134,23 @@ def all_objects(tree: Tree) -> list[dict[str, Any]]:
 
 # --- builds --------------------------------------------------------------------------------
 
+
 def test_example_has_every_kind_of_root() -> None:
     envs = sorted(p.stem for p in (PROJECT / "environments").glob("*.yaml"))
     assert envs
     for env in envs:
-        assert f"overlays/{env}" in ROOTS and f"overlays/{env}/runtimes" in ROOTS and f"clusters/{env}" in ROOTS
+        assert (
+            f"overlays/{env}" in ROOTS
+            and f"overlays/{env}/runtimes" in ROOTS
+            and f"clusters/{env}" in ROOTS
+        )
         assert any(p.startswith(f"overlays/{env}/models/") for p in ROOTS)
 
 
 @pytest.mark.parametrize("path", ROOTS)
-def test_pykustomize_and_kubectl_build_identical_bytes(example: tuple[Path, Tree], path: str) -> None:
+def test_pykustomize_and_kubectl_build_identical_bytes(
+    example: tuple[Path, Tree], path: str
+) -> None:
     deploy, _ = example
     built = pykustomize_yaml(deploy / path)
     assert built.startswith("apiVersion: ")
@@ -158,11 +178,16 @@ def test_runtime_image_override_survives_the_build(example: tuple[Path, Tree]) -
     prod_env = yaml.safe_load((PROJECT / "environments/prod.yaml").read_text())
     overrides = prod_env.get("runtimeImages") or {}
     assert overrides, "the prod example pins a runtime to a mirror"
-    built = {o["metadata"]["name"]: o for o in engine("pykustomize").build(deploy / "overlays/prod/runtimes")
-             if o["kind"] == "ClusterServingRuntime"}
+    built = {
+        o["metadata"]["name"]: o
+        for o in engine("pykustomize").build(deploy / "overlays/prod/runtimes")
+        if o["kind"] == "ClusterServingRuntime"
+    }
     for runtime, image in overrides.items():
         # The base keeps the catalog image; Kustomize's images transformer must yield the mirror's.
-        base = yaml.safe_load((deploy / f"base/runtimes/{runtime}/clusterservingruntime.yaml").read_text())
+        base = yaml.safe_load(
+            (deploy / f"base/runtimes/{runtime}/clusterservingruntime.yaml").read_text()
+        )
         assert base["spec"]["containers"][0]["image"] != image
         assert built[runtime]["spec"]["containers"][0]["image"] == image
 
@@ -170,7 +195,7 @@ def test_runtime_image_override_survives_the_build(example: tuple[Path, Tree]) -
 _ENGINE_PROBE = """
 import json, sys
 from pathlib import Path
-from generator.kustomize import build_many, engine
+from modelserve.validate.kustomize import build_many, engine
 paths = [Path(p) for p in sys.argv[1:]]
 results = build_many(paths)
 print(json.dumps({"engine": engine().name, "results": {str(p): r if isinstance(r, list) else str(r)
@@ -178,13 +203,21 @@ print(json.dumps({"engine": engine().name, "results": {str(p): r if isinstance(r
 """
 
 
-@pytest.mark.parametrize(("choice", "prefix"), [("kubectl", "kubectl kustomize"), ("pykustomize", "pykustomize")])
-def test_engine_chosen_by_environment_gives_the_same_objects(example: tuple[Path, Tree], choice: str,
-                                                            prefix: str) -> None:
+@pytest.mark.parametrize(
+    ("choice", "prefix"), [("kubectl", "kubectl kustomize"), ("pykustomize", "pykustomize")]
+)
+def test_engine_chosen_by_environment_gives_the_same_objects(
+    example: tuple[Path, Tree], choice: str, prefix: str
+) -> None:
     deploy, tree = example
     paths = [str(deploy / p) for p in ROOTS]
-    proc = subprocess.run([sys.executable, "-c", _ENGINE_PROBE, *paths], capture_output=True, text=True,
-                          check=False, env={**os.environ, "MODELSERVE_KUSTOMIZE": choice})
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENGINE_PROBE, *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MODELSERVE_KUSTOMIZE": choice},
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["engine"].startswith(prefix)
@@ -194,7 +227,9 @@ def test_engine_chosen_by_environment_gives_the_same_objects(example: tuple[Path
         assert sorted(result, key=key) == expected_objects(tree, path)
 
 
-def test_engine_follows_the_environment_variable_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_engine_follows_the_environment_variable_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("MODELSERVE_KUSTOMIZE", "pykustomize")
     first = engine().name
     monkeypatch.setenv("MODELSERVE_KUSTOMIZE", "kubectl")
@@ -206,8 +241,10 @@ def test_engine_follows_the_environment_variable_in_process(monkeypatch: pytest.
 def broken_root(tmp_path: Path) -> Path:
     root = tmp_path / "broken"
     root.mkdir()
-    (root / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                                             "resources:\n- namespace.yaml\n- missing.yaml\n")
+    (root / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n- namespace.yaml\n- missing.yaml\n"
+    )
     (root / "namespace.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n")
     return root
 
@@ -221,7 +258,9 @@ def test_broken_root_gives_build_error_with_kustomize_message(broken_root: Path,
     assert f"{broken_root}/missing.yaml" in message and "no such file or directory" in message
 
 
-def test_build_many_reports_broken_roots_beside_good_ones(example: tuple[Path, Tree], broken_root: Path) -> None:
+def test_build_many_reports_broken_roots_beside_good_ones(
+    example: tuple[Path, Tree], broken_root: Path
+) -> None:
     deploy, tree = example
     good = deploy / ROOTS[0]
     results = build_many([good, broken_root], workers=2)
@@ -265,7 +304,7 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-@lru_cache(maxsize=None)
+@cache
 def crd_schema(rel: str) -> tuple[tuple[str, str], dict[str, Any]]:
     crd = yaml.load((CRDS / rel).read_text(), Loader=_LOADER)
     group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
@@ -273,31 +312,41 @@ def crd_schema(rel: str) -> tuple[tuple[str, str], dict[str, Any]]:
     schema = strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
     api_version = f"{group}/{version['name']}"
     # enum, not const: these are validated as draft 4, the dialect OpenAPI v3 schemas are written in.
-    schema["properties"].update({"apiVersion": {"enum": [api_version]}, "kind": {"enum": [kind]},
-                                 "metadata": OBJECT_META})
+    schema["properties"].update(
+        {"apiVersion": {"enum": [api_version]}, "kind": {"enum": [kind]}, "metadata": OBJECT_META}
+    )
     schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
     return (api_version, kind), schema
 
 
-@lru_cache(maxsize=None)
+@cache
 def crd_validator(rel: str) -> jsonschema_rs.Draft4Validator:
     return jsonschema_rs.Draft4Validator(crd_schema(rel)[1])
 
 
 def errors(validator: Any, obj: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(obj)]
+    return [
+        f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(obj)
+    ]
 
 
 CRD_CASES = [(kind, rel) for kind, files in CRD_FILES.items() for rel in files]
 
 
-@pytest.mark.parametrize(("kind", "rel"), CRD_CASES, ids=[rel.replace("/", ":") for _, rel in CRD_CASES])
-def test_rendered_objects_validate_against_upstream_crds(example: tuple[Path, Tree], knative: tuple[Path, Tree],
-                                                         kind: str, rel: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "rel"), CRD_CASES, ids=[rel.replace("/", ":") for _, rel in CRD_CASES]
+)
+def test_rendered_objects_validate_against_upstream_crds(
+    example: tuple[Path, Tree], knative: tuple[Path, Tree], kind: str, rel: str
+) -> None:
     (api_version, crd_kind), _ = crd_schema(rel)
     assert crd_kind == kind
-    objects = [o for tree in (example[1], knative[1]) for o in all_objects(tree)
-               if o["kind"] == kind and o["apiVersion"] == api_version]
+    objects = [
+        o
+        for tree in (example[1], knative[1])
+        for o in all_objects(tree)
+        if o["kind"] == kind and o["apiVersion"] == api_version
+    ]
     assert objects, f"no {kind} rendered"
     validator = crd_validator(rel)
     for obj in objects:
@@ -311,16 +360,21 @@ def _first(tree: Tree, kind: str) -> dict[str, Any]:
 # An unknown (misspelt) field deep in each kind: the converted schema must reject it.
 TYPOS = {
     "InferenceService": lambda o: o["spec"]["predictor"]["model"].__setitem__("runtimeName", "x"),
-    "ClusterServingRuntime": lambda o: o["spec"]["containers"][0].__setitem__("imagePullPolicyy", "Always"),
+    "ClusterServingRuntime": lambda o: o["spec"]["containers"][0].__setitem__(
+        "imagePullPolicyy", "Always"
+    ),
     "ServiceMonitor": lambda o: o["spec"]["endpoints"][0].__setitem__("portName", "http"),
     "PodMonitor": lambda o: o["spec"]["podMetricsEndpoints"][0].__setitem__("intervall", "1m"),
     "Kustomization": lambda o: o["spec"].__setitem__("prunee", True),
 }
 
 
-@pytest.mark.parametrize(("kind", "rel"), CRD_CASES, ids=[rel.replace("/", ":") for _, rel in CRD_CASES])
-def test_converted_crds_reject_unknown_fields(example: tuple[Path, Tree], knative: tuple[Path, Tree],
-                                              kind: str, rel: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "rel"), CRD_CASES, ids=[rel.replace("/", ":") for _, rel in CRD_CASES]
+)
+def test_converted_crds_reject_unknown_fields(
+    example: tuple[Path, Tree], knative: tuple[Path, Tree], kind: str, rel: str
+) -> None:
     tree = knative[1] if kind == "PodMonitor" else example[1]
     validator = crd_validator(rel)
     obj = _first(tree, kind)
@@ -337,10 +391,19 @@ def test_converted_crds_reject_unknown_fields(example: tuple[Path, Tree], knativ
 
 def test_preserve_unknown_fields_stays_open() -> None:
     """The converter must not close objects the API server keeps open."""
-    schema = strict({"type": "object", "properties": {
-        "open": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                 "properties": {"a": {"type": "string"}}},
-        "closed": {"type": "object", "properties": {"a": {"type": "string"}}}}})
+    schema = strict(
+        {
+            "type": "object",
+            "properties": {
+                "open": {
+                    "type": "object",
+                    "x-kubernetes-preserve-unknown-fields": True,
+                    "properties": {"a": {"type": "string"}},
+                },
+                "closed": {"type": "object", "properties": {"a": {"type": "string"}}},
+            },
+        }
+    )
     validator = jsonschema_rs.Draft4Validator(schema)
     assert validator.is_valid({"open": {"a": "x", "anything": 1}})
     assert not validator.is_valid({"closed": {"a": "x", "anything": 1}})
@@ -349,19 +412,27 @@ def test_preserve_unknown_fields_stays_open() -> None:
 
 # --- core kinds against kubernetes_validate's strict schemas -------------------------------
 
+
 @pytest.fixture(scope="module")
 def namespace_validator() -> Any:
     definitions = json.loads((K8S_SCHEMAS / "_definitions.json").read_text())
     schema = json.loads((K8S_SCHEMAS / "namespace-v1.json").read_text())
     # namespace-v1.json's $id is https://kubernetes.io/api/namespace/v1, so its "/api/_definitions.json"
     # references resolve to this URI.
-    registry = jsonschema_rs.Registry([("https://kubernetes.io/api/_definitions.json", definitions)])
+    registry = jsonschema_rs.Registry(
+        [("https://kubernetes.io/api/_definitions.json", definitions)]
+    )
     return jsonschema_rs.validator_for(schema, registry=registry)
 
 
-def test_namespaces_validate_against_strict_core_schema(example: tuple[Path, Tree], namespace_validator: Any) -> None:
+def test_namespaces_validate_against_strict_core_schema(
+    example: tuple[Path, Tree], namespace_validator: Any
+) -> None:
     namespaces = [o for o in all_objects(example[1]) if o["kind"] == "Namespace"]
-    envs = {yaml.safe_load(p.read_text())["namespace"] for p in (PROJECT / "environments").glob("*.yaml")}
+    envs = {
+        yaml.safe_load(p.read_text())["namespace"]
+        for p in (PROJECT / "environments").glob("*.yaml")
+    }
     assert {n["metadata"]["name"] for n in namespaces} == envs
     for namespace in namespaces:
         assert errors(namespace_validator, namespace) == [], namespace["metadata"]["name"]
@@ -371,6 +442,8 @@ def test_namespaces_validate_against_strict_core_schema(example: tuple[Path, Tre
     assert any("'lables' was unexpected" in e for e in errors(namespace_validator, typo))
 
 
-def test_every_rendered_kind_is_covered_by_a_schema(example: tuple[Path, Tree], knative: tuple[Path, Tree]) -> None:
+def test_every_rendered_kind_is_covered_by_a_schema(
+    example: tuple[Path, Tree], knative: tuple[Path, Tree]
+) -> None:
     kinds = {o["kind"] for tree in (example[1], knative[1]) for o in all_objects(tree)}
     assert kinds == set(CRD_FILES) | {"Namespace"}

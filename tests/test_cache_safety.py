@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.cache import read_signed_json, write_signed_json
-from generator.loader import Layout
-from generator.rules.examples import MODEL, RUNTIME, files_for
-from generator.validate.pipeline import Options, validate_repository
+from modelserve.cache.findings import read_signed_json, write_signed_json
+from modelserve.load.repository import Layout
+from modelserve.rules.examples import MODEL, RUNTIME, files_for
+from modelserve.validate.pipeline import Options, validate_repository
 
 NGC = "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko"
 MODEL_FILE = "catalog/models/llama.yaml"
@@ -32,7 +32,9 @@ def cached_bytes() -> bytes:
     return b"".join(p.read_bytes() for p in sorted(cache_dir().rglob("*")) if p.is_file())
 
 
-def test_nothing_holding_a_refused_credential_is_cached(tmp_path: Path, write_repo, run_cli) -> None:
+def test_nothing_holding_a_refused_credential_is_cached(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
     runtime = RUNTIME.replace(SECRET_REF, f"    value: {NGC}")
     root = write_repo(tmp_path, files_for({RUNTIME_FILE: runtime}))
     code, out, _ = run_cli("validate", "--root", root)
@@ -41,7 +43,9 @@ def test_nothing_holding_a_refused_credential_is_cached(tmp_path: Path, write_re
     assert NGC.encode() not in cached_bytes() and NGC[6:].encode() not in cached_bytes()
 
 
-def test_cache_files_are_signed_and_unsigned_ones_are_misses(tmp_path: Path, write_repo, run_cli) -> None:
+def test_cache_files_are_signed_and_unsigned_ones_are_misses(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     run_cli("validate", "--root", root)
     parsed = next(cache_dir().glob("parsed-*.json"))
@@ -68,8 +72,9 @@ POISONS = {
 
 
 @pytest.mark.parametrize("poison", sorted(POISONS))
-def test_a_poisoned_parse_cache_entry_is_a_miss_not_a_crash(poison: str, tmp_path: Path, write_repo,
-                                                            run_cli) -> None:
+def test_a_poisoned_parse_cache_entry_is_a_miss_not_a_crash(
+    poison: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "bogus: 1\n"}))
     run_cli("validate", "--root", root)
     fresh = run_cli("validate", "--root", root, "--no-cache", "--format", "json")
@@ -88,7 +93,9 @@ def test_signed_nonsense_data_is_checked_like_any_file(tmp_path: Path, write_rep
     assert code == 1 and "schema" in out and "internal error" not in err
 
 
-def test_a_forged_parse_cache_cannot_hide_a_literal_key(tmp_path: Path, write_repo, run_cli) -> None:
+def test_a_forged_parse_cache_cannot_hide_a_literal_key(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
     """The attacker's cache says the file with the key parses to the clean catalog."""
     clean = write_repo(tmp_path / "clean", files_for({}))
     run_cli("validate", "--root", clean)
@@ -108,8 +115,12 @@ def test_a_forged_parse_cache_cannot_hide_a_literal_key(tmp_path: Path, write_re
         assert code == 1 and "secret-literal" in out
 
 
-def test_a_forged_findings_entry_cannot_pass_a_broken_root(tmp_path: Path, write_repo, run_cli) -> None:
-    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL.replace("  count: 1", '  count: "1"')}))
+def test_a_forged_findings_entry_cannot_pass_a_broken_root(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
+    root = write_repo(
+        tmp_path, files_for({MODEL_FILE: MODEL.replace("  count: 1", '  count: "1"')})
+    )
     code, out, _ = run_cli("validate", "--root", root)
     assert code == 1
     for path in cache_dir().glob("??/*.json"):  # each root's findings, replaced by "no findings"
@@ -118,18 +129,23 @@ def test_a_forged_findings_entry_cannot_pass_a_broken_root(tmp_path: Path, write
     assert code_again == 1 and again.splitlines()[:-1] == out.splitlines()[:-1]
 
 
-def test_a_cache_file_that_is_a_fifo_or_huge_is_ignored(tmp_path: Path, write_repo, run_cli) -> None:
+def test_a_cache_file_that_is_a_fifo_or_huge_is_ignored(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     run_cli("validate", "--root", root)
     parsed = next(cache_dir().glob("parsed-*.json"))
     parsed.unlink()
     os.mkfifo(parsed)
-    code, _, err = run_cli("validate", "--root", root)  # would block forever if the FIFO were opened to read
+    code, _, err = run_cli(
+        "validate", "--root", root
+    )  # would block forever if the FIFO were opened to read
     assert code == 0, err
 
 
-def test_without_a_secret_the_caches_are_off(tmp_path: Path, write_repo, run_cli,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_secret_the_caches_are_off(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "state"
     state.write_text("a file where the state folder should be")
     monkeypatch.setenv("MODELSERVE_STATE_DIR", str(state / "modelserve"))
@@ -138,8 +154,10 @@ def test_without_a_secret_the_caches_are_off(tmp_path: Path, write_repo, run_cli
     assert code == 0 and not list(cache_dir().rglob("*.json"))
 
 
-def test_a_secret_readable_by_others_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import cache
+def test_a_secret_readable_by_others_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelserve.cache import findings as cache
 
     state = tmp_path / "state"
     monkeypatch.setenv("MODELSERVE_STATE_DIR", str(state))
@@ -151,8 +169,11 @@ def test_a_secret_readable_by_others_is_not_trusted(tmp_path: Path, monkeypatch:
 
 def test_validation_with_a_cache_matches_without(example_repo: Path) -> None:
     layout = Layout(example_repo)
-    from generator.cache import FindingsCache
+    from modelserve.cache.findings import FindingsCache
 
     warm = FindingsCache(None)
     validate_repository(layout, Options(cache=warm))
-    assert validate_repository(layout, Options(cache=warm)).findings == validate_repository(layout).findings
+    assert (
+        validate_repository(layout, Options(cache=warm)).findings
+        == validate_repository(layout).findings
+    )

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cli
-from generator.commands import common
+from modelserve.commands import common
 
 
 class _Tty(io.StringIO):
@@ -29,11 +28,13 @@ def test_version(run_cli) -> None:
     assert code == 0 and re.match(r"modelserve \d+\.\d+\.\d+", out)
 
 
-def test_internal_error_exits_3_with_a_crash_log_and_no_traceback(run_cli, example_repo: Path, monkeypatch) -> None:
+def test_internal_error_exits_3_with_a_crash_log_and_no_traceback(
+    run_cli, example_repo: Path, monkeypatch
+) -> None:
     def explode(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("generator.commands.generate.generate", explode)
+    monkeypatch.setattr("modelserve.commands.generate.generate", explode)
     code, out, err = run_cli("generate", "--root", example_repo)
     assert code == 3
     assert "Traceback" not in out + err and "internal error: RuntimeError: boom" in err
@@ -43,13 +44,15 @@ def test_internal_error_exits_3_with_a_crash_log_and_no_traceback(run_cli, examp
     assert not (example_repo / "deploy").exists()
 
 
-def test_internal_error_messages_and_crash_logs_are_scrubbed(run_cli, example_repo: Path, monkeypatch) -> None:
+def test_internal_error_messages_and_crash_logs_are_scrubbed(
+    run_cli, example_repo: Path, monkeypatch
+) -> None:
     key = "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko"
 
     def explode(*_args, **_kwargs):
         raise RuntimeError(f"could not parse {key}\n\x1b[2Kforged line")
 
-    monkeypatch.setattr("generator.commands.generate.generate", explode)
+    monkeypatch.setattr("modelserve.commands.generate.generate", explode)
     code, out, err = run_cli("generate", "--root", example_repo)
     assert code == 3 and key not in out + err and "\x1b" not in err and "\nforged" not in err
     log = Path(re.search(r"are in (\S+)", err).group(1))
@@ -61,7 +64,7 @@ def test_ctrl_c_exits_130(run_cli, example_repo: Path, monkeypatch) -> None:
     def interrupt(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("generator.commands.validate.validate_repository", interrupt)
+    monkeypatch.setattr("modelserve.commands.validate.validate_repository", interrupt)
     code, _, err = run_cli("validate", "--root", example_repo)
     assert code == 130 and "interrupted" in err
 
@@ -91,13 +94,14 @@ def test_progress_talks_on_a_terminal_only_after_the_delay(monkeypatch) -> None:
 
 
 def test_validate_reports_progress_per_environment(example_repo: Path, monkeypatch) -> None:
-    from generator.loader import Layout
-    from generator.validate.pipeline import Options, validate_repository
+    from modelserve.load.repository import Layout
+    from modelserve.validate.pipeline import Options, validate_repository
 
     seen: list[str] = []
     validate_repository(Layout(example_repo), Options(progress=seen.append))
-    assert {env for env in ("dev", "staging", "prod") if any(f"environment {env}" in m for m in seen)} == {
-        "dev", "staging", "prod"}
+    assert {
+        env for env in ("dev", "staging", "prod") if any(f"environment {env}" in m for m in seen)
+    } == {"dev", "staging", "prod"}
 
 
 @pytest.mark.parametrize("command", ["generate", "validate", "check"])

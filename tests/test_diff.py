@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.diff import field_changes, render_markdown
+from modelserve.diff.compare import field_changes, render_markdown
 
 PROJECT = Path(__file__).resolve().parents[1]
 ENVS = ("dev", "prod", "staging")
@@ -30,11 +30,22 @@ NEW_IMAGE = "nvcr.io/nim/nvidia/nvclip:2.0.1@sha256:" + "ab" * 32
 
 # --- a repository with two commits -----------------------------------------------------------
 
+
 def git(root: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
-                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-                               "HOME": str(root), "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    proc = subprocess.run(
+        ["git", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            "HOME": str(root),
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+        },
+    )
     return proc.stdout
 
 
@@ -63,10 +74,16 @@ def make_change(root: Path) -> None:
     runtime = root / "catalog" / "runtimes" / f"{RESTAMPED}.yaml"
     dump(runtime, {**load(runtime), "image": NEW_IMAGE})
     edit_env(root, "dev", lambda d: d["models"].append({"model": ADDED, "profile": "l4"}))
-    edit_env(root, "staging", lambda d: d.update(models=[m for m in d["models"] if m["model"] != REMOVED]))
+    edit_env(
+        root,
+        "staging",
+        lambda d: d.update(models=[m for m in d["models"] if m["model"] != REMOVED]),
+    )
 
     def prod(data: dict[str, Any]) -> None:
-        data["models"] = [m for m in data["models"] if m["model"] != REMOVED] + [{"model": ADDED, "profile": "h100"}]
+        data["models"] = [m for m in data["models"] if m["model"] != REMOVED] + [
+            {"model": ADDED, "profile": "h100"}
+        ]
         resized = next(m for m in data["models"] if m["model"] == RESIZED)
         resized["replicas"] = {"min": 3, "max": 3}
 
@@ -89,6 +106,7 @@ def repo(tmp_path: Path) -> Path:
 
 # --- expectations, from the YAML files -------------------------------------------------------
 
+
 def gpu_totals(root: Path) -> dict[str, dict[str, dict[str, int]]]:
     """Per environment and profile: sum of gpu.count x min and x max replicas."""
     models = {load(p)["name"]: load(p) for p in (root / "catalog" / "models").glob("*.yaml")}
@@ -109,14 +127,19 @@ def gpu_totals(root: Path) -> dict[str, dict[str, dict[str, int]]]:
 
 def snapshot(repo: Path, ref: str, dest: Path) -> Path:
     dest.mkdir()
-    archive = subprocess.run(["git", "-C", str(repo), "archive", ref], capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", ref], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest
 
 
 def expected_gpus(repo: Path, tmp_path: Path) -> dict[str, dict[str, dict[str, dict[str, int]]]]:
     before, after = gpu_totals(snapshot(repo, "HEAD~1", tmp_path / "before")), gpu_totals(repo)
-    return {env: {p: {"before": before[env][p], "after": after[env][p]} for p in before[env]} for env in ENVS}
+    return {
+        env: {p: {"before": before[env][p], "after": after[env][p]} for p in before[env]}
+        for env in ENVS
+    }
 
 
 EXPECTED_MODELS = {
@@ -132,10 +155,18 @@ RESIZE_CHANGES = [
 
 def image_change(repo: Path) -> list[dict[str, Any]]:
     old = yaml.safe_load(git(repo, "show", f"HEAD~1:catalog/runtimes/{RESTAMPED}.yaml"))["image"]
-    return [{"object": "ClusterServingRuntime", "path": "spec.containers[0].image", "old": old, "new": NEW_IMAGE}]
+    return [
+        {
+            "object": "ClusterServingRuntime",
+            "path": "spec.containers[0].image",
+            "old": old,
+            "new": NEW_IMAGE,
+        }
+    ]
 
 
 # --- JSON ------------------------------------------------------------------------------------
+
 
 def diff_json(run_cli, repo: Path, *extra: str) -> dict[str, Any]:
     code, out, err = run_cli("diff", "--root", repo, "--base", "HEAD~1", "--format", "json", *extra)
@@ -158,15 +189,26 @@ def test_json_lists_exactly_the_changes(repo: Path, run_cli, tmp_path: Path) -> 
     assert envs["prod"]["models"]["changed"][RESIZED] == RESIZE_CHANGES
     assert envs["dev"]["runtimes"] == {"added": [], "removed": [], "changed": {}}
     for name in ("prod", "staging"):  # the runtimes these environments use
-        assert envs[name]["runtimes"] == {"added": [], "removed": [REMOVED_RUNTIME],
-                                          "changed": {RESTAMPED: image_change(repo)}}, name
+        assert envs[name]["runtimes"] == {
+            "added": [],
+            "removed": [REMOVED_RUNTIME],
+            "changed": {RESTAMPED: image_change(repo)},
+        }, name
 
 
 def test_json_added_model_details(repo: Path, run_cli) -> None:
     added = diff_json(run_cli, repo)["environments"]["prod"]["models"]["added"]
     arctic = load(repo / "catalog" / "models" / f"{ADDED}.yaml")
-    assert added == [{"name": ADDED, "runtime": arctic["runtime"], "profile": "h100",
-                      "gpus": arctic["gpu"]["count"], "minReplicas": 1, "maxReplicas": 1}]
+    assert added == [
+        {
+            "name": ADDED,
+            "runtime": arctic["runtime"],
+            "profile": "h100",
+            "gpus": arctic["gpu"]["count"],
+            "minReplicas": 1,
+            "maxReplicas": 1,
+        }
+    ]
 
 
 def test_gpu_totals_before_and_after(repo: Path, run_cli, tmp_path: Path) -> None:
@@ -180,8 +222,16 @@ def test_gpu_totals_before_and_after(repo: Path, run_cli, tmp_path: Path) -> Non
 
 def test_summary_counts(repo: Path, run_cli) -> None:
     summary = diff_json(run_cli, repo)["summary"]
-    assert summary == {"environments_changed": 3, "models_added": 2, "models_removed": 2, "models_changed": 1,
-                       "runtimes_added": 0, "runtimes_removed": 2, "runtimes_changed": 2, "other_changed": 0}
+    assert summary == {
+        "environments_changed": 3,
+        "models_added": 2,
+        "models_removed": 2,
+        "models_changed": 1,
+        "runtimes_added": 0,
+        "runtimes_removed": 2,
+        "runtimes_changed": 2,
+        "other_changed": 0,
+    }
 
 
 def test_head_ref_gives_the_same_diff_as_the_working_tree(repo: Path, run_cli) -> None:
@@ -198,7 +248,10 @@ def test_default_base_is_the_merge_base_with_main(repo: Path, run_cli) -> None:
     code, out, err = run_cli("diff", "--format", "json", cwd=repo)
     assert code == 0, err
     diff = json.loads(out)
-    assert diff["base"] == {"ref": "merge base with main", "commit": git(repo, "rev-parse", "main").strip()}
+    assert diff["base"] == {
+        "ref": "merge base with main",
+        "commit": git(repo, "rev-parse", "main").strip(),
+    }
     assert diff["environments"] == diff_json(run_cli, repo)["environments"]
 
 
@@ -210,10 +263,11 @@ def test_diff_writes_nothing_to_the_repository(repo: Path, run_cli) -> None:
 
 # --- markdown --------------------------------------------------------------------------------
 
+
 def sections(markdown: str) -> dict[str, str]:
     """Environment name -> its section of the comment."""
     parts = re.split(r"^#### `([^`]+)`.*$", markdown, flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2]))
+    return dict(zip(parts[1::2], parts[2::2], strict=False))
 
 
 def test_markdown_shows_the_same_changes(repo: Path, run_cli, tmp_path: Path) -> None:
@@ -232,13 +286,19 @@ def test_markdown_shows_the_same_changes(repo: Path, run_cli, tmp_path: Path) ->
     prod = found["prod"]
     assert "  - `spec.predictor.minReplicas`: `2` -> `3`" in prod
     assert "  - `spec.predictor.maxReplicas`: `2` -> `3`" in prod
-    assert f"  - `spec.containers[0].image`: `{image_change(repo)[0]['old']}` -> `{NEW_IMAGE}`" in prod
+    assert (
+        f"  - `spec.containers[0].image`: `{image_change(repo)[0]['old']}` -> `{NEW_IMAGE}`" in prod
+    )
     assert f"**Runtimes removed** (1):\n\n- `{REMOVED_RUNTIME}`" in prod
     assert "Runtimes" not in found["dev"]
     for env, profiles in expected_gpus(repo, tmp_path).items():
         for profile, t in profiles.items():
-            cell = [f"{t['before'][k]}" if t["before"][k] == t["after"][k] else f"{t['before'][k]} -> {t['after'][k]}"
-                    for k in ("min", "max")]
+            cell = [
+                f"{t['before'][k]}"
+                if t["before"][k] == t["after"][k]
+                else f"{t['before'][k]} -> {t['after'][k]}"
+                for k in ("min", "max")
+            ]
             assert f"| `{profile}` | {cell[0]} | {cell[1]} |" in found[env], (env, profile)
 
 
@@ -260,21 +320,30 @@ def add_synthetic_models(root: Path, count: int) -> None:
 
 
 def entry_lines(markdown: str) -> int:
-    return sum(1 for line in markdown.splitlines() if line.startswith("- ") and not line.startswith("- ... and "))
+    return sum(
+        1
+        for line in markdown.splitlines()
+        if line.startswith("- ") and not line.startswith("- ... and ")
+    )
 
 
 def test_markdown_truncates_with_a_count(repo: Path, run_cli) -> None:
     add_synthetic_models(repo, 500)
     diff = diff_json(run_cli, repo)
-    total = sum(len(s["added"]) + len(s["removed"]) + len(s["changed"])
-                for env in diff["environments"].values() for s in (env["models"], env["runtimes"], env["other"]))
+    total = sum(
+        len(s["added"]) + len(s["removed"]) + len(s["changed"])
+        for env in diff["environments"].values()
+        for s in (env["models"], env["runtimes"], env["other"])
+    )
     assert total > 1_500
     for limit in (60_000, 5_000):
         extra = ["--max-chars", str(limit)] if limit != 60_000 else []  # 60,000 is the default
         code, out, err = run_cli("diff", "--root", repo, "--base", "HEAD~1", *extra)
         assert code == 0, err
         assert len(out) <= limit
-        match = re.search(r"^_(\d+) entries left out to keep this comment under ([\d,]+) characters", out, re.M)
+        match = re.search(
+            r"^_(\d+) entries left out to keep this comment under ([\d,]+) characters", out, re.M
+        )
         assert match, out[-500:]
         assert match.group(2) == f"{limit:,}"
         assert entry_lines(out) + int(match.group(1)) == total
@@ -283,18 +352,27 @@ def test_markdown_truncates_with_a_count(repo: Path, run_cli) -> None:
 
 
 def test_render_markdown_cuts_even_the_fixed_parts() -> None:
-    envs = {f"env-{i:05d}": {"status": "added", "cluster": "c", "namespace": "n",
-                             "models": {"added": [], "removed": [], "changed": {}},
-                             "runtimes": {"added": [], "removed": [], "changed": {}},
-                             "other": {"added": [], "removed": [], "changed": {}},
-                             "gpus": {"a": {"before": {"min": 0, "max": 0}, "after": {"min": 1, "max": 1}}}}
-            for i in range(3_000)}
-    text = render_markdown({"environments": envs, "summary": {"environments_changed": 3_000}}, limit=20_000)
+    envs = {
+        f"env-{i:05d}": {
+            "status": "added",
+            "cluster": "c",
+            "namespace": "n",
+            "models": {"added": [], "removed": [], "changed": {}},
+            "runtimes": {"added": [], "removed": [], "changed": {}},
+            "other": {"added": [], "removed": [], "changed": {}},
+            "gpus": {"a": {"before": {"min": 0, "max": 0}, "after": {"min": 1, "max": 1}}},
+        }
+        for i in range(3_000)
+    }
+    text = render_markdown(
+        {"environments": envs, "summary": {"environments_changed": 3_000}}, limit=20_000
+    )
     assert len(text) <= 20_000
     assert text.rstrip().endswith("has everything)_")
 
 
 # --- errors ----------------------------------------------------------------------------------
+
 
 def test_unknown_base_ref_is_a_usage_error(repo: Path, run_cli) -> None:
     code, out, err = run_cli("diff", "--root", repo, "--base", "no-such-branch")
@@ -318,13 +396,19 @@ def test_not_a_git_repository(tmp_path: Path, example_repo: Path, run_cli) -> No
 
 def test_a_side_that_does_not_render_is_reported_without_traceback(repo: Path, run_cli) -> None:
     model = repo / "catalog" / "models" / "nvclip.yaml"
-    model.write_text(model.read_text().replace("runtime: nvidia-nim-nvclip-2.0.0", "runtime: nvclip-9"))
+    model.write_text(
+        model.read_text().replace("runtime: nvidia-nim-nvclip-2.0.0", "runtime: nvclip-9")
+    )
     code, out, err = run_cli("diff", "--root", repo, "--base", "HEAD~1")
     assert code == 1
     assert "Traceback" not in out + err
     assert "the head side (`working tree`) does not render" in out
-    line = next(i for i, text in enumerate(model.read_text().splitlines(), 1) if text.startswith("runtime:"))
-    assert re.search(rf"^- `catalog/models/nvclip\.yaml:{line}:\d+` `ref-runtime`: `.*nvclip-9", out, re.M), out
+    line = next(
+        i for i, text in enumerate(model.read_text().splitlines(), 1) if text.startswith("runtime:")
+    )
+    assert re.search(
+        rf"^- `catalog/models/nvclip\.yaml:{line}:\d+` `ref-runtime`: `.*nvclip-9", out, re.M
+    ), out
     code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD~1", "--format", "json")
     assert code == 1
     report = json.loads(out)
@@ -345,11 +429,16 @@ def test_a_broken_base_is_named_as_the_base(repo: Path, run_cli) -> None:
 
 # --- the field diff itself -------------------------------------------------------------------
 
+
 def test_field_changes_paths() -> None:
-    old = {"metadata": {"annotations": {"serving.kserve.io/x": "a", "gone": "1"}},
-           "spec": {"args": ["--a", "--b"], "ports": [1]}}
-    new = {"metadata": {"annotations": {"serving.kserve.io/x": "b", "new": "2"}},
-           "spec": {"args": ["--a", "--c"], "ports": [1, 2]}}
+    old = {
+        "metadata": {"annotations": {"serving.kserve.io/x": "a", "gone": "1"}},
+        "spec": {"args": ["--a", "--b"], "ports": [1]},
+    }
+    new = {
+        "metadata": {"annotations": {"serving.kserve.io/x": "b", "new": "2"}},
+        "spec": {"args": ["--a", "--c"], "ports": [1, 2]},
+    }
     assert field_changes(old, new) == [
         {"path": 'metadata.annotations["serving.kserve.io/x"]', "old": "a", "new": "b"},
         {"path": "metadata.annotations.gone", "old": "1"},
@@ -360,8 +449,12 @@ def test_field_changes_paths() -> None:
     assert field_changes(old, old) == []
 
 
-@pytest.mark.parametrize("layout", ["repository-in-accented-folder", "catalog-in-accented-subfolder"])
-def test_paths_with_non_ascii_characters_are_read_on_both_sides(layout: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "layout", ["repository-in-accented-folder", "catalog-in-accented-subfolder"]
+)
+def test_paths_with_non_ascii_characters_are_read_on_both_sides(
+    layout: str, tmp_path: Path
+) -> None:
     """git quotes such paths by default (core.quotePath): the base side once came out empty."""
     top = tmp_path / "équipe" if layout == "repository-in-accented-folder" else tmp_path / "repo"
     root = top if layout == "repository-in-accented-folder" else top / "modèles-ü"
@@ -371,21 +464,57 @@ def test_paths_with_non_ascii_characters_are_read_on_both_sides(layout: str, tmp
     git(top, "init", "-q", "-b", "main")
     git(top, "add", ".")
     git(top, "commit", "-qm", "base")
-    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(root), "--base", "main",
-                           "--format", "json"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelserve",
+            "diff",
+            "--root",
+            str(root),
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert {name: env["status"] for name, env in data["environments"].items()} == dict.fromkeys(ENVS, "unchanged")
+    assert {name: env["status"] for name, env in data["environments"].items()} == dict.fromkeys(
+        ENVS, "unchanged"
+    )
 
 
 def test_the_commits_gitattributes_cannot_hide_or_change_files(repo: Path) -> None:
     """git archive obeyed export-ignore and export-subst: a PR could hide an environment."""
-    (repo / ".gitattributes").write_text("/environments/prod.yaml export-ignore\n/catalog/** export-subst\n")
+    (repo / ".gitattributes").write_text(
+        "/environments/prod.yaml export-ignore\n/catalog/** export-subst\n"
+    )
     git(repo, "add", ".gitattributes")
     git(repo, "commit", "-qm", "hide prod")
     git(repo, "branch", "pr")
-    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(repo), "--base", "HEAD~2",
-                           "--head", "pr", "--format", "json"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelserve",
+            "diff",
+            "--root",
+            str(repo),
+            "--base",
+            "HEAD~2",
+            "--head",
+            "pr",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data["environments"]) == set(ENVS)
@@ -399,7 +528,22 @@ def test_a_huge_file_on_the_base_side_is_refused_unread(repo: Path) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a 9 MiB file")
     big.unlink()
-    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(repo), "--base", "HEAD",
-                           "--format", "json"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelserve",
+            "diff",
+            "--root",
+            str(repo),
+            "--base",
+            "HEAD",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr
     assert [f["rule"] for f in json.loads(proc.stdout)["findings"]["base"]] == ["yaml-too-large"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 
-from generator.commands.rules import markdown
-from generator.rules import RULES
+from modelserve.commands.rules import markdown
+from modelserve.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +19,10 @@ def test_rules_md_is_generated_from_the_rules() -> None:
 
 
 def test_readme_counts_the_rules() -> None:
-    assert f"{len(RULES)} rules, each with a failing and a passing example" in (ROOT / "README.md").read_text()
+    assert (
+        f"{len(RULES)} rules, each with a failing and a passing example"
+        in (ROOT / "README.md").read_text()
+    )
 
 
 def test_rules_md_documents_every_rule_with_examples() -> None:
@@ -30,7 +33,9 @@ def test_rules_md_documents_every_rule_with_examples() -> None:
 
 
 def _schema_maker():
-    spec = importlib.util.spec_from_file_location("make_input_schemas", ROOT / "tools" / "make_input_schemas.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_input_schemas", ROOT / "tools" / "make_input_schemas.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -38,7 +43,9 @@ def _schema_maker():
 
 def test_input_schemas_are_generated() -> None:
     for name, text in _schema_maker().render_all().items():
-        assert (ROOT / "schemas" / name).read_text() == text, f"run `python tools/make_input_schemas.py` ({name})"
+        assert (ROOT / "schemas" / name).read_text() == text, (
+            f"run `python tools/make_input_schemas.py` ({name})"
+        )
 
 
 def test_input_schemas_are_valid_draft_2020_12_and_describe_every_property() -> None:
@@ -60,10 +67,17 @@ def test_input_schemas_are_valid_draft_2020_12_and_describe_every_property() -> 
 
 
 def test_example_files_name_their_schema_for_editors() -> None:
-    for folder, schema in (("catalog/runtimes", "runtime"), ("catalog/models", "model"), ("environments", "environment")):
+    for folder, schema in (
+        ("catalog/runtimes", "runtime"),
+        ("catalog/models", "model"),
+        ("environments", "environment"),
+    ):
         for path in sorted((ROOT / folder).glob("*.yaml")):
             first = path.read_text().splitlines()[0]
-            assert first.startswith("# yaml-language-server: $schema=") and f"{schema}.schema.json" in first, path
+            assert (
+                first.startswith("# yaml-language-server: $schema=")
+                and f"{schema}.schema.json" in first
+            ), path
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -9,7 +9,7 @@ UTF-8, anchors, aliases and alias bombs, random YAML, files over the size limit)
 filesystem edits (deleted or added files, symlinks inside and outside the repository,
 folders where files should be). tests/FUZZING.md describes it and records the runs made.
 
-A case goes through the real CLI in-process (``generator.cli.main``: validate with Kustomize
+A case goes through the real CLI in-process (``modelserve.cli.main``: validate with Kustomize
 builds, check, generate, check) or, on the long run's fast path, through the library calls those
 commands make (``validate_repository`` without builds, ``generate`` + ``write_tree``, ``plan``).
 Either way it must: end with exit 0, 1 or 2 (never 3, the internal error; in the library, no
@@ -38,9 +38,10 @@ import shutil
 import stat
 import tempfile
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -48,15 +49,15 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from generator.cli import main
-from generator.errors import FatalError
-from generator.findings import Severity
-from generator.generate import generate
-from generator.loader import Layout
-from generator.output import plan, write_tree
-from generator.rules.examples import BASE as SMALL_BASE
-from generator.validate.pipeline import Options, validate_repository
-from generator.yamlio import MAX_DEPTH, MAX_FILE_BYTES
+from modelserve.cli import main
+from modelserve.deploy.write import plan, write_tree
+from modelserve.errors import FatalError
+from modelserve.findings import Severity
+from modelserve.generate import generate
+from modelserve.load.repository import Layout
+from modelserve.load.yamlio import MAX_DEPTH, MAX_FILE_BYTES
+from modelserve.rules.examples import BASE as SMALL_BASE
+from modelserve.validate.pipeline import Options, validate_repository
 
 PROJECT = Path(__file__).resolve().parents[1]
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 0)
@@ -82,6 +83,7 @@ FOLDERS = ("catalog/runtimes", "catalog/models", "environments")
 
 
 # --- the case: what to write, and how it was made ------------------------------------------
+
 
 @dataclass(frozen=True)
 class Link:
@@ -109,8 +111,11 @@ class Case:
 
     def describe(self) -> str:
         """The input, printed on failure: what changed from the base, with full contents."""
-        lines = [f"base={self.base} pregenerate={self.pregenerate} full={self.full}",
-                 f"ops={self.ops}", f"deploy_ops={[(a, p, _short(n)) for a, p, n in self.deploy_ops]}"]
+        lines = [
+            f"base={self.base} pregenerate={self.pregenerate} full={self.full}",
+            f"ops={self.ops}",
+            f"deploy_ops={[(a, p, _short(n)) for a, p, n in self.deploy_ops]}",
+        ]
         base = {k: v.encode() for k, v in BASES[self.base].items()}
         for rel in sorted(set(base) | set(self.files)):
             node = self.files.get(rel)
@@ -131,13 +136,61 @@ def _short(node: Node | None, limit: int = 200) -> str:
 # --- strategies -------------------------------------------------------------------------------
 
 HOSTILE_STRINGS = [
-    "", " ", ".", "..", "../../etc/passwd", "a/b", "/abs", "A", "UPPER-case", "ll\u0430ma", "\uff4clama",
-    "a" * 48, "a" * 49, "a" * 63, "a" * 64, "x" * 300, "\t", "yes", "no", "on", "off", "0755", "1:30", "~",
-    "null", "true", "*", "&a", "!!python/object/apply:os.system", "${HOME}", "$(id)", "\u202egnp.exe", "\u200b",
-    "\U0001f4a5", "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko", "ftp://example.com/m", "javascript:alert(1)",
-    "file:///models/../../etc/passwd", "http://169.254.169.254/latest", "s3://", "hf://", "pvc://x/../y",
-    "C:\\models", "\\\\server\\share", "-", "--", "0", "1e309", "-1", "NaN", "docker.io/", "@sha256:",
-    "nvcr.io/x:1@sha256:" + "0" * 64, "latest", "a" * LONG_VALUE,
+    "",
+    " ",
+    ".",
+    "..",
+    "../../etc/passwd",
+    "a/b",
+    "/abs",
+    "A",
+    "UPPER-case",
+    "ll\u0430ma",
+    "\uff4clama",
+    "a" * 48,
+    "a" * 49,
+    "a" * 63,
+    "a" * 64,
+    "x" * 300,
+    "\t",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "0755",
+    "1:30",
+    "~",
+    "null",
+    "true",
+    "*",
+    "&a",
+    "!!python/object/apply:os.system",
+    "${HOME}",
+    "$(id)",
+    "\u202egnp.exe",
+    "\u200b",
+    "\U0001f4a5",
+    "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko",
+    "ftp://example.com/m",
+    "javascript:alert(1)",
+    "file:///models/../../etc/passwd",
+    "http://169.254.169.254/latest",
+    "s3://",
+    "hf://",
+    "pvc://x/../y",
+    "C:\\models",
+    "\\\\server\\share",
+    "-",
+    "--",
+    "0",
+    "1e309",
+    "-1",
+    "NaN",
+    "docker.io/",
+    "@sha256:",
+    "nvcr.io/x:1@sha256:" + "0" * 64,
+    "latest",
+    "a" * LONG_VALUE,
 ]
 
 
@@ -153,17 +206,25 @@ def _hostile_values() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.none(),
     )
-    return st.one_of(scalars, st.lists(scalars, max_size=3),
-                     st.dictionaries(st.text(max_size=8), scalars, max_size=3))
+    return st.one_of(
+        scalars,
+        st.lists(scalars, max_size=3),
+        st.dictionaries(st.text(max_size=8), scalars, max_size=3),
+    )
 
 
 def _containers(kids: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=10), kids, max_size=4))
+    return st.one_of(
+        st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=10), kids, max_size=4)
+    )
 
 
 HOSTILE_VALUES = _hostile_values()
-RANDOM_DATA = st.recursive(st.one_of(st.text(max_size=12), st.integers(), st.floats(), st.booleans(), st.none()),
-                           _containers, max_leaves=20)
+RANDOM_DATA = st.recursive(
+    st.one_of(st.text(max_size=12), st.integers(), st.floats(), st.booleans(), st.none()),
+    _containers,
+    max_leaves=20,
+)
 RANDOM_YAML = st.builds(lambda data: yaml.safe_dump(data).encode(), RANDOM_DATA)
 
 
@@ -175,19 +236,73 @@ def _in_map(value: Any) -> Any:
     return {"k": value}
 
 
-INSERTS = [b"\x00", b"\t", b"\xef\xbb\xbf", b"\r", b"\r\n", b"\xff", b"\xc3", b"\x85", b"\xe2\x80\xa8", b"\x7f",
-           b"- ", b": ", b"&a ", b"*a", b"!!", b"!!binary ", b"!local ", b"{", b"[", b"'", b'"', b"%YAML 1.1\n",
-           b"---\n", b"...\n", b"? ", b"|\n", b">-\n", b"#", b"<<: *a\n", b"\n  ", b"\\", b"%", b"@", b"`"]
-PAYLOADS = st.one_of(st.sampled_from(INSERTS), st.binary(max_size=12),
-                     st.text(max_size=12).map(lambda text: text.encode("utf-8", "surrogatepass")))
-NAMES = ["x.yaml", "x.yml", "x.YAML", ".hidden.yaml", "with space.yaml", "\u00fcnicode.yaml", "a" * 100 + ".yaml",
-         "-dash.yaml", "dev.yaml", "llama.yaml", "vllm-runtime.yaml", "x.yaml~", "x.json"]
+INSERTS = [
+    b"\x00",
+    b"\t",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"\r\n",
+    b"\xff",
+    b"\xc3",
+    b"\x85",
+    b"\xe2\x80\xa8",
+    b"\x7f",
+    b"- ",
+    b": ",
+    b"&a ",
+    b"*a",
+    b"!!",
+    b"!!binary ",
+    b"!local ",
+    b"{",
+    b"[",
+    b"'",
+    b'"',
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"? ",
+    b"|\n",
+    b">-\n",
+    b"#",
+    b"<<: *a\n",
+    b"\n  ",
+    b"\\",
+    b"%",
+    b"@",
+    b"`",
+]
+PAYLOADS = st.one_of(
+    st.sampled_from(INSERTS),
+    st.binary(max_size=12),
+    st.text(max_size=12).map(lambda text: text.encode("utf-8", "surrogatepass")),
+)
+NAMES = [
+    "x.yaml",
+    "x.yml",
+    "x.YAML",
+    ".hidden.yaml",
+    "with space.yaml",
+    "\u00fcnicode.yaml",
+    "a" * 100 + ".yaml",
+    "-dash.yaml",
+    "dev.yaml",
+    "llama.yaml",
+    "vllm-runtime.yaml",
+    "x.yaml~",
+    "x.json",
+]
 
 
 def _dump(data: Any, draw: st.DrawFn) -> bytes:
     flow = draw(st.sampled_from([False, True, None]))
-    text = yaml.safe_dump(data, allow_unicode=draw(st.booleans()), default_flow_style=flow, sort_keys=False,
-                          width=draw(st.sampled_from([80, 10_000])))
+    text = yaml.safe_dump(
+        data,
+        allow_unicode=draw(st.booleans()),
+        default_flow_style=flow,
+        sort_keys=False,
+        width=draw(st.sampled_from([80, 10_000])),
+    )
     return text.encode("utf-8")
 
 
@@ -232,12 +347,18 @@ def op_structured(draw: st.DrawFn, files: dict[str, Node]) -> str:
         return f"structured {rel}: replaced non-mapping with random data"
     path = draw(st.sampled_from(paths))
     parent, key = _parent(data, path), path[-1]
-    kind = draw(st.sampled_from(["drop", "rename", "value", "nest", "wrap-list", "copy", "empty-container"]))
+    kind = draw(
+        st.sampled_from(["drop", "rename", "value", "nest", "wrap-list", "copy", "empty-container"])
+    )
     if kind == "drop":
         del parent[key]
     elif kind == "rename" and isinstance(parent, dict):
-        new = draw(st.one_of(st.sampled_from(["nmae", "Name", "name ", "images", "storageURI", "<<", "~", "1"]),
-                             st.text(max_size=10)))
+        new = draw(
+            st.one_of(
+                st.sampled_from(["nmae", "Name", "name ", "images", "storageURI", "<<", "~", "1"]),
+                st.text(max_size=10),
+            )
+        )
         parent[new] = parent.pop(key)
         key = f"{key}->{new!r}"
     elif kind == "nest":
@@ -270,9 +391,28 @@ def op_textual(draw: st.DrawFn, files: dict[str, Node]) -> str:
         return "textual -: skipped"
     rel = draw(st.sampled_from(names))
     raw: bytes = files[rel]  # type: ignore[assignment]
-    kind = draw(st.sampled_from(["truncate", "insert", "bom", "tabs", "dup-line", "del-line", "anchors",
-                                 "alias-bomb", "random-yaml", "random-text", "multi-doc", "other-kind", "huge",
-                                 "long-line", "crlf", "empty"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "truncate",
+                "insert",
+                "bom",
+                "tabs",
+                "dup-line",
+                "del-line",
+                "anchors",
+                "alias-bomb",
+                "random-yaml",
+                "random-text",
+                "multi-doc",
+                "other-kind",
+                "huge",
+                "long-line",
+                "crlf",
+                "empty",
+            ]
+        )
+    )
     lines = raw.split(b"\n")
     at = draw(st.integers(0, len(raw)))
     line_no = draw(st.integers(0, max(len(lines) - 1, 0)))
@@ -293,13 +433,23 @@ def op_textual(draw: st.DrawFn, files: dict[str, Node]) -> str:
         del lines[line_no]
         files[rel] = b"\n".join(lines)
     elif kind == "anchors":
-        files[rel] = raw + draw(st.sampled_from([
-            b"\nextra: &x {a: 1, b: [1, 2]}\nmore: *x\n", b"\ndescription: &d hello\nowners: [*d, *d]\n",
-            b"\nx: *missing\n", b"\nx: &a [*a]\n", b"\n<<: {a: 1}\n"]))
+        files[rel] = raw + draw(
+            st.sampled_from(
+                [
+                    b"\nextra: &x {a: 1, b: [1, 2]}\nmore: *x\n",
+                    b"\ndescription: &d hello\nowners: [*d, *d]\n",
+                    b"\nx: *missing\n",
+                    b"\nx: &a [*a]\n",
+                    b"\n<<: {a: 1}\n",
+                ]
+            )
+        )
     elif kind == "alias-bomb":
         width, depth = draw(st.integers(2, 10)), draw(st.integers(2, 9))
-        bomb = [b"a0: &a0 [x, x]"] + [b"a%d: &a%d [" % (i, i) + b", ".join([b"*a%d" % (i - 1)] * width) + b"]"
-                                      for i in range(1, depth)]
+        bomb = [b"a0: &a0 [x, x]"] + [
+            b"a%d: &a%d [" % (i, i) + b", ".join([b"*a%d" % (i - 1)] * width) + b"]"
+            for i in range(1, depth)
+        ]
         files[rel] = raw + b"\n" + b"\n".join(bomb) + b"\n"
     elif kind == "random-yaml":
         files[rel] = _dump(draw(RANDOM_DATA), draw)
@@ -323,9 +473,24 @@ def op_textual(draw: st.DrawFn, files: dict[str, Node]) -> str:
 
 def op_filesystem(draw: st.DrawFn, files: dict[str, Node]) -> str:
     """Delete, add, link or replace files and folders."""
-    kind = draw(st.sampled_from(["delete", "add", "link-out", "link-in", "link-dangling", "link-loop",
-                                 "link-dev", "link-folder-out", "link-folder-in", "file-is-folder", "rename",
-                                 "drop-folder"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "delete",
+                "add",
+                "link-out",
+                "link-in",
+                "link-dangling",
+                "link-loop",
+                "link-dev",
+                "link-folder-out",
+                "link-folder-in",
+                "file-is-folder",
+                "rename",
+                "drop-folder",
+            ]
+        )
+    )
     names = sorted(files)
     rel = draw(st.sampled_from(names)) if names else "catalog/models/x.yaml"
     folder = draw(st.sampled_from(FOLDERS))
@@ -337,8 +502,18 @@ def op_filesystem(draw: st.DrawFn, files: dict[str, Node]) -> str:
         files[new] = draw(st.one_of(st.sampled_from(texts), RANDOM_YAML))
         rel = new
     elif kind == "link-out":
-        files[draw(st.sampled_from([rel, new]))] = Link(draw(st.sampled_from(
-            ["{outside}/model.yaml", "{outside}/dev.yaml", "{outside}/runtime.yaml", "/etc/hostname"])))
+        files[draw(st.sampled_from([rel, new]))] = Link(
+            draw(
+                st.sampled_from(
+                    [
+                        "{outside}/model.yaml",
+                        "{outside}/dev.yaml",
+                        "{outside}/runtime.yaml",
+                        "/etc/hostname",
+                    ]
+                )
+            )
+        )
     elif kind == "link-in":
         # A relative link to another file of the repository: allowed, read like the file itself.
         other = draw(st.sampled_from(names)) if names else rel
@@ -348,7 +523,9 @@ def op_filesystem(draw: st.DrawFn, files: dict[str, Node]) -> str:
     elif kind == "link-loop":
         files[rel] = Link(os.path.basename(rel))
     elif kind == "link-dev":
-        files[rel] = Link(draw(st.sampled_from(["/dev/zero", "/dev/null", "/dev/urandom", "/proc/self/environ"])))
+        files[rel] = Link(
+            draw(st.sampled_from(["/dev/zero", "/dev/null", "/dev/urandom", "/proc/self/environ"]))
+        )
     elif kind == "link-folder-out":
         for key in [k for k in files if k.startswith(folder + "/")]:
             del files[key]
@@ -358,7 +535,9 @@ def op_filesystem(draw: st.DrawFn, files: dict[str, Node]) -> str:
         others = [f for f in FOLDERS if f != folder]
         for key in [k for k in files if k.startswith(folder + "/")]:
             del files[key]
-        files[folder] = Link(os.path.relpath(draw(st.sampled_from(others)), os.path.dirname(folder)))
+        files[folder] = Link(
+            os.path.relpath(draw(st.sampled_from(others)), os.path.dirname(folder))
+        )
         rel = folder
     elif kind == "file-is-folder":
         files[draw(st.sampled_from([rel, new]))] = Folder()
@@ -388,19 +567,41 @@ def op_valid(draw: st.DrawFn, files: dict[str, Node]) -> str:
         return "valid -: skipped (unparsable)"
     if not isinstance(data, dict):
         return "valid -: skipped (not a mapping)"
-    kind = draw(st.sampled_from(["description", "args", "annotation", "label-value", "env-value", "owners",
-                                 "reorder", "comment", "restyle"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "description",
+                "args",
+                "annotation",
+                "label-value",
+                "env-value",
+                "owners",
+                "reorder",
+                "comment",
+                "restyle",
+            ]
+        )
+    )
     try:
         return _valid_edit(draw, files, rel, data, kind)
-    except (TypeError, AttributeError, KeyError, IndexError):  # an earlier mutation changed the shape
+    except (
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ):  # an earlier mutation changed the shape
         return f"valid {rel}: skipped ({kind} on a mangled document)"
 
 
-def _valid_edit(draw: st.DrawFn, files: dict[str, Node], rel: str, data: dict[str, Any], kind: str) -> str:
+def _valid_edit(
+    draw: st.DrawFn, files: dict[str, Node], rel: str, data: dict[str, Any], kind: str
+) -> str:
     if kind == "description":
         data["description"] = draw(VALID_TEXT)
     elif kind == "args":
-        target = data["models"][0] if rel.startswith("environments/") and data.get("models") else data
+        target = (
+            data["models"][0] if rel.startswith("environments/") and data.get("models") else data
+        )
         target["args"] = draw(st.lists(VALID_TEXT, max_size=4))
     elif kind == "annotation" and rel.startswith("catalog/runtimes/"):
         data["podAnnotations"] = {"example.com/note": draw(VALID_TEXT)}
@@ -415,24 +616,45 @@ def _valid_edit(draw: st.DrawFn, files: dict[str, Node], rel: str, data: dict[st
     elif kind == "comment":
         lines = files[rel].split(b"\n")  # type: ignore[union-attr]
         at = draw(st.integers(0, len(lines)))
-        files[rel] = b"\n".join(lines[:at] + [b"# " + draw(st.text(max_size=30)).encode()] + lines[at:])
+        files[rel] = b"\n".join(
+            lines[:at] + [b"# " + draw(st.text(max_size=30)).encode()] + lines[at:]
+        )
         return f"valid {rel}: comment"
     files[rel] = _dump(data, draw)
     return f"valid {rel}: {kind}"
 
 
-DEPLOY_OPS = ["edit-owned", "delete-owned", "foreign-file", "foreign-link-out", "owned-becomes-link",
-              "empty-dir", "foreign-at-generated-path", "manifest-list-escape", "linked-dir-in-deploy",
-              "manifest-junk", "deploy-is-file"]
+DEPLOY_OPS = [
+    "edit-owned",
+    "delete-owned",
+    "foreign-file",
+    "foreign-link-out",
+    "owned-becomes-link",
+    "empty-dir",
+    "foreign-at-generated-path",
+    "manifest-list-escape",
+    "linked-dir-in-deploy",
+    "manifest-junk",
+    "deploy-is-file",
+]
 
 
 def deploy_ops() -> st.SearchStrategy[list[tuple[str, str, bytes | None]]]:
     paths = ["overlays/dev/kustomization.yaml", "notes.md", "base/x/y.yaml", "clusters"]
-    one = st.tuples(st.sampled_from(DEPLOY_OPS), st.sampled_from(paths), st.one_of(st.none(), st.binary(max_size=30)))
+    one = st.tuples(
+        st.sampled_from(DEPLOY_OPS),
+        st.sampled_from(paths),
+        st.one_of(st.none(), st.binary(max_size=30)),
+    )
     return st.lists(one, max_size=3)
 
 
-OPS: list[Callable[[st.DrawFn, dict[str, Node]], str]] = [op_valid, op_structured, op_textual, op_filesystem]
+OPS: list[Callable[[st.DrawFn, dict[str, Node]], str]] = [
+    op_valid,
+    op_structured,
+    op_textual,
+    op_filesystem,
+]
 
 
 @st.composite
@@ -456,6 +678,7 @@ def cases(draw: st.DrawFn, full_every: int = 1) -> Case:
 
 # --- writing a case and watching what the tool does --------------------------------------------
 
+
 def _write(root: Path, rel: str, node: Node, outside: Path) -> None:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -475,13 +698,21 @@ def _outside(workdir: Path) -> Path:
     """Files beside the repository that symlinks point at; they must never change."""
     outside = workdir / "outside"
     small = BASES["small"]
-    for name, rel in (("model.yaml", "catalog/models/llama.yaml"), ("dev.yaml", "environments/dev.yaml"),
-                      ("runtime.yaml", "catalog/runtimes/vllm-runtime.yaml")):
+    for name, rel in (
+        ("model.yaml", "catalog/models/llama.yaml"),
+        ("dev.yaml", "environments/dev.yaml"),
+        ("runtime.yaml", "catalog/runtimes/vllm-runtime.yaml"),
+    ):
         _write(outside, name, small[rel].encode(), outside)
     for folder in FOLDERS:
         for rel, text in small.items():
             if rel.startswith(folder + "/"):
-                _write(outside, f"{folder.replace('/', '-')}/{rel.rsplit('/', 1)[1]}", text.encode(), outside)
+                _write(
+                    outside,
+                    f"{folder.replace('/', '-')}/{rel.rsplit('/', 1)[1]}",
+                    text.encode(),
+                    outside,
+                )
     (outside / "deploy-target").mkdir()
     return outside
 
@@ -506,9 +737,13 @@ def _tamper_deploy(deploy: Path, ops: list[tuple[str, str, bytes | None]], outsi
         elif kind == "empty-dir":
             (deploy / f"empty-{i}").mkdir(exist_ok=True)
         elif kind == "foreign-at-generated-path":
-            (deploy / ".modelserve-owned.json").write_text(json.dumps({"files": [o for o in owned if o != victim]}))
+            (deploy / ".modelserve-owned.json").write_text(
+                json.dumps({"files": [o for o in owned if o != victim]})
+            )
         elif kind == "manifest-list-escape":
-            (deploy / ".modelserve-owned.json").write_text(json.dumps({"files": ["../../outside/model.yaml", "/etc/x"]}))
+            (deploy / ".modelserve-owned.json").write_text(
+                json.dumps({"files": ["../../outside/model.yaml", "/etc/x"]})
+            )
         elif kind == "manifest-junk":
             (deploy / ".modelserve-owned.json").write_bytes(data if payload else b'{"files": [1]}')
         elif kind == "deploy-is-file":
@@ -598,10 +833,8 @@ def confined(workdir: Path):  # type: ignore[no-untyped-def]
 
 def _event(label: str) -> None:
     """Count ``label`` in `pytest --hypothesis-show-statistics`; a no-op outside @given."""
-    try:
+    with contextlib.suppress(InvalidArgument):
         event(label)
-    except InvalidArgument:
-        pass
 
 
 class Failure(AssertionError):
@@ -618,7 +851,12 @@ def _run_checked(case: Case, runs: list[str], *argv: str) -> tuple[int, str, str
     _event(f"{argv[0]} exit {code}")
     runs.append(f"$ modelserve {' '.join(argv)}  -> exit {code}\n{out[-3000:]}{err[-3000:]}")
     _expect(code in ALLOWED_EXIT, case, f"`{argv[0]}` exited {code} (allowed: 0, 1, 2)", runs)
-    _expect("Traceback" not in out + err and "internal error" not in err, case, f"`{argv[0]}` crashed", runs)
+    _expect(
+        "Traceback" not in out + err and "internal error" not in err,
+        case,
+        f"`{argv[0]}` crashed",
+        runs,
+    )
     return code, out, err
 
 
@@ -630,7 +868,12 @@ def run_case(case: Case, workdir: Path, *, full: bool) -> None:
     with confined(workdir):
         state = _State(snapshot(workdir), _owned(repo / "deploy"))
         (_through_cli if full else _through_library)(case, repo, workdir, state, runs)
-    _expect(set(os.listdir(workdir.parent)) == parent_before, case, "new entries beside the work folder", runs)
+    _expect(
+        set(os.listdir(workdir.parent)) == parent_before,
+        case,
+        "new entries beside the work folder",
+        runs,
+    )
 
 
 @dataclass
@@ -664,7 +907,9 @@ def _through_library(case: Case, repo: Path, workdir: Path, state: _State, runs:
     layout = Layout(repo.resolve())
     try:
         result = validate_repository(layout, Options(envs=set(), cache=None))
-        _expect(snapshot(workdir) == state.everything, case, "validate_repository changed files", runs)
+        _expect(
+            snapshot(workdir) == state.everything, case, "validate_repository changed files", runs
+        )
         generated = generate(layout)
         written = False
         if generated.tree is not None:
@@ -677,25 +922,43 @@ def _through_library(case: Case, repo: Path, workdir: Path, state: _State, runs:
         raise
     except Exception as exc:  # noqa: BLE001 - any exception here is the bug being looked for
         runs.append("".join(traceback.format_exception(exc)))
-        _expect(False, case, f"the library raised {type(exc).__name__}: {exc} (the CLI would exit 3)", runs)
+        _expect(
+            False,
+            case,
+            f"the library raised {type(exc).__name__}: {exc} (the CLI would exit 3)",
+            runs,
+        )
         return
     _event(f"library generate {'wrote' if written else 'refused'}")
     errors = {f for f in generated.findings if f.severity is Severity.ERROR}
-    _expect(errors <= set(result.findings), case, "generate reports errors that validate does not", runs)
+    _expect(
+        errors <= set(result.findings), case, "generate reports errors that validate does not", runs
+    )
     _after_generate(case, repo, workdir, state, written, runs)
     if written:
         again, _ = plan(layout.deploy, generated.tree.files)  # type: ignore[union-attr]
         _expect(not again.changed, case, "deploy/ is not up to date right after write_tree", runs)
 
 
-def _after_generate(case: Case, repo: Path, workdir: Path, state: _State, ok: bool, runs: list[str]) -> None:
+def _after_generate(
+    case: Case, repo: Path, workdir: Path, state: _State, ok: bool, runs: list[str]
+) -> None:
     now = snapshot(workdir)
-    _expect(_outside_deploy(now) == _outside_deploy(state.everything), case,
-            "generate changed files outside deploy/ (or left temp files)", runs)
+    _expect(
+        _outside_deploy(now) == _outside_deploy(state.everything),
+        case,
+        "generate changed files outside deploy/ (or left temp files)",
+        runs,
+    )
     if ok:
         _expect_sound_deploy(case, repo, _deploy(state.everything), _deploy(now), state.owned, runs)
     else:
-        _expect(_deploy(now) == _deploy(state.everything), case, "a failed generate changed deploy/", runs)
+        _expect(
+            _deploy(now) == _deploy(state.everything),
+            case,
+            "a failed generate changed deploy/",
+            runs,
+        )
 
 
 DEPLOY = "repo/deploy"
@@ -707,7 +970,7 @@ def _outside_deploy(snap: Snapshot) -> Snapshot:
 
 def _deploy(snap: Snapshot) -> Snapshot:
     """The entries under deploy/, relative to it ("." when deploy/ itself is a link or a file)."""
-    found = {k[len(DEPLOY) + 1:]: v for k, v in snap.items() if k.startswith(DEPLOY + "/")}
+    found = {k[len(DEPLOY) + 1 :]: v for k, v in snap.items() if k.startswith(DEPLOY + "/")}
     if DEPLOY in snap and snap[DEPLOY][0] != "dir":
         found["."] = snap[DEPLOY]
     return found
@@ -722,22 +985,45 @@ def _owned(deploy: Path) -> set[str]:
         return set()
 
 
-def _expect_sound_deploy(case: Case, repo: Path, before: Snapshot, after: Snapshot, owned_before: set[str],
-                         runs: list[str]) -> None:
+def _expect_sound_deploy(
+    case: Case,
+    repo: Path,
+    before: Snapshot,
+    after: Snapshot,
+    owned_before: set[str],
+    runs: list[str],
+) -> None:
     """After a successful generate: generated files are plain files; every foreign entry is kept."""
     deploy = repo / "deploy"
-    _expect(deploy.is_dir() and not deploy.is_symlink(), case, "generate succeeded but deploy/ is no folder", runs)
+    _expect(
+        deploy.is_dir() and not deploy.is_symlink(),
+        case,
+        "generate succeeded but deploy/ is no folder",
+        runs,
+    )
     owned = _owned(deploy)
     for rel, entry in after.items():
         if entry[0] == "dir" or rel == ".modelserve-owned.json":
             continue
         if rel in owned:
-            _expect(entry[0] == "file", case, f"generated deploy/{rel} is a {entry[0]}, not a file", runs)
+            _expect(
+                entry[0] == "file",
+                case,
+                f"generated deploy/{rel} is a {entry[0]}, not a file",
+                runs,
+            )
         else:
-            _expect(before.get(rel) == entry, case, f"deploy/{rel} is neither generated nor kept as it was", runs)
+            _expect(
+                before.get(rel) == entry,
+                case,
+                f"deploy/{rel} is neither generated nor kept as it was",
+                runs,
+            )
     for rel, entry in before.items():
         if entry[0] != "dir" and rel != ".modelserve-owned.json" and rel not in owned_before:
-            _expect(after.get(rel) == entry, case, f"foreign deploy/{rel} was not kept as it was", runs)
+            _expect(
+                after.get(rel) == entry, case, f"foreign deploy/{rel} was not kept as it was", runs
+            )
 
 
 def _workdir(base: Path) -> Path:
@@ -751,20 +1037,29 @@ def _workdir(base: Path) -> Path:
 # for `schemas import`, and the files of a cache folder (which a restored CI cache may hold).
 
 SHARED = PROJECT.parent / "shared" / "upstream"
-SMALL_CRDS = ["crds/kserve/serving.kserve.io_localmodelcaches.yaml", "crds/kserve/serving.kserve.io_trainedmodels.yaml",
-              "crds/kserve/serving.kserve.io_localmodelnodes.yaml", "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"]
+SMALL_CRDS = [
+    "crds/kserve/serving.kserve.io_localmodelcaches.yaml",
+    "crds/kserve/serving.kserve.io_trainedmodels.yaml",
+    "crds/kserve/serving.kserve.io_localmodelnodes.yaml",
+    "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
+]
 
 
 def _shared_files(pattern: str, limit: int) -> dict[str, bytes]:
     found = sorted(SHARED.glob(pattern))[:limit]
     if not found:
-        raise RuntimeError(f"missing upstream test data: {SHARED / pattern} (../shared must sit beside the project)")
+        raise RuntimeError(
+            f"missing upstream test data: {SHARED / pattern} (../shared must sit beside the project)"
+        )
     return {path.name: path.read_bytes() for path in found}
 
 
 def _manifest_bases() -> dict[str, bytes]:
-    bases = {**_shared_files("samples/kserve/*.yaml", 12), **_shared_files("samples/nim/*.yaml", 6),
-             **_shared_files("samples/edb/*.yaml", 6)}
+    bases = {
+        **_shared_files("samples/kserve/*.yaml", 12),
+        **_shared_files("samples/nim/*.yaml", 6),
+        **_shared_files("samples/edb/*.yaml", 6),
+    }
     return {f"manifests/{name}": data for name, data in bases.items()}
 
 
@@ -780,7 +1075,9 @@ class OtherCase:
     cache_ops: list[tuple[str, int, bytes]] = field(default_factory=list)
 
     def describe(self) -> str:
-        lines = [f"target={self.target} ops={self.ops} cache_ops={[(k, i, _short(b)) for k, i, b in self.cache_ops]}"]
+        lines = [
+            f"target={self.target} ops={self.ops} cache_ops={[(k, i, _short(b)) for k, i, b in self.cache_ops]}"
+        ]
         lines += [f"--- {rel}: {_short(node, 2000)}" for rel, node in sorted(self.files.items())]
         return "\n".join(lines)
 
@@ -788,7 +1085,16 @@ class OtherCase:
         return "OtherCase(\n" + self.describe() + "\n)"
 
 
-CACHE_OPS = ["junk", "truncate", "unsigned-copy", "resign-shuffled", "resign-junk-entry", "empty", "fifo", "folder"]
+CACHE_OPS = [
+    "junk",
+    "truncate",
+    "unsigned-copy",
+    "resign-shuffled",
+    "resign-junk-entry",
+    "empty",
+    "fifo",
+    "folder",
+]
 
 
 @st.composite
@@ -796,21 +1102,39 @@ def other_cases(draw: st.DrawFn) -> OtherCase:
     target = draw(st.sampled_from(["manifests", "crds", "cache"]))
     if target == "manifests":
         pool = MANIFEST_BASES
-        files: dict[str, Node] = {rel: pool[rel] for rel in draw(st.lists(st.sampled_from(sorted(pool)), min_size=1,
-                                                                          max_size=3, unique=True))}
+        files: dict[str, Node] = {
+            rel: pool[rel]
+            for rel in draw(
+                st.lists(st.sampled_from(sorted(pool)), min_size=1, max_size=3, unique=True)
+            )
+        }
     elif target == "crds":
-        files = {rel: CRD_BASES[rel] for rel in draw(st.lists(st.sampled_from(sorted(CRD_BASES)), min_size=1,
-                                                              max_size=2, unique=True))}
+        files = {
+            rel: CRD_BASES[rel]
+            for rel in draw(
+                st.lists(st.sampled_from(sorted(CRD_BASES)), min_size=1, max_size=2, unique=True)
+            )
+        }
     else:
         files = {k: v.encode() for k, v in BASES["small"].items()}
     case = OtherCase(target, files)
     for _ in range(draw(st.sampled_from([0, 1, 1, 2, 3]))):
-        op = draw(st.sampled_from([op_structured, op_textual, op_filesystem_other] if target != "cache"
-                                  else [op_valid, op_structured]))
+        op = draw(
+            st.sampled_from(
+                [op_structured, op_textual, op_filesystem_other]
+                if target != "cache"
+                else [op_valid, op_structured]
+            )
+        )
         case.ops.append(op(draw, files))
     if target == "cache":
-        case.cache_ops = draw(st.lists(st.tuples(st.sampled_from(CACHE_OPS), st.integers(0, 50),
-                                                 st.binary(max_size=40)), min_size=1, max_size=3))
+        case.cache_ops = draw(
+            st.lists(
+                st.tuples(st.sampled_from(CACHE_OPS), st.integers(0, 50), st.binary(max_size=40)),
+                min_size=1,
+                max_size=3,
+            )
+        )
     _event(f"target {target}")
     return case
 
@@ -822,7 +1146,9 @@ def op_filesystem_other(draw: st.DrawFn, files: dict[str, Node]) -> str:
     if kind == "link-out":
         files[rel] = Link("{outside}/model.yaml")
     elif kind == "link-dev":
-        files[rel] = Link(draw(st.sampled_from(["/dev/zero", "/dev/urandom", "/proc/self/environ"])))
+        files[rel] = Link(
+            draw(st.sampled_from(["/dev/zero", "/dev/urandom", "/proc/self/environ"]))
+        )
     elif kind == "file-is-folder":
         files[rel] = Folder()
     elif kind == "delete" and len(files) > 1:
@@ -844,35 +1170,70 @@ def run_other(case: OtherCase, workdir: Path) -> None:
     with confined(workdir):
         before = snapshot(workdir)
         if case.target == "manifests":
-            _run_checked(case, runs, "validate-manifests", "--policy", "--root", str(repo), "--format", "json",
-                         str(repo / "manifests"))
+            _run_checked(
+                case,
+                runs,
+                "validate-manifests",
+                "--policy",
+                "--root",
+                str(repo),
+                "--format",
+                "json",
+                str(repo / "manifests"),
+            )
             _expect(snapshot(workdir) == before, case, "validate-manifests changed files", runs)
         elif case.target == "crds":
             store = repo / "store"
-            code, _, _ = _run_checked(case, runs, "schemas", "import", str(repo / "crds"), "--out", str(store))
+            code, _, _ = _run_checked(
+                case, runs, "schemas", "import", str(repo / "crds"), "--out", str(store)
+            )
             now = snapshot(workdir)
             outside_store = {k: v for k, v in now.items() if not k.startswith("repo/store")}
             _expect(outside_store == before, case, "schemas import wrote outside --out", runs)
             written = [k for k in now if k.startswith("repo/store/")]
             _expect(code in (0, 2), case, f"schemas import exited {code}", runs)
-            _expect(code == 0 or not written, case, "a refused import wrote schemas (not all or nothing)", runs)
-            _expect(all(re.fullmatch(r"repo/store/[a-z][-a-z0-9]*_[a-z][-a-z0-9]*\.json", k) for k in written),
-                    case, f"schemas import wrote unexpected names: {written}", runs)
+            _expect(
+                code == 0 or not written,
+                case,
+                "a refused import wrote schemas (not all or nothing)",
+                runs,
+            )
+            _expect(
+                all(
+                    re.fullmatch(r"repo/store/[a-z][-a-z0-9]*_[a-z][-a-z0-9]*\.json", k)
+                    for k in written
+                ),
+                case,
+                f"schemas import wrote unexpected names: {written}",
+                runs,
+            )
         else:
             _run_cache_case(case, repo, workdir, runs)
-    _expect(set(os.listdir(workdir.parent)) == parent_before, case, "new entries beside the work folder", runs)
+    _expect(
+        set(os.listdir(workdir.parent)) == parent_before,
+        case,
+        "new entries beside the work folder",
+        runs,
+    )
 
 
 def _run_cache_case(case: OtherCase, repo: Path, workdir: Path, runs: list[str]) -> None:
     """A validate with a cache folder whose files were garbled must report what a run without one does."""
-    from generator.cache import read_signed_json, write_signed_json
+    from modelserve.cache.findings import read_signed_json, write_signed_json
 
     cache_dir = workdir / "cache"
     old = {k: os.environ.get(k) for k in ("MODELSERVE_CACHE_DIR", "MODELSERVE_STATE_DIR")}
-    os.environ["MODELSERVE_CACHE_DIR"], os.environ["MODELSERVE_STATE_DIR"] = str(cache_dir), str(workdir / "state")
+    os.environ["MODELSERVE_CACHE_DIR"], os.environ["MODELSERVE_STATE_DIR"] = (
+        str(cache_dir),
+        str(workdir / "state"),
+    )
     try:
-        baseline = _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json", "--no-cache")
-        _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json")  # fills the cache
+        baseline = _run_checked(
+            case, runs, "validate", "--root", str(repo), "--format", "json", "--no-cache"
+        )
+        _run_checked(
+            case, runs, "validate", "--root", str(repo), "--format", "json"
+        )  # fills the cache
         cached = sorted(p for p in cache_dir.rglob("*.json") if p.is_file())
         resigned = False
         for kind, index, payload in case.cache_ops:
@@ -891,10 +1252,15 @@ def _run_cache_case(case: OtherCase, repo: Path, workdir: Path, runs: list[str])
                 data = read_signed_json(path)
                 if isinstance(data, dict) and data:
                     key = sorted(data)[index % len(data)]
-                    data[key] = list(reversed(data[key])) if kind == "resign-shuffled" and isinstance(data[key], list) \
+                    data[key] = (
+                        list(reversed(data[key]))
+                        if kind == "resign-shuffled" and isinstance(data[key], list)
                         else payload.decode("latin-1")
+                    )
                 elif isinstance(data, list) and data:
-                    data[index % len(data)] = {"line": "x"} if kind == "resign-junk-entry" else data[::-1]
+                    data[index % len(data)] = (
+                        {"line": "x"} if kind == "resign-junk-entry" else data[::-1]
+                    )
                 write_signed_json(path, data)
                 resigned = True
             elif kind == "empty":
@@ -907,7 +1273,10 @@ def _run_cache_case(case: OtherCase, repo: Path, workdir: Path, runs: list[str])
                 path.mkdir()
         again = _run_checked(case, runs, "validate", "--root", str(repo), "--format", "json")
         if not resigned:  # unsigned or garbled files are misses: the verdict cannot change
-            same = again[0] == baseline[0] and json.loads(again[1])["findings"] == json.loads(baseline[1])["findings"]
+            same = (
+                again[0] == baseline[0]
+                and json.loads(again[1])["findings"] == json.loads(baseline[1])["findings"]
+            )
             _expect(same, case, "a garbled cache changed what validate reports", runs)
     finally:
         for key, value in old.items():
@@ -923,7 +1292,9 @@ CRD_BASES = _crd_bases()
 
 # --- the tests -------------------------------------------------------------------------------
 
-_COMMON = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True)
+_COMMON = dict(
+    deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=True
+)
 
 
 @pytest.fixture(scope="module")
@@ -969,8 +1340,15 @@ def test_fuzz_other_targets_fast(case: OtherCase, fuzz_dir: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not FUZZ_EXAMPLES, reason="long fuzz: set FUZZ_EXAMPLES (make fuzz)")
 @settings(max_examples=max(FUZZ_EXAMPLES, 1), **_COMMON)  # type: ignore[arg-type]
-@given(case=st.one_of(cases(full_every=FULL_EVERY), cases(full_every=FULL_EVERY), cases(full_every=FULL_EVERY),
-                      cases(full_every=FULL_EVERY), other_cases()))
+@given(
+    case=st.one_of(
+        cases(full_every=FULL_EVERY),
+        cases(full_every=FULL_EVERY),
+        cases(full_every=FULL_EVERY),
+        cases(full_every=FULL_EVERY),
+        other_cases(),
+    )
+)
 def test_fuzz_long(case: Case | OtherCase, fuzz_dir: Path, fuzz_count: None) -> None:
     """FUZZ_EXAMPLES random cases: four in five are repositories (one in FULL_EVERY of those also
     runs the full validate with builds), one in five a manifest, CRD or cache case."""
@@ -1012,7 +1390,9 @@ def test_materialize_writes_links_outside_and_in(tmp_path: Path) -> None:
     files["environments"] = Link("{outside}/environments")
     files["environments/x.yaml"] = b"must not be written through the link"
     repo = materialize(Case("small", files), tmp_path)
-    assert os.path.realpath(repo / "catalog/models/out.yaml") == str((tmp_path / "outside/model.yaml").resolve())
+    assert os.path.realpath(repo / "catalog/models/out.yaml") == str(
+        (tmp_path / "outside/model.yaml").resolve()
+    )
     assert (repo / "catalog/models/in.yaml").read_bytes() == files["catalog/models/llama.yaml"]
     assert sorted(os.listdir(tmp_path / "outside/environments")) == ["dev.yaml"]
 

@@ -10,10 +10,29 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def _run(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "tools/fuzz.py", "--examples", "6", "--jobs", "2", "--seed", "7",
-                           "--logs", str(tmp_path / "logs"), *extra], cwd=PROJECT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+def _run(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "tools/fuzz.py",
+            "--examples",
+            "6",
+            "--jobs",
+            "2",
+            "--seed",
+            "7",
+            "--logs",
+            str(tmp_path / "logs"),
+            *extra,
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 def test_jobs_share_the_examples_and_the_run_counts_them(tmp_path: Path) -> None:
@@ -21,13 +40,18 @@ def test_jobs_share_the_examples_and_the_run_counts_them(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     assert "job 0: 3 examples" in done.stdout and "job 1: 3 examples" in done.stdout
     assert "6 examples passed" in done.stdout and "no failure" in done.stdout
-    ends = [p.read_text().splitlines()[-1] for p in sorted((tmp_path / "logs").glob("job-*.progress"))]
+    ends = [
+        p.read_text().splitlines()[-1] for p in sorted((tmp_path / "logs").glob("job-*.progress"))
+    ]
     assert ends == ["3 examples (end)", "3 examples (end)"]
 
 
 def test_the_same_seed_gives_the_same_job_seeds(tmp_path: Path) -> None:
     first, second = _run(tmp_path / "a"), _run(tmp_path / "b")
-    seeds = [[line for line in run.stdout.splitlines() if "--hypothesis-seed" in line] for run in (first, second)]
+    seeds = [
+        [line for line in run.stdout.splitlines() if "--hypothesis-seed" in line]
+        for run in (first, second)
+    ]
     assert seeds[0] and seeds[0] == seeds[1]
 
 
@@ -40,8 +64,13 @@ def test_a_failing_job_fails_the_run_and_shows_its_log(tmp_path: Path) -> None:
 
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "tools/fuzz.py", "--jobs", "0"], cwd=PROJECT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "tools/fuzz.py", "--jobs", "0"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "--jobs" in done.stderr
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.rules.examples import ENVIRONMENT, MODEL, RUNTIME, files_for
+from modelserve.rules.examples import ENVIRONMENT, MODEL, RUNTIME, files_for
 
 PROJECT = Path(__file__).resolve().parents[1]
 MODEL_FILE = "catalog/models/llama.yaml"
@@ -26,8 +26,10 @@ ENV_FILE = "environments/dev.yaml"
 
 def renamed_model(name: str) -> dict[str, str]:
     """The example catalog with its model renamed to ``name``, in the catalog and the environment."""
-    return {MODEL_FILE: MODEL.replace("name: llama", f"name: {name}"),
-            ENV_FILE: ENVIRONMENT.replace("  - model: llama", f"  - model: {name}")}
+    return {
+        MODEL_FILE: MODEL.replace("name: llama", f"name: {name}"),
+        ENV_FILE: ENVIRONMENT.replace("  - model: llama", f"  - model: {name}"),
+    }
 
 
 def line_of(text: str, needle: str) -> int:
@@ -55,70 +57,171 @@ CASES = [
     ("dotdot-name", renamed_model("../../etc/x"), MODEL_FILE, 1, "schema", "name"),
     ("uppercase-name", renamed_model("Llama"), MODEL_FILE, 1, "schema", "name"),
     ("cyrillic-a-in-name", renamed_model("ll\u0430ma"), MODEL_FILE, 1, "schema", "name"),
-    ("fullwidth-name", renamed_model("\uff4c\uff4c\uff41\uff4d\uff41"), MODEL_FILE, 1, "schema", "name"),
+    (
+        "fullwidth-name",
+        renamed_model("\uff4c\uff4c\uff41\uff4d\uff41"),
+        MODEL_FILE,
+        1,
+        "schema",
+        "name",
+    ),
     ("100-char-name", renamed_model("a" * 100), MODEL_FILE, 1, "schema", "name"),
-    ("49-char-name-breaks-kserve-labels", renamed_model(LONG), MODEL_FILE, 1, "name-length", "name"),
-    ("runtime-name-with-slash",
-     {RUNTIME_FILE: RUNTIME.replace("name: vllm-runtime", "name: vllm/../../runtime"),
-      MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm/../../runtime")},
-     RUNTIME_FILE, 1, "schema", "name"),
-    ("environment-name-with-dotdot", {ENV_FILE: ENVIRONMENT.replace("name: dev", "name: ../dev")},
-     ENV_FILE, 1, "schema", "name"),
-    ("namespace-with-slash", {ENV_FILE: ENVIRONMENT.replace("namespace: models", "namespace: ../kube-system")},
-     ENV_FILE, line_of(ENVIRONMENT, "namespace:"), "schema", "namespace"),
-    ("environment-refers-to-a-path",
-     {ENV_FILE: ENVIRONMENT.replace("  - model: llama", "  - model: ../models/llama")},
-     ENV_FILE, line_of(ENVIRONMENT, "  - model: llama"), "ref-model", "models[0].model"),
-    ("storage-uri-ftp", {MODEL_FILE: MODEL + "storageUri: ftp://models.example.com/llama\n"},
-     MODEL_FILE, MODEL.count("\n") + 1, "storage-uri", "storageUri"),
-    ("storage-uri-javascript", {MODEL_FILE: MODEL + "storageUri: 'javascript:alert(1)'\n"},
-     MODEL_FILE, MODEL.count("\n") + 1, "storage-uri", "storageUri"),
-    ("storage-uri-file-dotdot", {MODEL_FILE: MODEL + "storageUri: file:///mnt/models/../../etc/shadow\n"},
-     MODEL_FILE, MODEL.count("\n") + 1, "storage-uri", "storageUri"),
-    ("storage-uri-pvc-dotdot", {MODEL_FILE: MODEL + "storageUri: pvc://models/../../secrets\n"},
-     MODEL_FILE, MODEL.count("\n") + 1, "storage-uri", "storageUri"),
-    ("storage-uri-no-scheme", {MODEL_FILE: MODEL + "storageUri: /etc/passwd\n"},
-     MODEL_FILE, MODEL.count("\n") + 1, "storage-uri", "storageUri"),
-    ("image-without-registry",
-     {RUNTIME_FILE: RUNTIME.replace("image: nvcr.io/nim/meta/", "image: ")},
-     RUNTIME_FILE, line_of(RUNTIME, "image:"), "image-registry", "image"),
-    ("image-override-without-registry",
-     {ENV_FILE: ENVIRONMENT + "runtimeImages:\n  vllm-runtime: vllm/vllm-openai:v0.6.0\n"},
-     ENV_FILE, ENVIRONMENT.count("\n") + 2, "image-registry", "runtimeImages.vllm-runtime"),
+    (
+        "49-char-name-breaks-kserve-labels",
+        renamed_model(LONG),
+        MODEL_FILE,
+        1,
+        "name-length",
+        "name",
+    ),
+    (
+        "runtime-name-with-slash",
+        {
+            RUNTIME_FILE: RUNTIME.replace("name: vllm-runtime", "name: vllm/../../runtime"),
+            MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm/../../runtime"),
+        },
+        RUNTIME_FILE,
+        1,
+        "schema",
+        "name",
+    ),
+    (
+        "environment-name-with-dotdot",
+        {ENV_FILE: ENVIRONMENT.replace("name: dev", "name: ../dev")},
+        ENV_FILE,
+        1,
+        "schema",
+        "name",
+    ),
+    (
+        "namespace-with-slash",
+        {ENV_FILE: ENVIRONMENT.replace("namespace: models", "namespace: ../kube-system")},
+        ENV_FILE,
+        line_of(ENVIRONMENT, "namespace:"),
+        "schema",
+        "namespace",
+    ),
+    (
+        "environment-refers-to-a-path",
+        {ENV_FILE: ENVIRONMENT.replace("  - model: llama", "  - model: ../models/llama")},
+        ENV_FILE,
+        line_of(ENVIRONMENT, "  - model: llama"),
+        "ref-model",
+        "models[0].model",
+    ),
+    (
+        "storage-uri-ftp",
+        {MODEL_FILE: MODEL + "storageUri: ftp://models.example.com/llama\n"},
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        "storage-uri",
+        "storageUri",
+    ),
+    (
+        "storage-uri-javascript",
+        {MODEL_FILE: MODEL + "storageUri: 'javascript:alert(1)'\n"},
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        "storage-uri",
+        "storageUri",
+    ),
+    (
+        "storage-uri-file-dotdot",
+        {MODEL_FILE: MODEL + "storageUri: file:///mnt/models/../../etc/shadow\n"},
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        "storage-uri",
+        "storageUri",
+    ),
+    (
+        "storage-uri-pvc-dotdot",
+        {MODEL_FILE: MODEL + "storageUri: pvc://models/../../secrets\n"},
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        "storage-uri",
+        "storageUri",
+    ),
+    (
+        "storage-uri-no-scheme",
+        {MODEL_FILE: MODEL + "storageUri: /etc/passwd\n"},
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        "storage-uri",
+        "storageUri",
+    ),
+    (
+        "image-without-registry",
+        {RUNTIME_FILE: RUNTIME.replace("image: nvcr.io/nim/meta/", "image: ")},
+        RUNTIME_FILE,
+        line_of(RUNTIME, "image:"),
+        "image-registry",
+        "image",
+    ),
+    (
+        "image-override-without-registry",
+        {ENV_FILE: ENVIRONMENT + "runtimeImages:\n  vllm-runtime: vllm/vllm-openai:v0.6.0\n"},
+        ENV_FILE,
+        ENVIRONMENT.count("\n") + 2,
+        "image-registry",
+        "runtimeImages.vllm-runtime",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("files", "file", "line", "rule", "field"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("files", "file", "line", "rule", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 @pytest.mark.parametrize("command", ["generate", "validate"])
-def test_hostile_value_is_refused_with_its_location(command, files, file, line, rule, field, tmp_path,
-                                                    write_repo, run_cli) -> None:
+def test_hostile_value_is_refused_with_its_location(
+    command, files, file, line, rule, field, tmp_path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path / "repo", files_for(files))
     before = tree(tmp_path)
     code, out, err = run_cli(command, "--root", root, "--format", "json")
     assert code == 1, out + err
     findings = json.loads(out)["findings"]
-    match = [f for f in findings if f["file"] == file and f["line"] == line and f["rule"] == rule
-             and f["severity"] == "error"]
+    match = [
+        f
+        for f in findings
+        if f["file"] == file
+        and f["line"] == line
+        and f["rule"] == rule
+        and f["severity"] == "error"
+    ]
     assert match, f"no {rule} error at {file}:{line} in {findings}"
-    assert any(f["path"] == field or f"'{field}'" in f["message"] or field in f["message"] for f in match)
+    assert any(
+        f["path"] == field or f"'{field}'" in f["message"] or field in f["message"] for f in match
+    )
     assert tree(tmp_path) == before, "a refused catalog must leave every file as it was"
     assert not (root / "deploy").exists()
 
 
-@pytest.mark.parametrize("case", ["slash-in-name", "cyrillic-a-in-name", "49-char-name-breaks-kserve-labels",
-                                  "storage-uri-ftp", "image-without-registry"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "slash-in-name",
+        "cyrillic-a-in-name",
+        "49-char-name-breaks-kserve-labels",
+        "storage-uri-ftp",
+        "image-without-registry",
+    ],
+)
 def test_text_report_names_file_line_and_rule(case, tmp_path, write_repo, run_cli) -> None:
     _, files, file, line, rule, _ = next(c for c in CASES if c[0] == case)
     root = write_repo(tmp_path / "repo", files_for(files))
     for command in ("generate", "validate"):
         code, out, _ = run_cli(command, "--root", root, "--format", "text")
         assert code == 1
-        assert any(row.startswith(f"{file}:{line}:") and f" error {rule} " in row for row in out.splitlines()), out
+        assert any(
+            row.startswith(f"{file}:{line}:") and f" error {rule} " in row
+            for row in out.splitlines()
+        ), out
     assert not (root / "deploy").exists()
 
 
-def test_the_unmodified_example_passes_so_each_case_fails_on_its_own(tmp_path, write_repo, run_cli) -> None:
+def test_the_unmodified_example_passes_so_each_case_fails_on_its_own(
+    tmp_path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path / "repo", files_for({}))
     assert run_cli("validate", "--root", root)[0] == 0
     assert run_cli("generate", "--root", root)[0] == 0
@@ -131,6 +234,7 @@ def test_a_dns_valid_48_char_name_still_fits(tmp_path, write_repo, run_cli) -> N
 
 
 # --- symlinks ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def repo(tmp_path: Path, write_repo) -> Path:
@@ -148,8 +252,14 @@ def _refused_everywhere(root: Path, run_cli, rel: str) -> None:
     for command in ("validate", "generate"):
         code, out, err = run_cli(command, "--root", root, "--format", "text")
         assert code == 1, out + err
-        rows = [r for r in out.splitlines() if re.match(rf"{re.escape(rel)}(:\d+:\d+)?: error file-outside-repo ", r)]
-        assert rows and f"{rel} is a link to" in rows[0] and "outside the repository" in rows[0], out
+        rows = [
+            r
+            for r in out.splitlines()
+            if re.match(rf"{re.escape(rel)}(:\d+:\d+)?: error file-outside-repo ", r)
+        ]
+        assert rows and f"{rel} is a link to" in rows[0] and "outside the repository" in rows[0], (
+            out
+        )
 
 
 def test_symlinked_catalog_file_pointing_outside_is_refused(repo, outside, run_cli) -> None:
@@ -268,6 +378,7 @@ def _replace_with_link(folder: Path, target: Path) -> None:
 
 # --- deploy/ that is not what the generator left -------------------------------------------------
 
+
 def test_deploy_as_a_regular_file_is_refused(repo, run_cli) -> None:
     (repo / "deploy").write_text("someone's notes\n")
     code, out, err = run_cli("generate", "--root", repo)
@@ -275,7 +386,9 @@ def test_deploy_as_a_regular_file_is_refused(repo, run_cli) -> None:
     assert code == 1 and (repo / "deploy").read_text() == "someone's notes\n"
 
 
-@pytest.mark.parametrize("manifest", ['{"files": [1]}', "[]", "null", '{"files": null}', '"x"', '{"files": [["a"]]}'])
+@pytest.mark.parametrize(
+    "manifest", ['{"files": [1]}', "[]", "null", '{"files": null}', '"x"', '{"files": [["a"]]}']
+)
 @pytest.mark.parametrize("command", ["generate", "check"])
 def test_garbled_owned_manifest_does_not_crash(command, manifest, repo, run_cli) -> None:
     # Found by the fuzzer: each of these made generate and check exit 3 before read_owned() checked shapes.
@@ -291,7 +404,10 @@ def test_owned_manifest_listing_paths_outside_deploy_is_ignored(repo, outside, r
     victim.write_text("keep me\n")
     (repo / "deploy").mkdir()
     (repo / "deploy/.modelserve-owned.json").write_text(
-        json.dumps({"files": ["../../outside/victim.yaml", str(victim), "../catalog/models/llama.yaml"]}))
+        json.dumps(
+            {"files": ["../../outside/victim.yaml", str(victim), "../catalog/models/llama.yaml"]}
+        )
+    )
     code, out, err = run_cli("generate", "--root", repo)
     assert code == 0, out + err
     assert victim.read_text() == "keep me\n"
@@ -301,18 +417,30 @@ def test_owned_manifest_listing_paths_outside_deploy_is_ignored(repo, outside, r
 def test_fifo_in_catalog_does_not_hang(repo) -> None:
     os.mkfifo(repo / "catalog/models/pipe.yaml")
     try:
-        proc = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                              capture_output=True, text=True, timeout=8, cwd=PROJECT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            capture_output=True,
+            text=True,
+            timeout=8,
+            cwd=PROJECT,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("generate blocked on a FIFO in catalog/models")
     assert proc.returncode == 1 and "catalog/models/pipe.yaml" in proc.stdout
 
 
 def test_a_long_value_does_not_make_the_tool_slow(tmp_path, write_repo) -> None:
-    root = write_repo(tmp_path / "repo", files_for({MODEL_FILE: MODEL + "description: " + "y" * 100_000 + "\n"}))
+    root = write_repo(
+        tmp_path / "repo", files_for({MODEL_FILE: MODEL + "description: " + "y" * 100_000 + "\n"})
+    )
     try:
-        proc = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(root)],
-                              capture_output=True, text=True, timeout=8, cwd=PROJECT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelserve", "generate", "--root", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=8,
+            cwd=PROJECT,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("generate took over 8 s on a 100 kB description")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -320,16 +448,22 @@ def test_a_long_value_does_not_make_the_tool_slow(tmp_path, write_repo) -> None:
 
 # --- names the layout uses itself ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["model", "runtime"])
 @pytest.mark.parametrize("name", ["kustomization", "namespace"])
-def test_names_of_the_layout_files_are_refused(kind: str, name: str, tmp_path, write_repo, run_cli) -> None:
+def test_names_of_the_layout_files_are_refused(
+    kind: str, name: str, tmp_path, write_repo, run_cli
+) -> None:
     if kind == "model":
         files = renamed_model(name)
     else:
-        files = {RUNTIME_FILE: RUNTIME.replace("name: vllm-runtime", f"name: {name}"),
-                 MODEL_FILE: MODEL.replace("runtime: vllm-runtime", f"runtime: {name}"),
-                 # the environment's own image: the runtime is rendered in full beside namespace.yaml
-                 ENV_FILE: ENVIRONMENT + f"runtimeImages:\n  {name}: nvcr.io/mirror/x:1@sha256:{'a' * 64}\n"}
+        files = {
+            RUNTIME_FILE: RUNTIME.replace("name: vllm-runtime", f"name: {name}"),
+            MODEL_FILE: MODEL.replace("runtime: vllm-runtime", f"runtime: {name}"),
+            # the environment's own image: the runtime is rendered in full beside namespace.yaml
+            ENV_FILE: ENVIRONMENT
+            + f"runtimeImages:\n  {name}: nvcr.io/mirror/x:1@sha256:{'a' * 64}\n",
+        }
     root = write_repo(tmp_path / "repo", files_for(files))
     code, out, _ = run_cli("generate", "--root", root, "--format", "json")
     reserved = kind == "runtime" or name == "kustomization"
@@ -343,7 +477,7 @@ def test_names_of_the_layout_files_are_refused(kind: str, name: str, tmp_path, w
 
 
 def test_the_layout_never_overwrites_one_generated_file_with_another() -> None:
-    from generator.layout import LayoutCollision, LazyFiles
+    from modelserve.deploy.tree import LayoutCollision, LazyFiles
 
     files = LazyFiles()
     files["a/kustomization.yaml"] = "x"
@@ -353,31 +487,65 @@ def test_the_layout_never_overwrites_one_generated_file_with_another() -> None:
 
 # --- values that once crashed (exit 3) --------------------------------------------------------
 
+
 @pytest.mark.parametrize("uri", ["https://[x", "s3://[::1", "http://[::1]:x/"])
 def test_an_unparsable_storage_uri_is_a_finding(uri: str, tmp_path, write_repo, run_cli) -> None:
-    root = write_repo(tmp_path / "repo", files_for({MODEL_FILE: MODEL + f"storageUri: {json.dumps(uri)}\n"}))
+    root = write_repo(
+        tmp_path / "repo", files_for({MODEL_FILE: MODEL + f"storageUri: {json.dumps(uri)}\n"})
+    )
     for command in ("validate", "generate"):
         code, out, err = run_cli(command, "--root", root)
         assert code == 1 and "storage-uri" in out, out + err
 
 
 POLICY_SHAPES = {
-    "spec-is-a-list": {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-                       "metadata": {"name": "m"}, "spec": [1, 2]},
-    "predictor-is-a-string": {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-                              "metadata": {"name": "m"}, "spec": {"predictor": "x"}},
-    "template-spec-is-a-list": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-                                "spec": {"template": {"spec": ["c"]}}},
-    "template-is-a-string": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-                             "spec": {"template": "x"}},
-    "containers-are-strings": {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime",
-                               "metadata": {"name": "r"}, "spec": {"containers": ["x"]}},
-    "unknown-kind-odd-spec": {"apiVersion": "x.example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
-                              "spec": {"template": {"spec": {"containers": [None, 3, {"env": "x"}]}}}},
-    "metadata-labels-a-list": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": [1]}},
+    "spec-is-a-list": {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "m"},
+        "spec": [1, 2],
+    },
+    "predictor-is-a-string": {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "m"},
+        "spec": {"predictor": "x"},
+    },
+    "template-spec-is-a-list": {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"template": {"spec": ["c"]}},
+    },
+    "template-is-a-string": {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"template": "x"},
+    },
+    "containers-are-strings": {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
+        "metadata": {"name": "r"},
+        "spec": {"containers": ["x"]},
+    },
+    "unknown-kind-odd-spec": {
+        "apiVersion": "x.example.com/v1",
+        "kind": "Thing",
+        "metadata": {"name": "t"},
+        "spec": {"template": {"spec": {"containers": [None, 3, {"env": "x"}]}}},
+    },
+    "metadata-labels-a-list": {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "labels": [1]},
+    },
     # found by make fuzz: an unhashable kind crashed the cluster-scope check (exit 3)
-    "kind-is-a-list": {"apiVersion": "serving.kserve.io/v1alpha1", "kind": ["ClusterServingRuntime"],
-                       "metadata": {"name": "r", "namespace": "x"}},
+    "kind-is-a-list": {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": ["ClusterServingRuntime"],
+        "metadata": {"name": "r", "namespace": "x"},
+    },
     "kind-is-a-mapping": {"apiVersion": "v1", "kind": {"a": 1}, "metadata": {"name": "r"}},
 }
 
@@ -402,7 +570,9 @@ def test_validate_manifests_refuses_a_link_out_of_the_repository(tmp_path, run_c
 
 @pytest.mark.parametrize("replacement", ["link-to-dev-zero", "link-out", "fifo", "folder"])
 @pytest.mark.parametrize("command", [("generate",), ("check",), ("check", "--fix")])
-def test_an_owned_files_manifest_that_is_no_file_owns_nothing(replacement, command, repo, outside, run_cli) -> None:
+def test_an_owned_files_manifest_that_is_no_file_owns_nothing(
+    replacement, command, repo, outside, run_cli
+) -> None:
     """A link to /dev/zero made these commands exhaust memory, a FIFO hang, a link out read outside."""
     assert run_cli("generate", "--root", repo)[0] == 0
     manifest = repo / "deploy/.modelserve-owned.json"
@@ -417,12 +587,15 @@ def test_an_owned_files_manifest_that_is_no_file_owns_nothing(replacement, comma
     else:
         manifest.mkdir()
     code, out, err = run_cli(*command, "--root", repo)
-    assert code in (1, 2), out + err  # everything under deploy/ is then foreign: refused, not overwritten
+    assert code in (1, 2), (
+        out + err
+    )  # everything under deploy/ is then foreign: refused, not overwritten
     assert "internal error" not in err
 
 
-def test_deep_folders_in_the_catalog_or_given_to_validate_manifests_do_not_crash(tmp_path, write_repo,
-                                                                                run_cli) -> None:
+def test_deep_folders_in_the_catalog_or_given_to_validate_manifests_do_not_crash(
+    tmp_path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path / "repo", files_for({}))
     deep = root / "catalog" / "models" / "stray"
     deep.mkdir()

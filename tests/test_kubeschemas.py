@@ -13,9 +13,10 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from generator import kubeschemas
-from generator.errors import ConfigError
-from generator.kubeschemas import (
+from modelserve.errors import ConfigError
+from modelserve.load.shipped import shipped_kinds
+from modelserve.validate import kubeschemas
+from modelserve.validate.kubeschemas import (
     GROUP_KEY,
     SchemaStore,
     collect_cel_rules,
@@ -23,7 +24,6 @@ from generator.kubeschemas import (
     import_crds,
     import_from_cluster,
     pick_kubernetes_version,
-    shipped_kinds_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,11 +89,20 @@ def at(schema: dict[str, Any], *path: str) -> dict[str, Any]:
 @needs_upstream
 def test_import_writes_one_file_per_served_version(imported: Path) -> None:
     names = {p.name for p in imported.iterdir()}
-    assert {"inferenceservice_v1beta1.json", "servingruntime_v1alpha1.json",
-            "clusterservingruntime_v1alpha1.json", "llminferenceservice_v1alpha1.json",
-            "llminferenceservice_v1alpha2.json", "servicemonitor_v1.json", "podmonitor_v1.json",
-            "prometheusrule_v1.json", "kustomization_v1.json", "gitrepository_v1.json",
-            "ocirepository_v1.json", "localmodelcache_v1alpha1.json"} <= names
+    assert {
+        "inferenceservice_v1beta1.json",
+        "servingruntime_v1alpha1.json",
+        "clusterservingruntime_v1alpha1.json",
+        "llminferenceservice_v1alpha1.json",
+        "llminferenceservice_v1alpha2.json",
+        "servicemonitor_v1.json",
+        "podmonitor_v1.json",
+        "prometheusrule_v1.json",
+        "kustomization_v1.json",
+        "gitrepository_v1.json",
+        "ocirepository_v1.json",
+        "localmodelcache_v1alpha1.json",
+    } <= names
     assert len(names) == 20
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]  # atomic writes
 
@@ -123,8 +132,9 @@ def test_preserve_unknown_fields_stay_open(imported: Path) -> None:
     assert "additionalProperties" not in isvc["properties"]["status"]
     llm = load(imported / "llminferenceservice_v1alpha2.json")
     adapters = at(llm, "spec", "model", "lora", "adapters")
-    assert adapters.get("x-kubernetes-preserve-unknown-fields") or \
-        adapters.get("items", {}).get("x-kubernetes-preserve-unknown-fields")
+    assert adapters.get("x-kubernetes-preserve-unknown-fields") or adapters.get("items", {}).get(
+        "x-kubernetes-preserve-unknown-fields"
+    )
 
 
 @needs_upstream
@@ -153,67 +163,127 @@ def test_cel_rules_are_kept(imported: Path) -> None:
 @needs_upstream
 def test_the_tag_folder_imports_too(tmp_path: Path) -> None:
     # (only the two small runtime CRDs: the LLMInferenceService ones take seconds to parse)
-    written = import_crds(sorted((CRDS / "kserve" / "v0.20.0-tag").glob("*servingruntimes.yaml")),
-                          tmp_path)
-    assert {p.name for p in written} == {"servingruntime_v1alpha1.json",
-                                         "clusterservingruntime_v1alpha1.json"}
+    written = import_crds(
+        sorted((CRDS / "kserve" / "v0.20.0-tag").glob("*servingruntimes.yaml")), tmp_path
+    )
+    assert {p.name for p in written} == {
+        "servingruntime_v1alpha1.json",
+        "clusterservingruntime_v1alpha1.json",
+    }
     spec = load(tmp_path / "servingruntime_v1alpha1.json")["properties"]["spec"]
     assert "resourceClaims" not in spec["properties"]  # added after the tag
 
 
 def _crd(kind: str, versions: list[dict[str, Any]], group: str = "example.com") -> dict[str, Any]:
-    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{kind.lower()}s.{group}"},
-            "spec": {"group": group, "names": {"kind": kind, "plural": kind.lower() + "s"},
-                     "scope": "Namespaced", "versions": versions}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{kind.lower()}s.{group}"},
+        "spec": {
+            "group": group,
+            "names": {"kind": kind, "plural": kind.lower() + "s"},
+            "scope": "Namespaced",
+            "versions": versions,
+        },
+    }
 
 
 def _version(name: str, spec_props: dict[str, Any], served: bool = True) -> dict[str, Any]:
-    return {"name": name, "served": served, "storage": served,
-            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                "spec": {"type": "object", "properties": spec_props}}}}}
+    return {
+        "name": name,
+        "served": served,
+        "storage": served,
+        "schema": {
+            "openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": {"type": "object", "properties": spec_props}},
+            }
+        },
+    }
 
 
 def test_lists_multi_documents_and_unserved_versions(tmp_path: Path) -> None:
-    widget = _crd("Widget", [_version("v1", {"size": {"type": "integer"}}),
-                             _version("v0", {}, served=False)])
+    widget = _crd(
+        "Widget", [_version("v1", {"size": {"type": "integer"}}), _version("v0", {}, served=False)]
+    )
     gadget = _crd("Gadget", [_version("v2", {})])
     src = tmp_path / "crds.yaml"
-    src.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [widget]})
-                   + "\n---\n" + json.dumps({"apiVersion": "v1", "kind": "ConfigMap"})
-                   + "\n---\n" + json.dumps(gadget) + "\n")
+    src.write_text(
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": [widget]})
+        + "\n---\n"
+        + json.dumps({"apiVersion": "v1", "kind": "ConfigMap"})
+        + "\n---\n"
+        + json.dumps(gadget)
+        + "\n"
+    )
     written = import_crds([src], tmp_path / "out")
     assert [p.name for p in written] == ["widget_v1.json", "gadget_v2.json"]
 
 
 def test_nullable_int_or_string_and_embedded_resources() -> None:
-    schema = crd_schema_to_json_schema({"type": "object", "properties": {
-        "a": {"type": "string", "nullable": True, "enum": ["x"]},
-        "b": {"x-kubernetes-int-or-string": True},
-        "c": {"type": "string", "format": "int-or-string"},
-        "d": {"type": "object", "x-kubernetes-embedded-resource": True,
-              "properties": {"spec": {"type": "object"}}},
-        "e": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-              "properties": {"known": {"type": "string"}}},
-        "f": {"type": "object", "properties": {"g": {"type": "string"}},
-              "anyOf": [{"properties": {"g": {"minLength": 1}}}]},
-    }}, "example.com")
+    schema = crd_schema_to_json_schema(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "nullable": True, "enum": ["x"]},
+                "b": {"x-kubernetes-int-or-string": True},
+                "c": {"type": "string", "format": "int-or-string"},
+                "d": {
+                    "type": "object",
+                    "x-kubernetes-embedded-resource": True,
+                    "properties": {"spec": {"type": "object"}},
+                },
+                "e": {
+                    "type": "object",
+                    "x-kubernetes-preserve-unknown-fields": True,
+                    "properties": {"known": {"type": "string"}},
+                },
+                "f": {
+                    "type": "object",
+                    "properties": {"g": {"type": "string"}},
+                    "anyOf": [{"properties": {"g": {"minLength": 1}}}],
+                },
+            },
+        },
+        "example.com",
+    )
     validator = jsonschema_rs.validator_for(schema)
-    good = {"a": None, "b": 1, "c": "50%", "d": {"apiVersion": "v1", "kind": "X", "spec": {}},
-            "e": {"known": "k", "other": 1}, "f": {"g": "x"}}
+    good = {
+        "a": None,
+        "b": 1,
+        "c": "50%",
+        "d": {"apiVersion": "v1", "kind": "X", "spec": {}},
+        "e": {"known": "k", "other": 1},
+        "f": {"g": "x"},
+    }
     assert validator.is_valid(good)
-    bad_ones: list[dict[str, Any]] = [{"a": "y"}, {"b": 1.5}, {"c": []}, {"d": {"other": 1}},
-                                      {"zz": 1}, {"f": {"h": 1}}]
+    bad_ones: list[dict[str, Any]] = [
+        {"a": "y"},
+        {"b": 1.5},
+        {"c": []},
+        {"d": {"other": 1}},
+        {"zz": 1},
+        {"f": {"h": 1}},
+    ]
     for bad in bad_ones:
         assert not validator.is_valid(bad), bad
 
 
 def test_legacy_v1beta1_crd_validation_block(tmp_path: Path) -> None:
-    legacy = {"apiVersion": "apiextensions.k8s.io/v1beta1", "kind": "CustomResourceDefinition",
-              "spec": {"group": "old.example.com", "version": "v1alpha1",
-                       "names": {"kind": "Relic"},
-                       "validation": {"openAPIV3Schema": {"properties": {"spec": {
-                           "properties": {"x": {"type": "string"}}}}}}}}
+    legacy = {
+        "apiVersion": "apiextensions.k8s.io/v1beta1",
+        "kind": "CustomResourceDefinition",
+        "spec": {
+            "group": "old.example.com",
+            "version": "v1alpha1",
+            "names": {"kind": "Relic"},
+            "validation": {
+                "openAPIV3Schema": {
+                    "properties": {"spec": {"properties": {"x": {"type": "string"}}}}
+                }
+            },
+        },
+    }
     src = tmp_path / "legacy.yaml"
     src.write_text(json.dumps(legacy))
     (written,) = import_crds([src], tmp_path / "out")
@@ -228,8 +298,9 @@ def test_bad_yaml_is_a_config_error(tmp_path: Path) -> None:
         import_crds([src], tmp_path / "out")
 
 
-def test_import_from_cluster_without_kubeconfig(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_from_cluster_without_kubeconfig(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("kubernetes")
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -272,10 +343,12 @@ def test_group_must_match_for_shipped_schemas() -> None:
 
 
 def test_local_store_takes_precedence(tmp_path: Path) -> None:
-    (tmp_path / "inferenceservice_v1beta1.json").write_text(json.dumps(
-        {"type": "object", GROUP_KEY: "serving.kserve.io", "properties": {"x": {}}}))
-    (tmp_path / "gitrepository_v1.json").write_text(json.dumps(
-        {"type": "object", GROUP_KEY: "other.example.com"}))
+    (tmp_path / "inferenceservice_v1beta1.json").write_text(
+        json.dumps({"type": "object", GROUP_KEY: "serving.kserve.io", "properties": {"x": {}}})
+    )
+    (tmp_path / "gitrepository_v1.json").write_text(
+        json.dumps({"type": "object", GROUP_KEY: "other.example.com"})
+    )
     store = SchemaStore(store_dirs=[tmp_path])
     isvc = store.validator_for("serving.kserve.io/v1beta1", "InferenceService")
     assert isvc is not None and isvc.origin == "store"
@@ -328,7 +401,7 @@ def test_shipped_schemas_compile_on_every_bundled_version() -> None:
     for major, minor in kubeschemas.available_kubernetes_versions():
         store = SchemaStore(f"{major}.{minor}")
         for name in SHIPPED:
-            kind = load(shipped_kinds_dir() / name)["properties"]["kind"]["const"]
+            kind = load(shipped_kinds() / name)["properties"]["kind"]["const"]
             group = SHIPPED[name]
             version = name.split("_")[1].removesuffix(".json")
             assert store.validator_for(f"{group}/{version}", kind) is not None
@@ -356,23 +429,28 @@ def shipped_nodes(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple
 
 
 def test_the_shipped_set_is_complete() -> None:
-    assert {p.name for p in shipped_kinds_dir().glob("*.json")} == set(SHIPPED)
+    assert {p.name for p in shipped_kinds().glob("*.json")} == set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_shipped_schema_guards(name: str) -> None:
-    schema = load(shipped_kinds_dir() / name)
+    schema = load(shipped_kinds() / name)
     jsonschema_rs.meta.validate(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema[GROUP_KEY] == SHIPPED[name]
     assert schema["additionalProperties"] is False
     for path, node in shipped_nodes(schema):
         if node.get("type") == "object" and "properties" in node:
-            closed = node.get("additionalProperties") is False or \
-                node.get("unevaluatedProperties") is False
+            closed = (
+                node.get("additionalProperties") is False
+                or node.get("unevaluatedProperties") is False
+            )
             assert closed, f"{name}: open object at {path}"
-        if len(path) >= 2 and path[-2] == "properties" and \
-                any(k in node for k in ("type", "$ref", "const", "anyOf", "enum")):
+        if (
+            len(path) >= 2
+            and path[-2] == "properties"
+            and any(k in node for k in ("type", "$ref", "const", "anyOf", "enum"))
+        ):
             assert node.get("description"), f"{name}: no description at {path}"
 
 
@@ -380,12 +458,15 @@ def test_shipped_schema_guards(name: str) -> None:
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, generator.kubeschemas, generator.validate.objects; "
-            "print(sorted(m for m in ('jsonschema', 'kubernetes', 'kubernetes_validate', 'cel', "
-            "'celpy') if m in sys.modules))")
+    code = (
+        "import sys, modelserve.validate.kubeschemas, modelserve.validate.objects; "
+        "print(sorted(m for m in ('jsonschema', 'kubernetes', 'kubernetes_validate', 'cel', "
+        "'celpy') if m in sys.modules))"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 

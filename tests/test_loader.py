@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from generator.findings import Finding, Severity
-from generator.layout import build_tree
-from generator.loader import Layout, load_repository
-from generator.rules import Context, run_rules
-from generator.rules.examples import ENVIRONMENT, MODEL, files_for
-from generator.yamlio import MAX_FILE_BYTES
+from modelserve.deploy.tree import build_tree
+from modelserve.findings import Finding, Severity
+from modelserve.load.repository import Layout, load_repository
+from modelserve.load.yamlio import MAX_FILE_BYTES
+from modelserve.rules import Context, run_rules
+from modelserve.rules.examples import ENVIRONMENT, MODEL, files_for
 
 MODEL_FILE = "catalog/models/llama.yaml"
 ENV_FILE = "environments/dev.yaml"
@@ -40,44 +40,149 @@ class Broken:
 
 
 CASES = {
-    "bad-yaml": Broken({MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm-runtime: x")},
-                       MODEL_FILE, 2, 22, "yaml-syntax", "mapping values are not allowed"),
-    "bad-indentation": Broken({MODEL_FILE: MODEL.replace("  count: 1\n", "  count: 1\n   extra: 2\n")},
-                              MODEL_FILE, 9, 9, "yaml-syntax"),
-    "duplicate-key": Broken({MODEL_FILE: MODEL + "runtime: other\n"}, MODEL_FILE, 12, 1, "yaml-duplicate-key",
-                            "duplicate key 'runtime' (first defined on line 2)"),
-    "yaml11-boolean": Broken({ENV_FILE: ENVIRONMENT.replace("  requireDigest: true", "  requireDigest: yes")},
-                             ENV_FILE, 11, 18, "yaml-ambiguous", "'yes'"),
-    "second-document": Broken({MODEL_FILE: MODEL + "---\nname: other\n"}, MODEL_FILE, 12, 1,
-                              "yaml-multiple-documents"),
-    "unknown-field": Broken({MODEL_FILE: MODEL + "descripton: Llama 3.1 8B\n"}, MODEL_FILE, 12, 1, "schema",
-                            "unknown field 'descripton'", "did you mean 'description'?"),
-    "unknown-nested-field": Broken({MODEL_FILE: MODEL.replace("  count: 1\n", "  count: 1\n  minMemoryGB: 40\n")},
-                                   MODEL_FILE, 9, 3, "schema", "unknown field 'gpu.minMemoryGB'",
-                                   "did you mean 'minMemoryGiB'?"),
-    "missing-required": Broken({MODEL_FILE: MODEL.replace('format:\n  name: nvidia-nim-llama-3.1-8b-instruct\n'
-                                                          '  version: "1.3.3"\n', "")},
-                               MODEL_FILE, 1, 1, "schema", "missing required field 'format'", "add 'format'"),
-    "missing-nested-required": Broken({MODEL_FILE: MODEL.replace("  name: nvidia-nim-llama-3.1-8b-instruct\n", "")},
-                                      MODEL_FILE, 3, 1, "schema", "missing required field 'format.name'"),
-    "wrong-type": Broken({MODEL_FILE: MODEL.replace("count: 1", "count: two")}, MODEL_FILE, 8, 3, "schema",
-                         'gpu.count: "two" is not of type "integer"'),
-    "unquoted-version": Broken({ENV_FILE: ENVIRONMENT.replace('kubernetesVersion: "1.33"', "kubernetesVersion: 1.30")},
-                               ENV_FILE, 4, 1, "schema", "kubernetesVersion", '"1.33"'),
-    "missing-runtime": Broken({MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm-runtme")},
-                              MODEL_FILE, 2, 1, "ref-runtime", "'vllm-runtme'", "did you mean 'vllm-runtime'?"),
-    "unsupported-format": Broken({MODEL_FILE: MODEL.replace("  name: nvidia-nim-llama-3.1-8b-instruct",
-                                                            "  name: vllm")},
-                                 MODEL_FILE, 4, 3, "runtime-format", "does not serve format 'vllm'"),
-    "empty-file": Broken({"catalog/models/empty.yaml": ""}, "catalog/models/empty.yaml", 1, 1, "file-empty",
-                         "holds no model"),
-    "comments-only": Broken({"catalog/runtimes/todo.yaml": "# TODO: the Triton runtime\n"},
-                            "catalog/runtimes/todo.yaml", 1, 1, "file-empty", "holds no runtime"),
-    "not-a-mapping": Broken({MODEL_FILE: "- name: llama\n"}, MODEL_FILE, 1, 1, "schema", 'not of type "object"'),
-    "duplicate-name": Broken({"catalog/models/zz-llama.yaml": MODEL}, "catalog/models/zz-llama.yaml", 1, 1,
-                             "duplicate-name", "already defined in catalog/models/llama.yaml"),
-    "environment-name": Broken({ENV_FILE: ENVIRONMENT.replace("name: dev\n", "name: develop\n")}, ENV_FILE, 1, 1,
-                               "env-name-file", "'develop'", "name: dev"),
+    "bad-yaml": Broken(
+        {MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm-runtime: x")},
+        MODEL_FILE,
+        2,
+        22,
+        "yaml-syntax",
+        "mapping values are not allowed",
+    ),
+    "bad-indentation": Broken(
+        {MODEL_FILE: MODEL.replace("  count: 1\n", "  count: 1\n   extra: 2\n")},
+        MODEL_FILE,
+        9,
+        9,
+        "yaml-syntax",
+    ),
+    "duplicate-key": Broken(
+        {MODEL_FILE: MODEL + "runtime: other\n"},
+        MODEL_FILE,
+        12,
+        1,
+        "yaml-duplicate-key",
+        "duplicate key 'runtime' (first defined on line 2)",
+    ),
+    "yaml11-boolean": Broken(
+        {ENV_FILE: ENVIRONMENT.replace("  requireDigest: true", "  requireDigest: yes")},
+        ENV_FILE,
+        11,
+        18,
+        "yaml-ambiguous",
+        "'yes'",
+    ),
+    "second-document": Broken(
+        {MODEL_FILE: MODEL + "---\nname: other\n"}, MODEL_FILE, 12, 1, "yaml-multiple-documents"
+    ),
+    "unknown-field": Broken(
+        {MODEL_FILE: MODEL + "descripton: Llama 3.1 8B\n"},
+        MODEL_FILE,
+        12,
+        1,
+        "schema",
+        "unknown field 'descripton'",
+        "did you mean 'description'?",
+    ),
+    "unknown-nested-field": Broken(
+        {MODEL_FILE: MODEL.replace("  count: 1\n", "  count: 1\n  minMemoryGB: 40\n")},
+        MODEL_FILE,
+        9,
+        3,
+        "schema",
+        "unknown field 'gpu.minMemoryGB'",
+        "did you mean 'minMemoryGiB'?",
+    ),
+    "missing-required": Broken(
+        {
+            MODEL_FILE: MODEL.replace(
+                'format:\n  name: nvidia-nim-llama-3.1-8b-instruct\n  version: "1.3.3"\n', ""
+            )
+        },
+        MODEL_FILE,
+        1,
+        1,
+        "schema",
+        "missing required field 'format'",
+        "add 'format'",
+    ),
+    "missing-nested-required": Broken(
+        {MODEL_FILE: MODEL.replace("  name: nvidia-nim-llama-3.1-8b-instruct\n", "")},
+        MODEL_FILE,
+        3,
+        1,
+        "schema",
+        "missing required field 'format.name'",
+    ),
+    "wrong-type": Broken(
+        {MODEL_FILE: MODEL.replace("count: 1", "count: two")},
+        MODEL_FILE,
+        8,
+        3,
+        "schema",
+        'gpu.count: "two" is not of type "integer"',
+    ),
+    "unquoted-version": Broken(
+        {ENV_FILE: ENVIRONMENT.replace('kubernetesVersion: "1.33"', "kubernetesVersion: 1.30")},
+        ENV_FILE,
+        4,
+        1,
+        "schema",
+        "kubernetesVersion",
+        '"1.33"',
+    ),
+    "missing-runtime": Broken(
+        {MODEL_FILE: MODEL.replace("runtime: vllm-runtime", "runtime: vllm-runtme")},
+        MODEL_FILE,
+        2,
+        1,
+        "ref-runtime",
+        "'vllm-runtme'",
+        "did you mean 'vllm-runtime'?",
+    ),
+    "unsupported-format": Broken(
+        {MODEL_FILE: MODEL.replace("  name: nvidia-nim-llama-3.1-8b-instruct", "  name: vllm")},
+        MODEL_FILE,
+        4,
+        3,
+        "runtime-format",
+        "does not serve format 'vllm'",
+    ),
+    "empty-file": Broken(
+        {"catalog/models/empty.yaml": ""},
+        "catalog/models/empty.yaml",
+        1,
+        1,
+        "file-empty",
+        "holds no model",
+    ),
+    "comments-only": Broken(
+        {"catalog/runtimes/todo.yaml": "# TODO: the Triton runtime\n"},
+        "catalog/runtimes/todo.yaml",
+        1,
+        1,
+        "file-empty",
+        "holds no runtime",
+    ),
+    "not-a-mapping": Broken(
+        {MODEL_FILE: "- name: llama\n"}, MODEL_FILE, 1, 1, "schema", 'not of type "object"'
+    ),
+    "duplicate-name": Broken(
+        {"catalog/models/zz-llama.yaml": MODEL},
+        "catalog/models/zz-llama.yaml",
+        1,
+        1,
+        "duplicate-name",
+        "already defined in catalog/models/llama.yaml",
+    ),
+    "environment-name": Broken(
+        {ENV_FILE: ENVIRONMENT.replace("name: dev\n", "name: develop\n")},
+        ENV_FILE,
+        1,
+        1,
+        "env-name-file",
+        "'develop'",
+        "name: dev",
+    ),
 }
 
 
@@ -98,15 +203,23 @@ def validate(run_cli: Any, root: Path, fmt: str = "text", *extra: str) -> tuple[
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_library_locates_the_problem(case: Broken, tmp_path: Path, write_repo: Any) -> None:
     found = all_findings(write_repo(tmp_path, files_for(case.files)))
-    matching = [f for f in found if (f.file, f.line, f.col, f.rule) == (case.file, case.line, case.col, case.rule)]
-    assert matching, f"expected {case.location()}, got {[(f.file, f.line, f.col, f.rule) for f in found]}"
+    matching = [
+        f
+        for f in found
+        if (f.file, f.line, f.col, f.rule) == (case.file, case.line, case.col, case.rule)
+    ]
+    assert matching, (
+        f"expected {case.location()}, got {[(f.file, f.line, f.col, f.rule) for f in found]}"
+    )
     [finding] = matching
     assert finding.severity is Severity.ERROR
     assert case.says in finding.message and case.hint in finding.hint
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_cli_reports_file_line_col_and_exits_1(case: Broken, tmp_path: Path, write_repo: Any, run_cli: Any) -> None:
+def test_cli_reports_file_line_col_and_exits_1(
+    case: Broken, tmp_path: Path, write_repo: Any, run_cli: Any
+) -> None:
     code, out, err = validate(run_cli, write_repo(tmp_path, files_for(case.files)))
     assert code == 1, out + err
     [line] = [line for line in out.splitlines() if line.startswith(case.location())]
@@ -115,8 +228,12 @@ def test_cli_reports_file_line_col_and_exits_1(case: Broken, tmp_path: Path, wri
 
 
 def test_sound_files_are_still_loaded_when_one_is_broken(tmp_path: Path, write_repo: Any) -> None:
-    files = files_for({"catalog/models/broken.yaml": "name: broken\nruntime: [\n",
-                       "catalog/models/other.yaml": MODEL.replace("name: llama", "name: other")})
+    files = files_for(
+        {
+            "catalog/models/broken.yaml": "name: broken\nruntime: [\n",
+            "catalog/models/other.yaml": MODEL.replace("name: llama", "name: other"),
+        }
+    )
     loaded = load_repository(Layout(write_repo(tmp_path, files)))
     assert set(loaded.catalog.models) == {"llama", "other"}
     assert [f.file for f in loaded.findings] == ["catalog/models/broken.yaml"]
@@ -129,9 +246,16 @@ def test_sound_files_are_still_loaded_when_one_is_broken(tmp_path: Path, write_r
 
 def test_non_utf8_file(tmp_path: Path, write_repo: Any, run_cli: Any) -> None:
     root = write_repo(tmp_path, files_for({}))
-    (root / MODEL_FILE).write_bytes(MODEL.encode() + "description: Caf\xe9 model\n".encode("latin-1"))
+    (root / MODEL_FILE).write_bytes(
+        MODEL.encode() + "description: Caf\xe9 model\n".encode("latin-1")
+    )
     [finding] = load_repository(Layout(root)).findings
-    assert (finding.file, finding.line, finding.col, finding.rule) == (MODEL_FILE, MODEL.count("\n") + 1, 17, "yaml-encoding")
+    assert (finding.file, finding.line, finding.col, finding.rule) == (
+        MODEL_FILE,
+        MODEL.count("\n") + 1,
+        17,
+        "yaml-encoding",
+    )
     code, out, _ = validate(run_cli, root)
     assert code == 1 and f"{MODEL_FILE}:{MODEL.count(chr(10)) + 1}:17: error yaml-encoding" in out
 
@@ -141,14 +265,20 @@ def test_oversized_file_is_refused_unread(tmp_path: Path, write_repo: Any) -> No
     with (root / "catalog/models/huge.yaml").open("wb") as handle:
         handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing to read, all NUL if it were read
     [finding] = load_repository(Layout(root)).findings
-    assert (finding.file, finding.line, finding.rule) == ("catalog/models/huge.yaml", 1, "yaml-too-large")
+    assert (finding.file, finding.line, finding.rule) == (
+        "catalog/models/huge.yaml",
+        1,
+        "yaml-too-large",
+    )
 
 
 @pytest.fixture
 def outside_link(tmp_path: Path, write_repo: Any) -> Path:
     """A repository whose catalog/models/stolen.yaml links to a valid model outside it."""
     root = write_repo(tmp_path / "repo", files_for({}))
-    (tmp_path / "elsewhere.yaml").write_text(MODEL.replace("name: llama", "name: stolen"), encoding="utf-8")
+    (tmp_path / "elsewhere.yaml").write_text(
+        MODEL.replace("name: llama", "name: stolen"), encoding="utf-8"
+    )
     os.symlink(tmp_path / "elsewhere.yaml", root / "catalog/models/stolen.yaml")
     return root
 
@@ -157,8 +287,11 @@ def test_symlink_outside_the_repository_is_refused(outside_link: Path, run_cli: 
     loaded = load_repository(Layout(outside_link))
     assert "stolen" not in loaded.catalog.models
     [finding] = loaded.findings
-    assert (finding.file, finding.rule, finding.severity) == ("catalog/models/stolen.yaml", "file-outside-repo",
-                                                              Severity.ERROR)
+    assert (finding.file, finding.rule, finding.severity) == (
+        "catalog/models/stolen.yaml",
+        "file-outside-repo",
+        Severity.ERROR,
+    )
     assert "elsewhere.yaml" in finding.message
     code, out, _ = validate(run_cli, outside_link)
     assert code == 1 and "catalog/models/stolen.yaml" in out and "file-outside-repo" in out
@@ -170,15 +303,22 @@ def test_symlink_outside_the_repository_has_a_position(outside_link: Path, run_c
 
 
 def test_symlink_inside_the_repository_is_followed(tmp_path: Path, write_repo: Any) -> None:
-    root = write_repo(tmp_path, files_for({"shared/llama2.yaml": MODEL.replace("name: llama", "name: llama2")}))
+    root = write_repo(
+        tmp_path, files_for({"shared/llama2.yaml": MODEL.replace("name: llama", "name: llama2")})
+    )
     os.symlink("../../shared/llama2.yaml", root / "catalog/models/llama2.yaml")
     loaded = load_repository(Layout(root))
     assert loaded.findings == [] and "llama2" in loaded.catalog.models
 
 
 def test_hidden_and_non_yaml_files_are_ignored(tmp_path: Path, write_repo: Any) -> None:
-    files = files_for({"catalog/models/.llama.yaml.swp": "garbage: [", "catalog/models/README.md": "# models\n",
-                       "catalog/models/other.yml": MODEL.replace("name: llama", "name: other")})
+    files = files_for(
+        {
+            "catalog/models/.llama.yaml.swp": "garbage: [",
+            "catalog/models/README.md": "# models\n",
+            "catalog/models/other.yml": MODEL.replace("name: llama", "name: other"),
+        }
+    )
     loaded = load_repository(Layout(write_repo(tmp_path, files)))
     assert loaded.findings == [] and set(loaded.catalog.models) == {"llama", "other"}
 
@@ -222,8 +362,17 @@ def test_empty_catalog_folders_exit_2(tmp_path: Path, run_cli: Any) -> None:
     assert code == 2 and "nothing to validate" in err
 
 
-@pytest.mark.parametrize("args", [("--format", "xml"), ("--env", "nope"), ("--bogus",), ("--jobs", "-1"),
-                                  ("--jobs", "0"), ("--jobs", "many")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "xml"),
+        ("--env", "nope"),
+        ("--bogus",),
+        ("--jobs", "-1"),
+        ("--jobs", "0"),
+        ("--jobs", "many"),
+    ],
+)
 def test_bad_options_exit_2(args: tuple[str, ...], example_repo: Path, run_cli: Any) -> None:
     code, out, err = run_cli("validate", "--root", example_repo, "--no-cache", *args)
     assert code == 2 and err and "Traceback" not in err
@@ -263,11 +412,22 @@ def test_json_report(broken_repo: Path, run_cli: Any) -> None:
     code, out, _ = validate(run_cli, broken_repo, "json")
     report = json.loads(out)
     assert code == 1
-    assert report["summary"]["errors"] == sum(f["severity"] == "error" for f in report["findings"]) >= 1
+    assert (
+        report["summary"]["errors"]
+        == sum(f["severity"] == "error" for f in report["findings"])
+        >= 1
+    )
     schema = next(f for f in report["findings"] if f["rule"] == "schema")
-    assert (schema["file"], schema["line"], schema["col"], schema["severity"]) == (UNKNOWN.file, UNKNOWN.line,
-                                                                                  UNKNOWN.col, "error")
-    assert schema["message"] == "unknown field 'descripton'" and schema["hint"] == "did you mean 'description'?"
+    assert (schema["file"], schema["line"], schema["col"], schema["severity"]) == (
+        UNKNOWN.file,
+        UNKNOWN.line,
+        UNKNOWN.col,
+        "error",
+    )
+    assert (
+        schema["message"] == "unknown field 'descripton'"
+        and schema["hint"] == "did you mean 'description'?"
+    )
 
 
 def test_json_report_of_a_clean_repository(example_repo: Path, run_cli: Any) -> None:
@@ -279,9 +439,13 @@ def test_github_report(broken_repo: Path, run_cli: Any) -> None:
     code, out, _ = validate(run_cli, broken_repo, "github")
     assert code == 1
     annotations = [line for line in out.splitlines() if line.startswith("::")]
-    assert annotations and all(line.startswith(("::error file=", "::warning file=", "::notice file="))
-                               for line in annotations)
-    assert f"::error file={UNKNOWN.file},line={UNKNOWN.line},col={UNKNOWN.col},title=schema::" in out
+    assert annotations and all(
+        line.startswith(("::error file=", "::warning file=", "::notice file="))
+        for line in annotations
+    )
+    assert (
+        f"::error file={UNKNOWN.file},line={UNKNOWN.line},col={UNKNOWN.col},title=schema::" in out
+    )
 
 
 def test_sarif_report(broken_repo: Path, run_cli: Any) -> None:
@@ -300,11 +464,20 @@ def test_sarif_report(broken_repo: Path, run_cli: Any) -> None:
 
 # --- files that look like catalog files but would not be loaded ----------------------------------
 
-@pytest.mark.parametrize(("name", "severity"), [("prod.YAML", "error"), ("prod.Yml", "error"),
-                                                ("prod.yaml~", "warning"), ("prod.yaml.bak", "warning"),
-                                                ("team-a/prod.yaml", "error")])
-def test_a_yaml_looking_file_that_is_not_loaded_is_a_finding(name: str, severity: str, tmp_path: Path,
-                                                             write_repo: Any, run_cli: Any) -> None:
+
+@pytest.mark.parametrize(
+    ("name", "severity"),
+    [
+        ("prod.YAML", "error"),
+        ("prod.Yml", "error"),
+        ("prod.yaml~", "warning"),
+        ("prod.yaml.bak", "warning"),
+        ("team-a/prod.yaml", "error"),
+    ],
+)
+def test_a_yaml_looking_file_that_is_not_loaded_is_a_finding(
+    name: str, severity: str, tmp_path: Path, write_repo: Any, run_cli: Any
+) -> None:
     files = files_for({f"environments/{name}": ENVIRONMENT.replace("name: dev", "name: prod")})
     root = write_repo(tmp_path, files)
     code, out, _ = run_cli("validate", "--root", root, "--format", "json")
@@ -314,8 +487,9 @@ def test_a_yaml_looking_file_that_is_not_loaded_is_a_finding(name: str, severity
     assert code == (1 if severity == "error" else 0)
 
 
-def test_a_case_variant_suffix_stops_generate_from_removing_the_environment(tmp_path: Path, write_repo: Any,
-                                                                          run_cli: Any) -> None:
+def test_a_case_variant_suffix_stops_generate_from_removing_the_environment(
+    tmp_path: Path, write_repo: Any, run_cli: Any
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     assert run_cli("generate", "--root", root)[0] == 0
     before = sorted(p.relative_to(root).as_posix() for p in (root / "deploy").rglob("*"))
@@ -325,15 +499,20 @@ def test_a_case_variant_suffix_stops_generate_from_removing_the_environment(tmp_
     assert sorted(p.relative_to(root).as_posix() for p in (root / "deploy").rglob("*")) == before
 
 
-def test_yaml_in_the_catalog_folder_itself_or_a_stray_folder_is_a_finding(tmp_path: Path, write_repo: Any) -> None:
+def test_yaml_in_the_catalog_folder_itself_or_a_stray_folder_is_a_finding(
+    tmp_path: Path, write_repo: Any
+) -> None:
     files = files_for({"catalog/other.yaml": MODEL, "catalog/model/other.yaml": MODEL})
     loaded = load_repository(Layout(write_repo(tmp_path, files)))
     assert sorted((f.file, f.rule, str(f.severity)) for f in loaded.findings) == [
-        ("catalog/model", "file-not-loaded", "error"), ("catalog/other.yaml", "file-not-loaded", "error")]
+        ("catalog/model", "file-not-loaded", "error"),
+        ("catalog/other.yaml", "file-not-loaded", "error"),
+    ]
 
 
-def test_an_unreadable_catalog_folder_is_a_finding_not_a_crash(tmp_path: Path, write_repo: Any, run_cli: Any,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_catalog_folder_is_a_finding_not_a_crash(
+    tmp_path: Path, write_repo: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As root no permission stops a read, so the refusal is simulated at os.scandir there."""
     root = write_repo(tmp_path, files_for({}))
     models = root / "catalog/models"

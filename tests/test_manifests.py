@@ -10,7 +10,9 @@ import pytest
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 KSERVE = UPSTREAM / "samples" / "kserve"
-pytestmark = pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside the checkout")
+pytestmark = pytest.mark.skipif(
+    not UPSTREAM.is_dir(), reason="../shared/upstream is not beside the checkout"
+)
 
 
 def index_rows() -> dict[str, str]:
@@ -37,7 +39,10 @@ def test_index_lists_valid_and_invalid_samples() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", sorted(k for k, v in index_rows().items() if v.startswith("valid")) if KSERVE.is_dir() else [])
+@pytest.mark.parametrize(
+    "name",
+    sorted(k for k, v in index_rows().items() if v.startswith("valid")) if KSERVE.is_dir() else [],
+)
 def test_samples_marked_valid_pass(run_cli, name: str) -> None:
     code, findings = findings_for(run_cli, KSERVE / name)
     errors = [f for f in findings if f["severity"] == "error"]
@@ -45,19 +50,27 @@ def test_samples_marked_valid_pass(run_cli, name: str) -> None:
 
 
 def test_rollout_strategy_sample_fails_at_transformer_custom(run_cli) -> None:
-    code, findings = findings_for(run_cli, KSERVE / "docs-samples-rollout-strategy__rollout-strategy-example.yaml")
+    code, findings = findings_for(
+        run_cli, KSERVE / "docs-samples-rollout-strategy__rollout-strategy-example.yaml"
+    )
     assert code == 1
     assert [f["path"] for f in findings if f["severity"] == "error"] == ["spec.transformer.custom"]
     assert findings[0]["line"] > 1
 
 
 def test_keda_sample_fails_at_external_auth(run_cli) -> None:
-    sample = KSERVE / "website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml"
+    sample = (
+        KSERVE
+        / "website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml"
+    )
     code, findings = findings_for(run_cli, sample)
     assert code == 1
     paths = {f["path"] for f in findings if f["severity"] == "error"}
     assert "spec.predictor.autoScaling.metrics[0].external.metric.authModes" in paths
-    assert any(p.startswith("spec.predictor.autoScaling.metrics[0].external.authenticationRef") for p in paths)
+    assert any(
+        p.startswith("spec.predictor.autoScaling.metrics[0].external.authenticationRef")
+        for p in paths
+    )
 
 
 def test_kustomization_file_is_not_an_object(run_cli) -> None:
@@ -69,27 +82,48 @@ def test_whole_folder_reports_exactly_the_two_invalid_samples(run_cli) -> None:
     code, findings = findings_for(run_cli, KSERVE)
     assert code == 1
     failing = {Path(f["file"]).name for f in findings if f["severity"] == "error"}
-    assert failing == {"docs-samples-rollout-strategy__rollout-strategy-example.yaml",
-                       "website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml"}
+    assert failing == {
+        "docs-samples-rollout-strategy__rollout-strategy-example.yaml",
+        "website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml",
+    }
 
 
-@pytest.mark.parametrize(("fragment", "rule", "line"), [
-    ("learn-how-to-model-serving-create-inferenceservice.block01.yaml", "yaml-duplicate-key", 22),
-    ("learn-how-to-model-serving-configure-servingruntime.block01.yaml", "yaml-syntax", 11),
-    ("1.3-ai-factory-model-configure-servingruntime.block01.yaml", "cluster-scoped-namespace", 5),
-    ("1.3-ai-factory-model-create-inferenceservice.block01.yaml", "schema", 14),
-])
-def test_broken_edb_manifests_fail_where_they_are_broken(run_cli, fragment: str, rule: str, line: int) -> None:
-    (path,) = [p for p in (UPSTREAM / "samples" / "edb").glob("*.yaml") if p.name.endswith(fragment)]
+@pytest.mark.parametrize(
+    ("fragment", "rule", "line"),
+    [
+        (
+            "learn-how-to-model-serving-create-inferenceservice.block01.yaml",
+            "yaml-duplicate-key",
+            22,
+        ),
+        ("learn-how-to-model-serving-configure-servingruntime.block01.yaml", "yaml-syntax", 11),
+        (
+            "1.3-ai-factory-model-configure-servingruntime.block01.yaml",
+            "cluster-scoped-namespace",
+            5,
+        ),
+        ("1.3-ai-factory-model-create-inferenceservice.block01.yaml", "schema", 14),
+    ],
+)
+def test_broken_edb_manifests_fail_where_they_are_broken(
+    run_cli, fragment: str, rule: str, line: int
+) -> None:
+    (path,) = [
+        p for p in (UPSTREAM / "samples" / "edb").glob("*.yaml") if p.name.endswith(fragment)
+    ]
     code, findings = findings_for(run_cli, path)
     assert code == 1
     assert any(f["rule"] == rule and f["line"] == line for f in findings), findings
 
 
 def test_fields_outside_spec_are_named(run_cli) -> None:
-    (path,) = (UPSTREAM / "samples" / "edb").glob("*1.3-ai-factory-model-configure-servingruntime.block01.yaml")
+    (path,) = (UPSTREAM / "samples" / "edb").glob(
+        "*1.3-ai-factory-model-configure-servingruntime.block01.yaml"
+    )
     _, findings = findings_for(run_cli, path)
-    assert {"imagePullSecrets", "protocolVersions", "supportedModelFormats", "volumes"} <= {f["path"] for f in findings}
+    assert {"imagePullSecrets", "protocolVersions", "supportedModelFormats", "volumes"} <= {
+        f["path"] for f in findings
+    }
 
 
 def test_policy_flags_latest_images_in_edb_docs(run_cli) -> None:
@@ -123,8 +157,13 @@ def test_no_yaml_at_all_is_a_usage_error(run_cli, tmp_path: Path) -> None:
 
 def test_schema_store_from_imported_crds_takes_precedence(run_cli, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    code, out, _ = run_cli("schemas", "import", UPSTREAM / "crds" / "kserve" / "serving.kserve.io_inferenceservices.yaml",
-                           "--out", store)
+    code, out, _ = run_cli(
+        "schemas",
+        "import",
+        UPSTREAM / "crds" / "kserve" / "serving.kserve.io_inferenceservices.yaml",
+        "--out",
+        store,
+    )
     assert code == 0 and (store / "inferenceservice_v1beta1.json").is_file()
     sample = KSERVE / "docs-samples-rollout-strategy__rollout-strategy-example.yaml"
     code, findings = findings_for(run_cli, sample, extra=("--schema-location", str(store)))
@@ -139,11 +178,17 @@ def test_nameless_objects_are_refused_not_a_crash(run_cli, tmp_path: Path) -> No
     nameless.write_text(runtime.replace("  name: kserve-autogluonserver\n", "", 1))
     assert "name: kserve-autogluonserver" not in nameless.read_text()
     isvc = tmp_path / "isvc.yaml"
-    isvc.write_text("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n"
-                    "  namespace: ml\nspec:\n  predictor:\n    model:\n      modelFormat: {name: autogluon}\n"
-                    "      runtime: kserve-autogluonserver\n      storageUri: s3://b/m\n")
+    isvc.write_text(
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n"
+        "  namespace: ml\nspec:\n  predictor:\n    model:\n      modelFormat: {name: autogluon}\n"
+        "      runtime: kserve-autogluonserver\n      storageUri: s3://b/m\n"
+    )
     code, findings = findings_for(run_cli, nameless, isvc, extra=("--policy",))
-    missing = sorted((Path(f["file"]).name, f["rule"]) for f in findings if "name is missing" in f["message"])
+    missing = sorted(
+        (Path(f["file"]).name, f["rule"]) for f in findings if "name is missing" in f["message"]
+    )
     assert code == 1 and missing == [("isvc.yaml", "name-dns"), ("runtime.yaml", "name-dns")]
-    code, findings = findings_for(run_cli, KSERVE / "config-runtimes__kserve-autogluonserver.yaml", extra=("--policy",))
+    code, findings = findings_for(
+        run_cli, KSERVE / "config-runtimes__kserve-autogluonserver.yaml", extra=("--policy",)
+    )
     assert not any("name is missing" in f["message"] for f in findings)

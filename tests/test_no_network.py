@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from modelserve.cli import main
 
 PROJECT = Path(__file__).resolve().parents[1]
 COMMANDS = [("generate",), ("validate", "--no-cache"), ("validate",), ("check",)]
@@ -38,6 +38,7 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         def patched(*args, **kwargs):  # type: ignore[no-untyped-def]
             seen.append(f"{what}{args[1:] if what.startswith('socket.socket') else args}")
             raise NetworkAttempt(f"network access: {what}")
+
         return patched
 
     for name in ("connect", "connect_ex", "sendto"):
@@ -76,7 +77,7 @@ for name in ("connect", "connect_ex", "sendto"):
     setattr(socket.socket, name, refuse("socket.socket." + name))
 for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex"):
     setattr(socket, name, refuse("socket." + name))
-from generator.cli import main
+from modelserve.cli import main
 code = main(sys.argv[2:])
 with open(sys.argv[1], "w") as log:
     json.dump(seen, log)
@@ -96,8 +97,14 @@ def test_commands_in_a_subprocess_open_no_connection(argv, example_repo, tmp_pat
     if argv[0] == "check":
         assert main(["generate", "--root", str(example_repo)]) == 0
     log = tmp_path / "attempts.json"
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, str(log), *argv, "--root", str(example_repo)],
-                          capture_output=True, text=True, cwd=PROJECT, env=_env(tmp_path), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(log), *argv, "--root", str(example_repo)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env=_env(tmp_path),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(log.read_text()) == []
 
@@ -105,8 +112,11 @@ def test_commands_in_a_subprocess_open_no_connection(argv, example_repo, tmp_pat
 def _strace_works(tmp_path: Path) -> bool:
     if not shutil.which("strace"):
         return False
-    probe = subprocess.run(["strace", "-f", "-qq", "-e", "trace=none", "-o", str(tmp_path / "probe"), "true"],
-                           capture_output=True, timeout=60)
+    probe = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=none", "-o", str(tmp_path / "probe"), "true"],
+        capture_output=True,
+        timeout=60,
+    )
     return probe.returncode == 0
 
 
@@ -121,9 +131,28 @@ def test_commands_make_no_inet_system_call(argv, example_repo, tmp_path) -> None
     if argv[0] == "check":
         assert main(["generate", "--root", str(example_repo)]) == 0
     trace = tmp_path / "trace"
-    proc = subprocess.run(["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", str(trace),
-                           sys.executable, "-m", "generator", *argv, "--root", str(example_repo)],
-                          capture_output=True, text=True, cwd=PROJECT, env=_env(tmp_path), timeout=600)
+    proc = subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket,connect",
+            "-o",
+            str(trace),
+            sys.executable,
+            "-m",
+            "modelserve",
+            *argv,
+            "--root",
+            str(example_repo),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env=_env(tmp_path),
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     calls = [line for line in trace.read_text().splitlines() if INET.search(line)]
     assert calls == [], "\n".join(calls)
@@ -134,16 +163,33 @@ def test_the_strace_check_does_see_an_inet_socket(tmp_path) -> None:
         pytest.skip("strace is not available or ptrace is not permitted here")
     trace = tmp_path / "trace"
     code = "import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()"
-    subprocess.run(["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", str(trace), sys.executable, "-c", code],
-                   check=True, timeout=60)
+    subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket,connect",
+            "-o",
+            str(trace),
+            sys.executable,
+            "-c",
+            code,
+        ],
+        check=True,
+        timeout=60,
+    )
     assert any(INET.search(line) for line in trace.read_text().splitlines())
 
 
-def test_schemas_import_from_cluster_without_kubeconfig_is_a_usage_error(tmp_path, monkeypatch, attempts,
-                                                                         run_cli) -> None:
+def test_schemas_import_from_cluster_without_kubeconfig_is_a_usage_error(
+    tmp_path, monkeypatch, attempts, run_cli
+) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    code, out, err = run_cli("schemas", "import", "--from-cluster", "--out", tmp_path / "store", cwd=tmp_path)
+    code, out, err = run_cli(
+        "schemas", "import", "--from-cluster", "--out", tmp_path / "store", cwd=tmp_path
+    )
     assert code == 2, out + err
     assert "no usable kubeconfig" in err and "KUBECONFIG" in err
     assert "Traceback" not in out + err

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import ConfigError, FatalError
-from generator.layout import OWNED_MANIFEST
-from generator.output import STAGE_MARKER_TEXT as MARKER_TEXT
-from generator.output import STAGE_MARKER, plan, recover, safe_relpath, write_tree
+from modelserve.deploy.tree import OWNED_MANIFEST
+from modelserve.deploy.write import STAGE_MARKER, plan, recover, safe_relpath, write_tree
+from modelserve.deploy.write import STAGE_MARKER_TEXT as MARKER_TEXT
+from modelserve.errors import ConfigError, FatalError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,6 +32,7 @@ FILES = {
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
     """Every file (bytes) and symlink (target, not followed) under ``root``."""
@@ -83,14 +84,20 @@ def copy_example(dest: Path) -> Path:
 
 
 def run_module(*args: str, check_rc: int | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True, text=True,
-                          check=False, env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelserve", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stdout + proc.stderr
     return proc
 
 
 # --- writing -------------------------------------------------------------------------------
+
 
 def test_write_into_fresh_dir(tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
@@ -117,7 +124,10 @@ def test_changed_file_rewritten_unchanged_files_hard_linked(tmp_path: Path) -> N
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
     before = stats(deploy)
-    changed = {**FILES, "overlays/dev/models/00/llama.yaml": "kind: InferenceService\nname: llama\nv: 2\n"}
+    changed = {
+        **FILES,
+        "overlays/dev/models/00/llama.yaml": "kind: InferenceService\nname: llama\nv: 2\n",
+    }
     result = write_tree(deploy, changed)
     assert result.written == ["overlays/dev/models/00/llama.yaml"]
     assert result.unchanged == sorted(set(FILES) - {"overlays/dev/models/00/llama.yaml"})
@@ -150,6 +160,7 @@ def test_deploy_dir_gets_normal_permissions(tmp_path: Path) -> None:
 
 # --- files the generator does not own ------------------------------------------------------
 
+
 def test_foreign_files_and_symlinks_kept_byte_identical(tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
@@ -168,7 +179,9 @@ def test_foreign_files_and_symlinks_kept_byte_identical(tmp_path: Path) -> None:
     changed = {**FILES, "overlays/dev/kustomization.yaml": "resources:\n- runtimes\n- models/00\n"}
     result = write_tree(deploy, changed)
 
-    assert result.foreign == foreign  # the linked folder is not followed: no outside-link/secret.txt
+    assert (
+        result.foreign == foreign
+    )  # the linked folder is not followed: no outside-link/secret.txt
     assert result.written == ["overlays/dev/kustomization.yaml"]
     after = snapshot(deploy)
     assert {rel: after[rel] for rel in foreign} == before
@@ -185,7 +198,9 @@ def test_foreign_file_at_generated_path_is_refused(tmp_path: Path) -> None:
     write_tree(deploy, FILES)
     (deploy / "overlays/dev/models/00/new.yaml").write_text("# written by hand\n")
     before_files, before_stats = snapshot(deploy), stats(deploy)
-    with pytest.raises(FatalError, match="overlays/dev/models/00/new.yaml was not written by modelserve"):
+    with pytest.raises(
+        FatalError, match="overlays/dev/models/00/new.yaml was not written by modelserve"
+    ):
         write_tree(deploy, {**FILES, "overlays/dev/models/00/new.yaml": "kind: InferenceService\n"})
     assert snapshot(deploy) == before_files
     assert stats(deploy) == before_stats
@@ -206,8 +221,23 @@ def test_foreign_file_where_a_generated_folder_goes_is_refused(tmp_path: Path) -
 
 # --- paths ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rel", ["../x", "/abs", "/etc/passwd", "a/../../b", "a/b/..", "..", "", ".", "a\\b",
-                                 "..\\x", "a\x00b"])
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "../x",
+        "/abs",
+        "/etc/passwd",
+        "a/../../b",
+        "a/b/..",
+        "..",
+        "",
+        ".",
+        "a\\b",
+        "..\\x",
+        "a\x00b",
+    ],
+)
 def test_safe_relpath_refuses_paths_leaving_deploy(rel: str) -> None:
     with pytest.raises(FatalError, match="output paths must stay inside deploy/"):
         safe_relpath(rel)
@@ -250,6 +280,7 @@ def test_deploy_symlink_is_refused(tmp_path: Path) -> None:
 
 # --- crash recovery ------------------------------------------------------------------------
 
+
 def _crashed_between_renames(tmp_path: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
     """The state the two-rename fallback leaves when killed between its renames."""
     deploy = tmp_path / "deploy"
@@ -288,7 +319,9 @@ def test_crash_after_both_renames_keeps_new_tree(tmp_path: Path) -> None:
     write_tree(deploy, FILES)
     before = stats(deploy)
     stage = stage_folder(tmp_path, "zz77zz77")
-    write_tree(stage / "old", {"stale.yaml": "old: true\n"})  # killed before the old tree was deleted
+    write_tree(
+        stage / "old", {"stale.yaml": "old: true\n"}
+    )  # killed before the old tree was deleted
     assert not write_tree(deploy, FILES).changed
     assert stats(deploy) == before
     assert leftovers(tmp_path) == []
@@ -302,6 +335,7 @@ def test_recover_restores_old_tree_when_deploy_is_missing(tmp_path: Path) -> Non
 
 
 # --- SIGKILL -------------------------------------------------------------------------------
+
 
 def _previous_catalog(repo: Path) -> None:
     """One model changed and one deployment fewer: the old tree differs in bytes and in file set."""
@@ -320,8 +354,11 @@ def _calibrate(repo: Path) -> tuple[float, float]:
     """
     start = time.perf_counter()
     staged_at = None
-    with subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
         while proc.poll() is None:
             if staged_at is None and any(".modelserve-stage-" in p.name for p in repo.iterdir()):
                 staged_at = time.perf_counter() - start
@@ -349,7 +386,9 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
     run_module("generate", "--root", str(old_repo), check_rc=0)
     old_tree = snapshot(old_repo / "deploy")
     assert set(old_tree) != set(new_tree) and old_tree.keys() & new_tree.keys()
-    assert any(old_tree[k] != new_tree[k] for k in old_tree.keys() & new_tree.keys() if k != OWNED_MANIFEST)
+    assert any(
+        old_tree[k] != new_tree[k] for k in old_tree.keys() & new_tree.keys() if k != OWNED_MANIFEST
+    )
 
     repo = copy_example(tmp_path / "repo")
     deploy = repo / "deploy"
@@ -361,10 +400,17 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
     for i in range(30):
         shutil.rmtree(deploy)
         shutil.copytree(old_repo / "deploy", deploy, symlinks=True)
-        with subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        with subprocess.Popen(
+            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as proc:
             # Some kills early in the run, most around the short write phase at its end.
-            time.sleep(rng.uniform(0.0, 0.08) if i % 3 == 0 else rng.uniform(max(0.0, write_starts - 0.02), full_run))
+            time.sleep(
+                rng.uniform(0.0, 0.08)
+                if i % 3 == 0
+                else rng.uniform(max(0.0, write_starts - 0.02), full_run)
+            )
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         if not deploy.exists():
@@ -372,7 +418,9 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
             assert leftovers(repo)
             recover(deploy)
         now = snapshot(deploy)
-        assert now in (old_tree, new_tree), f"iteration {i}: deploy/ is a mix: {_mix(now, old_tree, new_tree)}"
+        assert now in (old_tree, new_tree), (
+            f"iteration {i}: deploy/ is a mix: {_mix(now, old_tree, new_tree)}"
+        )
 
     # An uninterrupted run afterwards finishes the job and cleans up whatever a kill left behind.
     run_module("generate", "--root", str(repo), check_rc=0)
@@ -381,6 +429,7 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
 
 
 # --- names cannot steer the writer ---------------------------------------------------------
+
 
 def _rename_model(repo: Path, name: str) -> None:
     model = repo / "catalog/models/sklearn-iris.yaml"
@@ -400,10 +449,15 @@ def _rename_environment(repo: Path, name: str) -> None:
     env.write_text(env.read_text().replace("name: dev", f"name: {name}"))
 
 
-@pytest.mark.parametrize("rename", [_rename_model, _rename_runtime, _rename_environment],
-                         ids=["model", "runtime", "environment"])
+@pytest.mark.parametrize(
+    "rename",
+    [_rename_model, _rename_runtime, _rename_environment],
+    ids=["model", "runtime", "environment"],
+)
 @pytest.mark.parametrize("name", ["../../etc", '"../../../../tmp/x"', "/etc/cron.d"])
-def test_generate_refuses_names_that_leave_deploy(tmp_path: Path, example_repo: Path, rename, name: str) -> None:
+def test_generate_refuses_names_that_leave_deploy(
+    tmp_path: Path, example_repo: Path, rename, name: str
+) -> None:
     repo = example_repo
     rename(repo, name)
     before = snapshot(tmp_path)
@@ -416,13 +470,14 @@ def test_generate_refuses_names_that_leave_deploy(tmp_path: Path, example_repo: 
 
 # --- one writer at a time ------------------------------------------------------------------
 
+
 def _changed(repo: Path) -> None:
     model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
     model.write_text(model.read_text().replace("--max-model-len=8192", "--max-model-len=4096"))
 
 
 def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path) -> None:
-    from generator.output import deploy_lock
+    from modelserve.deploy.write import deploy_lock
 
     repo = copy_example(tmp_path / "repo")
     run_module("generate", "--root", str(repo), check_rc=0)
@@ -430,15 +485,24 @@ def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path)
     _changed(repo)
     env = {**os.environ, "MODELSERVE_LOCK_TIMEOUT": "0.5"}
     with deploy_lock(repo / "deploy"):
-        proc = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                              capture_output=True, text=True, env=env, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "another modelserve run" in proc.stderr and "waiting" in proc.stderr
     assert snapshot(repo / "deploy") == before and leftovers(repo) == []
     with deploy_lock(repo / "deploy"):
-        waiting = subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env={**os.environ, "MODELSERVE_LOCK_TIMEOUT": "60"})
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "MODELSERVE_LOCK_TIMEOUT": "60"},
+        )
         time.sleep(1.0)
         assert waiting.poll() is None, "the second run must wait while the lock is held"
     out, err = waiting.communicate(timeout=60)
@@ -452,9 +516,18 @@ def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
     run_module("generate", "--root", str(repo), check_rc=0)
     for round_ in range(3):
         model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
-        model.write_text(re.sub(r"--max-model-len=\d+", f"--max-model-len={4096 + round_}", model.read_text()))
-        procs = [subprocess.Popen([sys.executable, "-m", "generator", "generate", "--root", str(repo)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        model.write_text(
+            re.sub(r"--max-model-len=\d+", f"--max-model-len={4096 + round_}", model.read_text())
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
         results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
         for p in procs:
             p.stderr.close()  # type: ignore[union-attr]
@@ -468,12 +541,16 @@ def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
 
 # --- staging folders: only our own are ever removed ----------------------------------------
 
+
 def test_only_marked_staging_folders_are_removed(tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
-    users = {".deploy.old-before-upgrade": "notes.txt", ".deploy.tmp-mine": "keep.yaml",
-             ".deploy.modelserve-stage-unmarked": "data.yaml",  # our name, but no marker: not ours
-             ".deploy.modelserve-stage-abcdefgh": "data.yaml"}  # exact name, no marker, not empty
+    users = {
+        ".deploy.old-before-upgrade": "notes.txt",
+        ".deploy.tmp-mine": "keep.yaml",
+        ".deploy.modelserve-stage-unmarked": "data.yaml",  # our name, but no marker: not ours
+        ".deploy.modelserve-stage-abcdefgh": "data.yaml",
+    }  # exact name, no marker, not empty
     for folder, name in users.items():
         (tmp_path / folder).mkdir()
         (tmp_path / folder / name).write_text("the user's\n")
@@ -504,6 +581,7 @@ def test_a_marker_that_is_a_link_or_wrong_does_not_make_a_folder_ours(tmp_path: 
 
 # --- what the filesystem refuses: exit 2, nothing swapped, nothing left behind -----------------
 
+
 def _refuse_writes(path: Path) -> None:
     """Make ``path`` refuse changes, as root too: the immutable flag (chattr +i) as root, else chmod."""
     if os.geteuid() != 0:
@@ -511,8 +589,10 @@ def _refuse_writes(path: Path) -> None:
         return
     proc = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        pytest.skip(f"running as root and chattr +i is refused here ({proc.stderr.strip()}): "
-                    "cannot make a file that root may not change")
+        pytest.skip(
+            f"running as root and chattr +i is refused here ({proc.stderr.strip()}): "
+            "cannot make a file that root may not change"
+        )
 
 
 def _allow_writes(path: Path) -> None:
@@ -523,7 +603,9 @@ def _allow_writes(path: Path) -> None:
 
 
 @pytest.mark.parametrize("what", ["deploy", "kept-file"])
-def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(what: str, tmp_path: Path) -> None:
+def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(
+    what: str, tmp_path: Path
+) -> None:
     repo = copy_example(tmp_path / "repo")
     run_module("generate", "--root", str(repo), check_rc=0)
     deploy = repo / "deploy"
@@ -543,8 +625,9 @@ def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(what: str, 
     assert snapshot(deploy) == before and leftovers(repo) == []
 
 
-def test_an_unreadable_folder_in_deploy_is_exit_2_and_nothing_is_swapped(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_folder_in_deploy_is_exit_2_and_nothing_is_swapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As root no permission stops a read, so the refusal is simulated at os.scandir there."""
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)

@@ -2,7 +2,7 @@
 workflow command on the CI runner's log, a credential, markup in a PR comment, or a lost exit code.
 
 Every case puts hostile text where a pull request can (a catalog value, a hand-edited file in
-deploy/, a file name) and runs the real command in-process (``generator.cli.main``). The
+deploy/, a file name) and runs the real command in-process (``modelserve.cli.main``). The
 markdown of ``modelserve diff`` is parsed with a real CommonMark + GFM-tables parser
 (markdown-it-py).
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from generator.display import md_code, neutralize_workflow_commands, one_line
-from generator.rules.examples import MODEL, RUNTIME, files_for
+from modelserve.report.display import md_code, neutralize_workflow_commands, one_line
+from modelserve.rules.examples import MODEL, files_for
 
 PROJECT = Path(__file__).resolve().parents[1]
 MODEL_FILE = "catalog/models/llama.yaml"
@@ -41,8 +41,10 @@ TERMINAL_ATTACKS = {
     "c1-csi": "v2\\u009b31m",
     "invisible-format-characters": "v2\\u00ad\\u200b\\u2060\\U000e0041",
 }
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u2069\u2028\u2029"
-                    "\U000e0000-\U000e0fff]")
+UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u200b-\u200f\u202a-\u202e\u2060-\u2069\u2028\u2029"
+    "\U000e0000-\U000e0fff]"
+)
 
 
 def _with_protocol(value: str) -> str:
@@ -55,11 +57,11 @@ def _with_storage(value: str) -> str:
     return MODEL + f'storageUri: "{value}"\n'
 
 
-
 @pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
 @pytest.mark.parametrize("attack", sorted(TERMINAL_ATTACKS))
-def test_catalog_values_never_drive_the_terminal(attack: str, fmt: str, tmp_path: Path, write_repo,
-                                                 run_cli) -> None:
+def test_catalog_values_never_drive_the_terminal(
+    attack: str, fmt: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({MODEL_FILE: _with_storage(TERMINAL_ATTACKS[attack])}))
     code, out, err = run_cli("validate", "--root", root, "--format", fmt)
     assert code == 1, out + err
@@ -73,11 +75,13 @@ def test_catalog_values_never_drive_the_terminal(attack: str, fmt: str, tmp_path
 def test_the_coloured_text_report_is_neutralised_too(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from generator.findings import Finding, Severity
-    from generator.report import write_text
+    from modelserve.findings import Finding, Severity
+    from modelserve.report.emit import write_text
 
     out = io.StringIO()
-    write_text([Finding("a.yaml", 1, 1, "r", Severity.ERROR, "x ##[error]pwned")], out, "", colour=True)
+    write_text(
+        [Finding("a.yaml", 1, 1, "r", Severity.ERROR, "x ##[error]pwned")], out, "", colour=True
+    )
     assert "##[" not in out.getvalue() and "\033[31m" in out.getvalue()
 
 
@@ -88,24 +92,38 @@ def test_one_line_escapes_what_it_cannot_show() -> None:
 
 # --- GitHub workflow commands ------------------------------------------------------------------
 
-INJECTIONS = ["::warning file=README.md::pwned", "  ::add-mask::x", "::stop-commands::abc", "text ##[error]pwned",
-              "##[set-env name=X]y", "#\u00ad#[error]pwned", "\u200b::warning::pwned", " \u2060::error::pwned"]
+INJECTIONS = [
+    "::warning file=README.md::pwned",
+    "  ::add-mask::x",
+    "::stop-commands::abc",
+    "text ##[error]pwned",
+    "##[set-env name=X]y",
+    "#\u00ad#[error]pwned",
+    "\u200b::warning::pwned",
+    " \u2060::error::pwned",
+]
 
 
-_IGNORABLE = re.compile("[\xad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
+_IGNORABLE = re.compile(
+    "[\xad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
+)
 
 
 def _runner_commands(output: str) -> list[str]:
     """Lines the Actions runner would take as workflow commands (actions/runner ActionCommand:
     TryParseV2 after TrimStart, TryParse anywhere in the line); its culture-aware comparison
     skips default-ignorable characters, so they are dropped first."""
-    return [line for line in output.splitlines()
-            if _IGNORABLE.sub("", line).lstrip().startswith("::") or "##[" in _IGNORABLE.sub("", line)]
+    return [
+        line
+        for line in output.splitlines()
+        if _IGNORABLE.sub("", line).lstrip().startswith("::") or "##[" in _IGNORABLE.sub("", line)
+    ]
 
 
-def test_check_diff_cannot_start_workflow_commands_under_actions(tmp_path: Path, write_repo, run_cli,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_diff_cannot_start_workflow_commands_under_actions(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     assert run_cli("generate", "--root", root)[0] == 0
     target = next((root / "deploy").rglob("llama.yaml"))
@@ -113,15 +131,18 @@ def test_check_diff_cannot_start_workflow_commands_under_actions(tmp_path: Path,
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, out, err = run_cli("check", "--root", root)
     assert code == 1
-    forged = [line for line in _runner_commands(out + err) if not line.startswith("::error file=deploy/")]
+    forged = [
+        line for line in _runner_commands(out + err) if not line.startswith("::error file=deploy/")
+    ]
     assert forged == [], forged
     assert "pwned" in out  # shown, as text
     (annotation,) = [line for line in out.splitlines() if line.startswith("::error ")]
     assert "deploy/ is out of date" in annotation
 
 
-def test_catalog_values_cannot_start_workflow_commands_in_the_github_format(tmp_path: Path, write_repo, run_cli,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_values_cannot_start_workflow_commands_in_the_github_format(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     value = "v9\\n::warning file=x::forged\\n##[error]forged"
     root = write_repo(tmp_path, files_for({MODEL_FILE: _with_storage(value)}))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
@@ -132,8 +153,9 @@ def test_catalog_values_cannot_start_workflow_commands_in_the_github_format(tmp_
     assert "forged" in out and not re.search(r"(^|\n)\s*::warning", out)
 
 
-def test_json_output_under_actions_holds_no_legacy_command_yet_parses_the_same(tmp_path: Path, write_repo, run_cli,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_output_under_actions_holds_no_legacy_command_yet_parses_the_same(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = write_repo(tmp_path, files_for({MODEL_FILE: _with_protocol("##[error]x")}))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, out, _ = run_cli("validate", "--root", root, "--format", "json")
@@ -150,17 +172,34 @@ def test_redirected_output_is_left_as_is_under_actions(tmp_path: Path, write_rep
     """A file the output is redirected to is not the runner's log: no need to alter it."""
     root = write_repo(tmp_path, files_for({MODEL_FILE: _with_protocol("##[error]x")}))
     with open(tmp_path / "out.json", "w") as out:
-        subprocess.run([sys.executable, "-m", "generator", "validate", "--root", str(root), "--format", "text"],
-                       stdout=out, env={**os.environ, "GITHUB_ACTIONS": "true"}, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "modelserve",
+                "validate",
+                "--root",
+                str(root),
+                "--format",
+                "text",
+            ],
+            stdout=out,
+            env={**os.environ, "GITHUB_ACTIONS": "true"},
+            check=False,
+        )
     assert "##[error]x" in (tmp_path / "out.json").read_text()
 
 
 # --- every command has --format text|json|github -------------------------------------------------
 
-@pytest.mark.parametrize("argv", [("validate",), ("generate",), ("check",), ("check", "--fix"), ("rules",)])
+
+@pytest.mark.parametrize(
+    "argv", [("validate",), ("generate",), ("check",), ("check", "--fix"), ("rules",)]
+)
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
-def test_every_command_takes_the_three_formats(argv: tuple[str, ...], fmt: str, tmp_path: Path, write_repo,
-                                               run_cli) -> None:
+def test_every_command_takes_the_three_formats(
+    argv: tuple[str, ...], fmt: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     extra = () if argv == ("rules",) else ("--root", root)
     code, out, err = run_cli(*argv, *extra, "--format", fmt)
@@ -171,11 +210,19 @@ def test_every_command_takes_the_three_formats(argv: tuple[str, ...], fmt: str, 
 
 def test_schemas_import_and_diff_take_the_formats(tmp_path: Path, run_cli) -> None:
     crd = PROJECT.parent / "shared/upstream/crds/flux/source.toolkit.fluxcd.io_gitrepositories.yaml"
-    assert crd.is_file(), f"missing upstream test data: {crd} (../shared must sit beside the project)"
-    code, out, _ = run_cli("schemas", "import", crd, "--out", tmp_path / "store", "--format", "json")
-    assert code == 0 and json.loads(out)["written"] == [str(tmp_path / "store" / "gitrepository_v1.json")]
+    assert crd.is_file(), (
+        f"missing upstream test data: {crd} (../shared must sit beside the project)"
+    )
+    code, out, _ = run_cli(
+        "schemas", "import", crd, "--out", tmp_path / "store", "--format", "json"
+    )
+    assert code == 0 and json.loads(out)["written"] == [
+        str(tmp_path / "store" / "gitrepository_v1.json")
+    ]
     for fmt in ("text", "github"):
-        assert run_cli("schemas", "import", crd, "--out", tmp_path / "store", "--format", fmt)[0] == 0
+        assert (
+            run_cli("schemas", "import", crd, "--out", tmp_path / "store", "--format", fmt)[0] == 0
+        )
 
 
 def test_check_json_carries_the_drift_as_data(tmp_path: Path, write_repo, run_cli) -> None:
@@ -192,16 +239,29 @@ def test_check_json_carries_the_drift_as_data(tmp_path: Path, write_repo, run_cl
 
 # --- credentials in what check prints ------------------------------------------------------------
 
-def test_check_never_prints_a_key_hand_edited_into_a_generated_file(tmp_path: Path, write_repo, run_cli) -> None:
+
+def test_check_never_prints_a_key_hand_edited_into_a_generated_file(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
     root = write_repo(tmp_path, files_for({}))
     run_cli("generate", "--root", root)
     target = next((root / "deploy").rglob("llama.yaml"))
-    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + PEM_BODY + "\n" + PEM_BODY[::-1] + "\n-----END RSA PRIVATE KEY-----"
-    target.write_text(target.read_text() + f"# {NGC}\n" + "\n".join(f"# {row}" for row in pem.splitlines()) + "\n")
+    pem = (
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        + PEM_BODY
+        + "\n"
+        + PEM_BODY[::-1]
+        + "\n-----END RSA PRIVATE KEY-----"
+    )
+    target.write_text(
+        target.read_text() + f"# {NGC}\n" + "\n".join(f"# {row}" for row in pem.splitlines()) + "\n"
+    )
     for fmt in ("text", "json", "github"):
         code, out, err = run_cli("check", "--root", root, "--format", fmt)
         assert code == 1
-        assert NGC not in out + err and PEM_BODY not in out + err and PEM_BODY[::-1] not in out + err
+        assert (
+            NGC not in out + err and PEM_BODY not in out + err and PEM_BODY[::-1] not in out + err
+        )
 
 
 def test_error_messages_are_scrubbed_too(tmp_path: Path, run_cli) -> None:
@@ -212,9 +272,19 @@ def test_error_messages_are_scrubbed_too(tmp_path: Path, run_cli) -> None:
 # --- markdown of modelserve diff -------------------------------------------------------------
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
-HOSTILE_MARKDOWN = ["a`b", "``", "`x` [click](https://evil.example) ![i](https://evil.example/p.png)",
-                    "@octocat and @org/team", "<img src=x onerror=alert(1)>", "x | y", "ends with `",
-                    " `lead and trail` ", "#123 *bold* _em_ ~~s~~", "```fence```", "\u202eoverride"]
+HOSTILE_MARKDOWN = [
+    "a`b",
+    "``",
+    "`x` [click](https://evil.example) ![i](https://evil.example/p.png)",
+    "@octocat and @org/team",
+    "<img src=x onerror=alert(1)>",
+    "x | y",
+    "ends with `",
+    " `lead and trail` ",
+    "#123 *bold* _em_ ~~s~~",
+    "```fence```",
+    "\u202eoverride",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE_MARKDOWN)
@@ -223,10 +293,18 @@ def test_md_code_renders_as_one_code_span_of_the_text(text: str, table: bool) ->
     cell = md_code(text, table=table)
     source = f"| h |\n|---|\n| {cell} |\n" if table else f"value: {cell}\n"
     html = MARKDOWN.render(source)
-    assert "<a " not in html and "<img" not in html and "<strong>" not in html and "<em>" not in html
+    assert (
+        "<a " not in html and "<img" not in html and "<strong>" not in html and "<em>" not in html
+    )
     codes = re.findall(r"<code>(.*?)</code>", html, re.S)
     assert len(codes) == 1, html
-    shown = codes[0].replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    shown = (
+        codes[0]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&amp;", "&")
+    )
     assert shown == one_line(text, 120).replace("\u202e", "\\u202e"), html
     outside = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
     assert "@" not in outside and "#1" not in outside
@@ -247,15 +325,26 @@ def committed_example(tmp_path: Path) -> Path:
 def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
     root = committed_example(tmp_path)
     value = "`x` [click](https://evil.example) @octocat <img src=x> | y"
-    key = "example.com/`](https://evil.example) @octocat"  # field paths quote keys: a backtick in one
-    (root / MODEL_FILE).write_text(MODEL + f"annotations:\n  {json.dumps(key)}: {json.dumps(value)}\n")
-    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(root), "--base", "main"],
-                          capture_output=True, text=True, check=False)
+    key = (
+        "example.com/`](https://evil.example) @octocat"  # field paths quote keys: a backtick in one
+    )
+    (root / MODEL_FILE).write_text(
+        MODEL + f"annotations:\n  {json.dumps(key)}: {json.dumps(value)}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "modelserve", "diff", "--root", str(root), "--base", "main"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     html = MARKDOWN.render(proc.stdout)
     assert "<a " not in html and "<img" not in html
     assert "@octocat" not in re.sub(r"<code>.*?</code>", "", html, flags=re.S)
-    assert any("[click](https://evil.example)" in code for code in re.findall(r"<code>(.*?)</code>", html, re.S))
+    assert any(
+        "[click](https://evil.example)" in code
+        for code in re.findall(r"<code>(.*?)</code>", html, re.S)
+    )
 
 
 def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path) -> None:
@@ -265,10 +354,26 @@ def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path)
     value = "ftp://x/[Approve](https://evil.example/login) @octocat ![t](https://evil.example/t.png) <sub>hi</sub>"
     (root / MODEL_FILE).write_text(MODEL + f"storageUri: {json.dumps(value)}\n")
     for name in range(300):  # many errors: the comment must still fit
-        (root / f"catalog/models/m{name}.yaml").write_text(MODEL.replace("name: llama", f"name: m{name}")
-                                                          + f"storageUri: {json.dumps(value)}\n")
-    proc = subprocess.run([sys.executable, "-m", "generator", "diff", "--root", str(root), "--base", "main",
-                           "--max-chars", "20000"], capture_output=True, text=True, check=False)
+        (root / f"catalog/models/m{name}.yaml").write_text(
+            MODEL.replace("name: llama", f"name: m{name}") + f"storageUri: {json.dumps(value)}\n"
+        )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelserve",
+            "diff",
+            "--root",
+            str(root),
+            "--base",
+            "main",
+            "--max-chars",
+            "20000",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr
     assert len(proc.stdout) <= 20_000
     html = MARKDOWN.render(proc.stdout)
@@ -277,7 +382,7 @@ def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path)
 
 
 def test_the_last_resort_cut_of_a_long_comment_never_splits_a_code_span() -> None:
-    from generator.diff import _Block, _fit
+    from modelserve.diff.compare import _Block, _fit
 
     hostile = md_code("c [CLICK](https://evil.example) @octocat ![x](https://evil.example/t.png)")
     text = _fit([_Block([f"#### env {i}: cluster {hostile}" for i in range(2000)])], 5000)
@@ -288,11 +393,14 @@ def test_the_last_resort_cut_of_a_long_comment_never_splits_a_code_span() -> Non
 
 # --- exit codes survive a closed pipe and a stop signal ------------------------------------------
 
+
 def test_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, write_repo) -> None:
     many = "\n".join(f"unknown{i}: 1" for i in range(400))
     root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + many + "\n"}))
-    script = (f"set -o pipefail; {sys.executable} -m generator validate --root {root} | head -5 >/dev/null; "
-              "echo \"exit=${PIPESTATUS[0]}\"")
+    script = (
+        f"set -o pipefail; {sys.executable} -m modelserve validate --root {root} | head -5 >/dev/null; "
+        'echo "exit=${PIPESTATUS[0]}"'
+    )
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
     assert "exit=1" in proc.stdout, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
@@ -304,9 +412,12 @@ def test_non_utf8_file_names_print_under_a_strict_stdout(tmp_path: Path, write_r
     with open(bad, "w") as handle:
         handle.write(MODEL.replace("name: llama", "name: other"))
     for fmt in ("text", "json", "sarif", "github"):
-        proc = subprocess.run([sys.executable, "-m", "generator", "validate", "--root", str(root), "--format", fmt],
-                              capture_output=True, check=False,
-                              env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"})
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelserve", "validate", "--root", str(root), "--format", fmt],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"},
+        )
         assert proc.returncode == 1, proc.stderr
         text = proc.stdout.decode("utf-8")  # strict: no lone surrogates, no undecodable bytes
         shown = json.dumps(json.loads(text)) if fmt in ("json", "sarif") else text
@@ -317,8 +428,13 @@ def test_sigterm_cleans_up_the_build_scratch_folder(tmp_path: Path, example_repo
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch), "MODELSERVE_CACHE_DIR": str(tmp_path / "cache")}
-    with subprocess.Popen([sys.executable, "-m", "generator", "validate", "--root", str(example_repo), "--no-cache"],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "modelserve", "validate", "--root", str(example_repo), "--no-cache"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         for _ in range(2000):  # wait until the run has made its scratch folder
             if any(p.name.startswith("modelserve-build-") for p in scratch.iterdir()):
                 break

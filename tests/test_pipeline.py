@@ -8,21 +8,31 @@ import os
 import stat
 from pathlib import Path
 
-from generator.cache import FindingsCache
-from generator.kubeschemas import SchemaStore
-from generator.layout import build_tree
-from generator.loader import Layout, load_repository
-from generator.validate import pipeline
-from generator.validate.pipeline import Options, validate_repository
+from modelserve.cache.findings import FindingsCache
+from modelserve.deploy.tree import build_tree
+from modelserve.load.repository import Layout, load_repository
+from modelserve.validate import pipeline
+from modelserve.validate.kubeschemas import SchemaStore
+from modelserve.validate.pipeline import Options, validate_repository
 
 
 def test_problem_in_built_object_points_at_the_catalog_line(example_repo: Path) -> None:
     catalog = load_repository(Layout(example_repo)).catalog
     tree = build_tree(catalog)
-    root = next(r for r in tree.roots if r.env == "prod" and any(o.model == "llama-3-3-70b-instruct" for o in r.objects))
+    root = next(
+        r
+        for r in tree.roots
+        if r.env == "prod" and any(o.model == "llama-3-3-70b-instruct" for o in r.objects)
+    )
     built = [copy.deepcopy(o.obj) for o in root.objects]
-    isvc = next(o for o in built if o["kind"] == "InferenceService" and o["metadata"]["name"] == "llama-3-3-70b-instruct")
-    isvc["spec"]["predictor"]["model"]["runtimeVersoin"] = "1.8.4"  # as if a transformer injected a typo
+    isvc = next(
+        o
+        for o in built
+        if o["kind"] == "InferenceService" and o["metadata"]["name"] == "llama-3-3-70b-instruct"
+    )
+    isvc["spec"]["predictor"]["model"]["runtimeVersoin"] = (
+        "1.8.4"  # as if a transformer injected a typo
+    )
     findings = pipeline._check_root(root, built, SchemaStore("1.33"))
     schema = [f for f in findings if f.rule == "schema"]
     assert len(schema) == 1
@@ -30,7 +40,9 @@ def test_problem_in_built_object_points_at_the_catalog_line(example_repo: Path) 
     text = (example_repo / schema[0].file).read_text().splitlines()
     assert text[schema[0].line - 1].startswith("name:")  # the model the object was rendered from
     assert "runtimeVersoin" in schema[0].message
-    assert any(f.rule == "build-mismatch" for f in findings), "the built object differs from the rendered one"
+    assert any(f.rule == "build-mismatch" for f in findings), (
+        "the built object differs from the rendered one"
+    )
 
 
 def test_missing_and_extra_objects_are_build_mismatches(example_repo: Path) -> None:
@@ -44,16 +56,22 @@ def test_missing_and_extra_objects_are_build_mismatches(example_repo: Path) -> N
     assert "surprise" in messages and "missing from the build" in messages
 
 
-def test_incremental_run_reports_what_a_full_run_reports(example_repo: Path, tmp_path: Path) -> None:
+def test_incremental_run_reports_what_a_full_run_reports(
+    example_repo: Path, tmp_path: Path
+) -> None:
     cache = FindingsCache(tmp_path / "cache")
     layout = Layout(example_repo)
     first = validate_repository(layout, Options(cache=cache))
     assert first.built > 0 and first.cached == 0
     model = example_repo / "catalog" / "models" / "nvclip.yaml"
-    model.write_text(model.read_text().replace("count: 1", "count: 9"))  # breaks node fit in two envs
+    model.write_text(
+        model.read_text().replace("count: 1", "count: 9")
+    )  # breaks node fit in two envs
     warm = validate_repository(layout, Options(cache=cache))
     full = validate_repository(layout, Options(cache=None))
-    assert warm.cached > 0 and warm.built < first.built, "only the shards holding nvclip are rebuilt"
+    assert warm.cached > 0 and warm.built < first.built, (
+        "only the shards holding nvclip are rebuilt"
+    )
     assert warm.findings == full.findings
     assert any(f.rule == "gpu-node-fit" for f in full.findings)
 
@@ -64,7 +82,9 @@ def test_env_filter_builds_only_that_environment(example_repo: Path) -> None:
     assert 0 < result.built < all_roots.built
 
 
-def test_kubeconform_runs_as_an_extra_pass_when_on_path(example_repo: Path, tmp_path: Path, monkeypatch) -> None:
+def test_kubeconform_runs_as_an_extra_pass_when_on_path(
+    example_repo: Path, tmp_path: Path, monkeypatch
+) -> None:
     # A stand-in kubeconform that reports one object invalid, in kubeconform's JSON output format.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -73,8 +93,23 @@ def test_kubeconform_runs_as_an_extra_pass_when_on_path(example_repo: Path, tmp_
     script.write_text(f"""#!/bin/sh
 echo "$@" >> {calls}
 cat <<'JSON'
-{json.dumps({"resources": [{"filename": "x.yaml", "kind": "InferenceService", "name": "nvclip", "version": "serving.kserve.io/v1beta1",
-             "status": "statusInvalid", "msg": "problem validating schema"}], "summary": {}})}
+{
+        json.dumps(
+            {
+                "resources": [
+                    {
+                        "filename": "x.yaml",
+                        "kind": "InferenceService",
+                        "name": "nvclip",
+                        "version": "serving.kserve.io/v1beta1",
+                        "status": "statusInvalid",
+                        "msg": "problem validating schema",
+                    }
+                ],
+                "summary": {},
+            }
+        )
+    }
 JSON
 exit 1
 """)
@@ -93,22 +128,38 @@ def test_two_mirrored_versions_of_one_image_each_keep_their_own(tmp_path: Path) 
     import sys
 
     out = tmp_path / "synth"
-    subprocess.run([sys.executable, "-m", "bench.synth", "--models", "40", "--envs", "2", "--mirror-all", str(out)],
-                   check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.synth",
+            "--models",
+            "40",
+            "--envs",
+            "2",
+            "--mirror-all",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     result = validate_repository(Layout(out), Options())
     assert not [f for f in result.findings if f.rule == "build-mismatch"]
     images = {}
     for root in result.tree.roots:
         for o in root.objects:
             if o.obj["kind"] == "ClusterServingRuntime":
-                images.setdefault(o.obj["spec"]["containers"][0]["image"], set()).add(o.obj["metadata"]["name"])
+                images.setdefault(o.obj["spec"]["containers"][0]["image"], set()).add(
+                    o.obj["metadata"]["name"]
+                )
     assert images and all(len(names) == 1 for names in images.values())
 
 
 def test_catalog_rules_run_while_kustomize_builds(example_repo: Path, monkeypatch) -> None:
     import threading
 
-    from generator import kustomize
+    from modelserve.validate import kustomize
 
     # Each side waits for the other to have started: run one after the other, one wait times out.
     rules_started, builds_started, met = threading.Event(), threading.Event(), []
@@ -131,7 +182,9 @@ def test_catalog_rules_run_while_kustomize_builds(example_repo: Path, monkeypatc
     assert result.built > 0 and not [f for f in result.findings if f.rule == "kustomize-build"]
 
 
-def test_each_generated_file_is_written_once_while_builds_read_them(example_repo: Path, monkeypatch) -> None:
+def test_each_generated_file_is_written_once_while_builds_read_them(
+    example_repo: Path, monkeypatch
+) -> None:
     """Runtimes roots of several environments share base/runtimes/: a second write could land
     while a running build reads the file."""
     writes: list[str] = []
@@ -149,8 +202,9 @@ def test_each_generated_file_is_written_once_while_builds_read_them(example_repo
     assert len(writes) == len(set(writes)), sorted(w for w in writes if writes.count(w) > 1)
 
 
-def test_a_failing_rule_still_waits_for_the_builds_and_cleans_up(example_repo: Path, tmp_path: Path,
-                                                                 monkeypatch) -> None:
+def test_a_failing_rule_still_waits_for_the_builds_and_cleans_up(
+    example_repo: Path, tmp_path: Path, monkeypatch
+) -> None:
     import tempfile
 
     import pytest

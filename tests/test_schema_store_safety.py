@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.rules.examples import files_for
+from modelserve.rules.examples import files_for
 
 PROJECT = Path(__file__).resolve().parents[1]
 CRDS = PROJECT.parent / "shared" / "upstream" / "crds"
@@ -34,13 +34,18 @@ def repo_with_store(tmp_path: Path, write_repo, schema: object | None = None) ->
 def outside_secret(tmp_path: Path) -> Path:
     secret = tmp_path / "outside" / "key.json"
     secret.parent.mkdir()
-    secret.write_text(json.dumps({"private_key": f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----"}))
+    secret.write_text(
+        json.dumps(
+            {"private_key": f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n-----END PRIVATE KEY-----"}
+        )
+    )
     return secret
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
-def test_a_file_reference_is_refused_and_its_target_never_read(fmt: str, tmp_path: Path, write_repo,
-                                                                run_cli) -> None:
+def test_a_file_reference_is_refused_and_its_target_never_read(
+    fmt: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     secret = outside_secret(tmp_path)
     schema = {"type": "object", "properties": {"spec": {"$ref": f"file://{secret}#/private_key"}}}
     root = repo_with_store(tmp_path, write_repo, schema)
@@ -71,7 +76,9 @@ class _Listener:
             except OSError:
                 continue
             self.connections += 1
-            conn.sendall(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"type": "object"}')
+            conn.sendall(
+                b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"type": "object"}'
+            )
             conn.close()
 
     def close(self) -> None:
@@ -81,12 +88,16 @@ class _Listener:
 
 
 @pytest.mark.parametrize("keyword", ["$ref", "$schema", "$id"])
-def test_a_network_reference_opens_no_connection_and_fails(keyword: str, tmp_path: Path, write_repo,
-                                                           run_cli) -> None:
+def test_a_network_reference_opens_no_connection_and_fails(
+    keyword: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     server = _Listener()
     try:
         url = f"http://127.0.0.1:{server.port}/schema.json"
-        schema = {"type": "object", "properties": {"spec": {keyword: url, **({"$ref": "x"} if keyword == "$id" else {})}}}
+        schema = {
+            "type": "object",
+            "properties": {"spec": {keyword: url, **({"$ref": "x"} if keyword == "$id" else {})}},
+        }
         root = repo_with_store(tmp_path, write_repo, schema)
         code, out, _ = run_cli("validate", "--root", root)
     finally:
@@ -96,18 +107,31 @@ def test_a_network_reference_opens_no_connection_and_fails(keyword: str, tmp_pat
 
 
 def test_references_inside_the_store_are_followed(tmp_path: Path, write_repo, run_cli) -> None:
-    root = repo_with_store(tmp_path, write_repo, {"type": "object", "properties": {
-        "spec": {"$ref": "parts.json#/$defs/spec"}, "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-        "metadata": {"type": "object"}}, "additionalProperties": False})
-    (root / "schema-store" / "parts.json").write_text(json.dumps(
-        {"$defs": {"spec": {"type": "object", "required": ["nothing-has-this"]}}}))
+    root = repo_with_store(
+        tmp_path,
+        write_repo,
+        {
+            "type": "object",
+            "properties": {
+                "spec": {"$ref": "parts.json#/$defs/spec"},
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+            },
+            "additionalProperties": False,
+        },
+    )
+    (root / "schema-store" / "parts.json").write_text(
+        json.dumps({"$defs": {"spec": {"type": "object", "required": ["nothing-has-this"]}}})
+    )
     code, out, _ = run_cli("validate", "--root", root)
     assert code == 1 and "nothing-has-this" in out and "schema-store" not in out
 
 
 @pytest.mark.parametrize("entry", ["fifo", "folder", "dev-zero", "link-outside", "too-large"])
-def test_store_entries_that_are_not_plain_files_are_refused_unread(entry: str, tmp_path: Path, write_repo,
-                                                                    run_cli) -> None:
+def test_store_entries_that_are_not_plain_files_are_refused_unread(
+    entry: str, tmp_path: Path, write_repo, run_cli
+) -> None:
     root = repo_with_store(tmp_path, write_repo)
     path = root / "schema-store" / KIND_FILE
     if entry == "fifo":
@@ -121,7 +145,9 @@ def test_store_entries_that_are_not_plain_files_are_refused_unread(entry: str, t
     else:
         with open(path, "wb") as handle:
             handle.truncate(33 * 1024 * 1024)  # sparse: over the limit without using the disk
-    code, out, err = run_cli("validate", "--root", root, "--format", "json")  # must not block or exhaust memory
+    code, out, err = run_cli(
+        "validate", "--root", root, "--format", "json"
+    )  # must not block or exhaust memory
     assert code == 1, out + err
     found = [f for f in json.loads(out)["findings"] if f["rule"] == "schema-store"]
     assert [f["file"] for f in found] == [f"schema-store/{KIND_FILE}"], found
@@ -140,19 +166,46 @@ def test_validate_manifests_reports_store_problems_too(tmp_path: Path, run_cli) 
 
 # --- schemas import ----------------------------------------------------------------------------
 
+
 def crd(kind: object, version: object = "v1") -> str:
-    return json.dumps({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                       "metadata": {"name": "widgets.example.com"},
-                       "spec": {"group": "example.com", "names": {"kind": kind, "plural": "widgets"},
-                                "scope": "Namespaced", "versions": [
-                                    {"name": version, "served": True, "storage": True,
-                                     "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+    return json.dumps(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "names": {"kind": kind, "plural": "widgets"},
+                "scope": "Namespaced",
+                "versions": [
+                    {
+                        "name": version,
+                        "served": True,
+                        "storage": True,
+                        "schema": {"openAPIV3Schema": {"type": "object"}},
+                    }
+                ],
+            },
+        }
+    )
 
 
-@pytest.mark.parametrize(("kind", "version"), [("/tmp/abs/path", "v1"), ("../../x", "v1"), ("Widget", "../../v1"),
-                                               ("Widget", "/etc/cron.d/x"), ("Wid get", "v1"), ("a" * 70, "v1"),
-                                               ("Widget", "V1"), ("Widget\nx", "v1")])
-def test_import_refuses_names_that_could_leave_the_store(kind: str, version: str, tmp_path: Path, run_cli) -> None:
+@pytest.mark.parametrize(
+    ("kind", "version"),
+    [
+        ("/tmp/abs/path", "v1"),
+        ("../../x", "v1"),
+        ("Widget", "../../v1"),
+        ("Widget", "/etc/cron.d/x"),
+        ("Wid get", "v1"),
+        ("a" * 70, "v1"),
+        ("Widget", "V1"),
+        ("Widget\nx", "v1"),
+    ],
+)
+def test_import_refuses_names_that_could_leave_the_store(
+    kind: str, version: str, tmp_path: Path, run_cli
+) -> None:
     source = tmp_path / "crd.yaml"
     source.write_text(crd(kind, version))
     out_dir = tmp_path / "work" / "store"
@@ -171,12 +224,12 @@ MALFORMED = {
     "version-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": ["v1"]}}',
     "version-without-name": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": [{}]}}',
     "schema-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
-                            '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": [1]}}]}}',
+    '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": [1]}}]}}',
     "properties-a-list": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
-                         '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"properties": [1]}}}]}}',
+    '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"properties": [1]}}}]}}',
     "group-not-a-string": '{"kind": "CustomResourceDefinition", "spec": {"group": 5, "names": {"kind": "W"}}}',
     "deep-any-of": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
-                   '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"nullable": true, "anyOf": 3}}}]}}',
+    '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"nullable": true, "anyOf": 3}}}]}}',
 }
 
 
@@ -199,11 +252,16 @@ def test_import_is_all_or_nothing(tmp_path: Path, run_cli) -> None:
 
 
 def test_import_of_the_upstream_crds_still_works(tmp_path: Path, run_cli) -> None:
-    assert CRDS.is_dir(), f"missing upstream test data: {CRDS} (../shared must sit beside the project)"
+    assert CRDS.is_dir(), (
+        f"missing upstream test data: {CRDS} (../shared must sit beside the project)"
+    )
     code, out, err = run_cli("schemas", "import", CRDS / "flux", "--out", tmp_path / "store")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [
-        "gitrepository_v1.json", "kustomization_v1.json", "ocirepository_v1.json"]
+        "gitrepository_v1.json",
+        "kustomization_v1.json",
+        "ocirepository_v1.json",
+    ]
 
 
 @pytest.mark.parametrize("kind", ["../../../../tmp/evil", "A" * 250, "fifo", "Ser vice", "x/y"])
@@ -217,8 +275,13 @@ def test_a_manifest_kind_never_becomes_a_file_path(kind: str, tmp_path: Path, ru
         os.mkfifo(store / "fifo_v1.json")
     manifest = tmp_path / "m.yaml"
     manifest.write_text(json.dumps({"apiVersion": "v1", "kind": kind, "metadata": {"name": "a"}}))
-    code, out, err = run_cli("validate-manifests", manifest, "--schema-location", store, "--format", "json")
+    code, out, err = run_cli(
+        "validate-manifests", manifest, "--schema-location", store, "--format", "json"
+    )
     assert code == 1 and "internal error" not in err, out + err
     assert not evil.exists()
     if kind != "fifo":
-        assert any(f["rule"] == "api-version" and "not a kind" in f["message"] for f in json.loads(out)["findings"])
+        assert any(
+            f["rule"] == "api-version" and "not a kind" in f["message"]
+            for f in json.loads(out)["findings"]
+        )

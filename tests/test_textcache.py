@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.cache import FindingsCache, read_signed_json, write_signed_json
-from generator.gcpause import cycle_collection_paused
-from generator.layout import build_tree
-from generator.loader import Layout, load_repository
-from generator.textcache import TextCache
-from generator.validate import pipeline
-from generator.validate.pipeline import Options, validate_repository
-from generator.yamlout import Documents, dump_all
+from modelserve.cache.findings import FindingsCache, read_signed_json, write_signed_json
+from modelserve.cache.text import TextCache
+from modelserve.deploy.tree import build_tree
+from modelserve.gcpause import cycle_collection_paused
+from modelserve.load.repository import Layout, load_repository
+from modelserve.render.yamlout import Documents, dump_all
+from modelserve.validate import pipeline
+from modelserve.validate.pipeline import Options, validate_repository
 
 
 def test_fingerprint_follows_everything_the_dump_depends_on() -> None:
@@ -22,17 +22,20 @@ def test_fingerprint_follows_everything_the_dump_depends_on() -> None:
     assert base.fingerprint() == Documents([{"a": 1, "b": "x"}], "# h\n").fingerprint()
     shared: dict[str, int] = {"n": 1}
     others = [
-        Documents([{"a": 1, "b": "x"}], "# other\n"),   # header
-        Documents([{"b": "x", "a": 1}], "# h\n"),       # key order
-        Documents([{"a": "1", "b": "x"}], "# h\n"),     # str, not int
-        Documents([{"a": True, "b": "x"}], "# h\n"),    # bool, not int
-        Documents([{"a": 1.0, "b": "x"}], "# h\n"),     # float, not int
-        Documents([{1: 1, "b": "x"}], "# h\n"),         # int key: YAML writes it unquoted
+        Documents([{"a": 1, "b": "x"}], "# other\n"),  # header
+        Documents([{"b": "x", "a": 1}], "# h\n"),  # key order
+        Documents([{"a": "1", "b": "x"}], "# h\n"),  # str, not int
+        Documents([{"a": True, "b": "x"}], "# h\n"),  # bool, not int
+        Documents([{"a": 1.0, "b": "x"}], "# h\n"),  # float, not int
+        Documents([{1: 1, "b": "x"}], "# h\n"),  # int key: YAML writes it unquoted
     ]
     prints = {d.fingerprint() for d in others} | {base.fingerprint()}
     assert len(prints) == len(others) + 1
     # Shared sub-objects become YAML anchors: the dumps differ, so must the fingerprints.
-    aliased, copied = Documents([{"x": shared, "y": shared}]), Documents([{"x": {"n": 1}, "y": {"n": 1}}])
+    aliased, copied = (
+        Documents([{"x": shared, "y": shared}]),
+        Documents([{"x": {"n": 1}, "y": {"n": 1}}]),
+    )
     assert aliased() != copied()
     assert aliased.fingerprint() != copied.fingerprint()
 
@@ -55,15 +58,21 @@ def test_reused_texts_equal_fresh_dumps_after_a_change(example_repo: Path, tmp_p
     cache.reused = cache.missed = 0
     for root in second.roots:
         cache.fill(second.files, root.path, pipeline._root_files(root, second))
-    assert cache.reused > 0 and cache.missed > 0, "the nvclip files are dumped again, the rest reused"
+    assert cache.reused > 0 and cache.missed > 0, (
+        "the nvclip files are dumped again, the rest reused"
+    )
     fresh = build_tree(load_repository(Layout(example_repo)).catalog)
-    assert {rel: second.files[rel] for rel in second.files} == {rel: fresh.files[rel] for rel in fresh.files}
+    assert {rel: second.files[rel] for rel in second.files} == {
+        rel: fresh.files[rel] for rel in fresh.files
+    }
     changed = [rel for rel in second.files if second.files[rel] != first.files.get(rel)]
     assert changed and all("nvclip" in rel for rel in changed)
 
 
-@pytest.mark.parametrize("junk", [b"", b"not json", b"[1, 2]", b'{"a/b.yaml": 3}', b'{"a/b.yaml": ["x", 5]}',
-                                  b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "junk",
+    [b"", b"not json", b"[1, 2]", b'{"a/b.yaml": 3}', b'{"a/b.yaml": ["x", 5]}', b"\xff\xfe"],
+)
 def test_a_damaged_cache_file_is_ignored(junk: bytes, tmp_path: Path) -> None:
     cache = TextCache(tmp_path)
     files = build_tree(load_repository(Layout(Path(__file__).resolve().parents[1])).catalog).files
@@ -76,7 +85,9 @@ def test_a_damaged_cache_file_is_ignored(junk: bytes, tmp_path: Path) -> None:
     assert {rel: text for rel, (_, text) in stored.items()} == {rel: files[rel] for rel in rels}
 
 
-def test_incremental_validate_reuses_texts_and_still_matches_a_full_run(example_repo: Path, tmp_path: Path) -> None:
+def test_incremental_validate_reuses_texts_and_still_matches_a_full_run(
+    example_repo: Path, tmp_path: Path
+) -> None:
     cache = FindingsCache(tmp_path / "cache")
     layout = Layout(example_repo)
     validate_repository(layout, Options(cache=cache))
@@ -90,7 +101,9 @@ def test_incremental_validate_reuses_texts_and_still_matches_a_full_run(example_
     assert not [f for f in warm.findings if f.rule == "build-mismatch"]
 
 
-def test_stale_text_in_the_cache_would_be_caught_by_the_build_check(example_repo: Path, tmp_path: Path) -> None:
+def test_stale_text_in_the_cache_would_be_caught_by_the_build_check(
+    example_repo: Path, tmp_path: Path
+) -> None:
     """The cache trusts a fingerprint; the build comparison is the net under it."""
     cache = FindingsCache(tmp_path / "cache")
     layout = Layout(example_repo)
@@ -109,8 +122,9 @@ def test_stale_text_in_the_cache_would_be_caught_by_the_build_check(example_repo
     assert any(f.rule == "build-mismatch" for f in result.findings)
 
 
-def test_collector_is_paused_during_validation_and_restored_after(example_repo: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collector_is_paused_during_validation_and_restored_after(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen = []
     real = pipeline.run_rules
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.kubeschemas import GROUP_KEY, ObjectValidator, SchemaStore, import_crds
-from generator.validate import objects
-from generator.validate.objects import (
+from modelserve.validate import objects
+from modelserve.validate.kubeschemas import GROUP_KEY, ObjectValidator, SchemaStore, import_crds
+from modelserve.validate.objects import (
     ObjectProblem,
     kubeconform_available,
     run_kubeconform,
@@ -94,120 +94,227 @@ def validator(store: SchemaStore, obj: dict[str, Any], origin: str) -> ObjectVal
 
 VALID: dict[str, dict[str, Any]] = {
     "InferenceService": {
-        "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-        "metadata": {"name": "llama-chat", "namespace": "models",
-                     "annotations": {"serving.kserve.io/deploymentMode": "Standard",
-                                     "serving.kserve.io/autoscalerClass": "hpa"},
-                     "labels": {"app.kubernetes.io/part-of": "modelserve"}},
-        "spec": {"predictor": {
-            "minReplicas": 1, "maxReplicas": 3, "scaleMetric": "cpu", "scaleTarget": 80,
-            "serviceAccountName": "models-sa",
-            "nodeSelector": {"nvidia.com/gpu.present": "true"},
-            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
-                             "effect": "NoSchedule"}],
-            "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}}],
-            "model": {
-                "modelFormat": {"name": "huggingface"}, "runtime": "kserve-huggingfaceserver",
-                "storageUri": "hf://meta-llama/Llama-3.1-8B-Instruct", "protocolVersion": "v2",
-                "args": ["--backend=vllm", "--max-model-len=8192"],
-                "env": [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
-                    "name": "hf", "key": "token"}}}],
-                "resources": {"requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": 1},
-                              "limits": {"cpu": 8, "memory": "24Gi", "nvidia.com/gpu": "1"}},
-                "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}],
-                # Knative sets probe ports itself: KServe's CRD lets model probes omit them.
-                "readinessProbe": {"httpGet": {"path": "/v2/health/ready"}, "periodSeconds": 10},
-                "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": "llama-chat",
+            "namespace": "models",
+            "annotations": {
+                "serving.kserve.io/deploymentMode": "Standard",
+                "serving.kserve.io/autoscalerClass": "hpa",
             },
-            "autoScaling": {"metrics": [{"type": "Resource", "resource": {
-                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]},
-            "deploymentStrategy": {"type": "RollingUpdate",
-                                   "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+            "labels": {"app.kubernetes.io/part-of": "modelserve"},
         },
-            "transformer": {"containers": [{"name": "transformer", "image": "example/tx:1",
-                                            "args": ["--model_name", "llama-chat"]}]}},
+        "spec": {
+            "predictor": {
+                "minReplicas": 1,
+                "maxReplicas": 3,
+                "scaleMetric": "cpu",
+                "scaleTarget": 80,
+                "serviceAccountName": "models-sa",
+                "nodeSelector": {"nvidia.com/gpu.present": "true"},
+                "tolerations": [
+                    {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+                ],
+                "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}}],
+                "model": {
+                    "modelFormat": {"name": "huggingface"},
+                    "runtime": "kserve-huggingfaceserver",
+                    "storageUri": "hf://meta-llama/Llama-3.1-8B-Instruct",
+                    "protocolVersion": "v2",
+                    "args": ["--backend=vllm", "--max-model-len=8192"],
+                    "env": [
+                        {
+                            "name": "HF_TOKEN",
+                            "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}},
+                        }
+                    ],
+                    "resources": {
+                        "requests": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": 1},
+                        "limits": {"cpu": 8, "memory": "24Gi", "nvidia.com/gpu": "1"},
+                    },
+                    "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}],
+                    # Knative sets probe ports itself: KServe's CRD lets model probes omit them.
+                    "readinessProbe": {
+                        "httpGet": {"path": "/v2/health/ready"},
+                        "periodSeconds": 10,
+                    },
+                    "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
+                },
+                "autoScaling": {
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {
+                                "name": "cpu",
+                                "target": {"type": "Utilization", "averageUtilization": 80},
+                            },
+                        }
+                    ]
+                },
+                "deploymentStrategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0},
+                },
+            },
+            "transformer": {
+                "containers": [
+                    {
+                        "name": "transformer",
+                        "image": "example/tx:1",
+                        "args": ["--model_name", "llama-chat"],
+                    }
+                ]
+            },
+        },
     },
     "ServingRuntime": {
-        "apiVersion": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime",
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
         "metadata": {"name": "vllm-runtime", "namespace": "models"},
         "spec": {
-            "annotations": {"prometheus.kserve.io/port": "8080",
-                            "prometheus.kserve.io/path": "/metrics"},
-            "supportedModelFormats": [{"name": "vLLM", "version": "1", "autoSelect": True,
-                                       "priority": 2}],
+            "annotations": {
+                "prometheus.kserve.io/port": "8080",
+                "prometheus.kserve.io/path": "/metrics",
+            },
+            "supportedModelFormats": [
+                {"name": "vLLM", "version": "1", "autoSelect": True, "priority": 2}
+            ],
             "protocolVersions": ["v2", "v1"],
-            "containers": [{"name": "kserve-container", "image": "vllm/vllm-openai:v0.9.0",
-                            "args": ["--port=8080", "--model=/mnt/models"],
-                            "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
-                            "readinessProbe": {"httpGet": {"path": "/v1/models", "port": 8080}}}],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "vllm/vllm-openai:v0.9.0",
+                    "args": ["--port=8080", "--model=/mnt/models"],
+                    "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
+                    "readinessProbe": {"httpGet": {"path": "/v1/models", "port": 8080}},
+                }
+            ],
         },
     },
     "ClusterServingRuntime": {
-        "apiVersion": "serving.kserve.io/v1alpha1", "kind": "ClusterServingRuntime",
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
         "metadata": {"name": "sklearn-runtime"},
         "spec": {
             "supportedModelFormats": [{"name": "sklearn", "version": "1", "autoSelect": True}],
             "protocolVersions": ["v1", "v2"],
-            "containers": [{"name": "kserve-container", "image": "kserve/sklearnserver:v0.15.0",
-                            "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models"]}],
-            "workerSpec": {"containers": [{"name": "worker", "image": "kserve/worker:1"}],
-                           "tensorParallelSize": 1},
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "kserve/sklearnserver:v0.15.0",
+                    "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models"],
+                }
+            ],
+            "workerSpec": {
+                "containers": [{"name": "worker", "image": "kserve/worker:1"}],
+                "tensorParallelSize": 1,
+            },
         },
     },
     "ServiceMonitor": {
-        "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
         "metadata": {"name": "llama-chat", "namespace": "models", "labels": {"release": "prom"}},
         "spec": {
             "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "llama-chat"}},
             "namespaceSelector": {"matchNames": ["models"]},
-            "endpoints": [{"targetPort": 8080, "path": "/metrics", "interval": "30s",
-                           "scheme": "http", "scrapeTimeout": "10s",
-                           "relabelings": [{"action": "replace", "targetLabel": "model",
-                                            "sourceLabels": ["__meta_kubernetes_pod_label_app"]}]}],
+            "endpoints": [
+                {
+                    "targetPort": 8080,
+                    "path": "/metrics",
+                    "interval": "30s",
+                    "scheme": "http",
+                    "scrapeTimeout": "10s",
+                    "relabelings": [
+                        {
+                            "action": "replace",
+                            "targetLabel": "model",
+                            "sourceLabels": ["__meta_kubernetes_pod_label_app"],
+                        }
+                    ],
+                }
+            ],
         },
     },
     "PodMonitor": {
-        "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
         "metadata": {"name": "llama-chat", "namespace": "models"},
         "spec": {
             "selector": {"matchLabels": {"component": "predictor"}},
-            "podMetricsEndpoints": [{"portNumber": 8080, "path": "/metrics", "interval": "1m",
-                                     "metricRelabelings": [{"action": "keep",
-                                                            "regex": "vllm:.*",
-                                                            "sourceLabels": ["__name__"]}]}],
+            "podMetricsEndpoints": [
+                {
+                    "portNumber": 8080,
+                    "path": "/metrics",
+                    "interval": "1m",
+                    "metricRelabelings": [
+                        {"action": "keep", "regex": "vllm:.*", "sourceLabels": ["__name__"]}
+                    ],
+                }
+            ],
         },
     },
     "Kustomization": {
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
         "metadata": {"name": "models-dev", "namespace": "flux-system"},
         "spec": {
-            "interval": "10m", "retryInterval": "1m", "timeout": "5m", "prune": True,
-            "wait": True, "path": "./environments/dev", "targetNamespace": "models",
+            "interval": "10m",
+            "retryInterval": "1m",
+            "timeout": "5m",
+            "prune": True,
+            "wait": True,
+            "path": "./environments/dev",
+            "targetNamespace": "models",
             "sourceRef": {"kind": "GitRepository", "name": "models"},
             "dependsOn": [{"name": "kserve"}],
-            "postBuild": {"substitute": {"bucket": "models-dev"},
-                          "substituteFrom": [{"kind": "ConfigMap", "name": "cluster-vars"}]},
-            "healthChecks": [{"apiVersion": "serving.kserve.io/v1beta1",
-                              "kind": "InferenceService", "name": "llama-chat",
-                              "namespace": "models"}],
-            "patches": [{"patch": "- op: add\n  path: /metadata/labels/env\n  value: dev\n",
-                         "target": {"kind": "InferenceService"}}],
+            "postBuild": {
+                "substitute": {"bucket": "models-dev"},
+                "substituteFrom": [{"kind": "ConfigMap", "name": "cluster-vars"}],
+            },
+            "healthChecks": [
+                {
+                    "apiVersion": "serving.kserve.io/v1beta1",
+                    "kind": "InferenceService",
+                    "name": "llama-chat",
+                    "namespace": "models",
+                }
+            ],
+            "patches": [
+                {
+                    "patch": "- op: add\n  path: /metadata/labels/env\n  value: dev\n",
+                    "target": {"kind": "InferenceService"},
+                }
+            ],
         },
     },
     "GitRepository": {
-        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
         "metadata": {"name": "models", "namespace": "flux-system"},
-        "spec": {"interval": "1m", "url": "https://github.com/example/models.git",
-                 "ref": {"branch": "main"}, "secretRef": {"name": "git-auth"},
-                 "timeout": "60s"},
+        "spec": {
+            "interval": "1m",
+            "url": "https://github.com/example/models.git",
+            "ref": {"branch": "main"},
+            "secretRef": {"name": "git-auth"},
+            "timeout": "60s",
+        },
     },
     "OCIRepository": {
-        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "OCIRepository",
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
         "metadata": {"name": "models", "namespace": "flux-system"},
-        "spec": {"interval": "5m", "url": "oci://ghcr.io/example/models-manifests",
-                 "ref": {"semver": ">=1.0.0"}, "provider": "generic",
-                 "layerSelector": {"mediaType": "application/vnd.cncf.flux.content.v1.tar+gzip",
-                                   "operation": "extract"}},
+        "spec": {
+            "interval": "5m",
+            "url": "oci://ghcr.io/example/models-manifests",
+            "ref": {"semver": ">=1.0.0"},
+            "provider": "generic",
+            "layerSelector": {
+                "mediaType": "application/vnd.cncf.flux.content.v1.tar+gzip",
+                "operation": "extract",
+            },
+        },
     },
 }
 
@@ -241,6 +348,7 @@ def put(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         for step in parents:
             node = node[step]
         node[last] = value
+
     return mutate
 
 
@@ -252,6 +360,7 @@ def drop(path: str) -> Callable[[dict[str, Any]], None]:
         for step in parents:
             node = node[step]
         del node[last]
+
     return mutate
 
 
@@ -263,43 +372,81 @@ MUTATIONS = [
     # (kind, mutation, pointer of the expected problem)
     ("InferenceService", put("status2", {}), "status2"),
     ("InferenceService", put("spec.predictr", {}), "spec.predictr"),
-    ("InferenceService", put("spec.predictor.model.storageUrl", "s3://x"),
-     "spec.predictor.model.storageUrl"),
-    ("InferenceService", put("spec.predictor.model.modelFormat.flavour", "x"),
-     "spec.predictor.model.modelFormat.flavour"),
+    (
+        "InferenceService",
+        put("spec.predictor.model.storageUrl", "s3://x"),
+        "spec.predictor.model.storageUrl",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.model.modelFormat.flavour", "x"),
+        "spec.predictor.model.modelFormat.flavour",
+    ),
     ("InferenceService", put("spec.transformer.custom", {}), "spec.transformer.custom"),
     ("InferenceService", put("spec.predictor.scaleMetric", "gpu"), "spec.predictor.scaleMetric"),
     ("InferenceService", put("spec.predictor.minReplicas", "two"), "spec.predictor.minReplicas"),
-    ("InferenceService", put("spec.predictor.model.resources.limits.cpu", "2 cores"),
-     "spec.predictor.model.resources.limits.cpu"),
-    ("InferenceService", put("spec.predictor.model.resources.limits.cpu", 0.5),
-     "spec.predictor.model.resources.limits.cpu"),
-    ("InferenceService", put("spec.predictor.model.modelFormat", {"version": "1"}),
-     "spec.predictor.model.modelFormat"),
-    ("InferenceService", put("spec.predictor.model.env.0.valueFrom.secretKeyRef.kye", "x"),
-     "spec.predictor.model.env.0.valueFrom.secretKeyRef.kye"),
-    ("InferenceService", put("spec.predictor.model.startupProbe", {"httpGet": {"path": "/"}}),
-     "spec.predictor.model.startupProbe.httpGet"),
-    ("InferenceService", put("spec.predictor.storageUris", [{"uri": "s3://a",
-                                                             "mountPath": "relative"}]),
-     "spec.predictor.storageUris.0.mountPath"),
+    (
+        "InferenceService",
+        put("spec.predictor.model.resources.limits.cpu", "2 cores"),
+        "spec.predictor.model.resources.limits.cpu",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.model.resources.limits.cpu", 0.5),
+        "spec.predictor.model.resources.limits.cpu",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.model.modelFormat", {"version": "1"}),
+        "spec.predictor.model.modelFormat",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.model.env.0.valueFrom.secretKeyRef.kye", "x"),
+        "spec.predictor.model.env.0.valueFrom.secretKeyRef.kye",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.model.startupProbe", {"httpGet": {"path": "/"}}),
+        "spec.predictor.model.startupProbe.httpGet",
+    ),
+    (
+        "InferenceService",
+        put("spec.predictor.storageUris", [{"uri": "s3://a", "mountPath": "relative"}]),
+        "spec.predictor.storageUris.0.mountPath",
+    ),
     ("InferenceService", drop("spec.predictor"), "spec"),
-    ("ServingRuntime", put("spec.containers.0.imagePullPolicy2", "Always"),
-     "spec.containers.0.imagePullPolicy2"),
-    ("ServingRuntime", put("spec.supportedModelFormats.0.priority", 0),
-     "spec.supportedModelFormats.0.priority"),
+    (
+        "ServingRuntime",
+        put("spec.containers.0.imagePullPolicy2", "Always"),
+        "spec.containers.0.imagePullPolicy2",
+    ),
+    (
+        "ServingRuntime",
+        put("spec.supportedModelFormats.0.priority", 0),
+        "spec.supportedModelFormats.0.priority",
+    ),
     ("ServingRuntime", drop("spec.containers"), "spec"),
     ("ClusterServingRuntime", put("spec.multiModel", "no"), "spec.multiModel"),
     ("ClusterServingRuntime", drop("spec.workerSpec.containers"), "spec.workerSpec"),
     ("ServiceMonitor", put("spec.endpoints.0.scheme", "ftp"), "spec.endpoints.0.scheme"),
     ("ServiceMonitor", put("spec.endpoints.0.interval", "30 seconds"), "spec.endpoints.0.interval"),
-    ("ServiceMonitor", put("spec.endpoints.0.relabelings.0.modulus", -1),
-     "spec.endpoints.0.relabelings.0.modulus"),
+    (
+        "ServiceMonitor",
+        put("spec.endpoints.0.relabelings.0.modulus", -1),
+        "spec.endpoints.0.relabelings.0.modulus",
+    ),
     ("ServiceMonitor", drop("spec.selector"), "spec"),
-    ("PodMonitor", put("spec.podMetricsEndpoints.0.portNumber", 70000),
-     "spec.podMetricsEndpoints.0.portNumber"),
-    ("PodMonitor", put("spec.podMetricsEndpoints.0.metricRelabelings.0.action", "rename"),
-     "spec.podMetricsEndpoints.0.metricRelabelings.0.action"),
+    (
+        "PodMonitor",
+        put("spec.podMetricsEndpoints.0.portNumber", 70000),
+        "spec.podMetricsEndpoints.0.portNumber",
+    ),
+    (
+        "PodMonitor",
+        put("spec.podMetricsEndpoints.0.metricRelabelings.0.action", "rename"),
+        "spec.podMetricsEndpoints.0.metricRelabelings.0.action",
+    ),
     ("Kustomization", put("spec.prune", "yes"), "spec.prune"),
     ("Kustomization", put("spec.sourceRef.kind", "HelmRepository"), "spec.sourceRef.kind"),
     ("Kustomization", put("spec.interval", "10 minutes"), "spec.interval"),
@@ -316,10 +463,16 @@ MUTATIONS = [
 
 
 @needs_upstream
-@pytest.mark.parametrize(("kind", "mutate", "where"), MUTATIONS,
-                         ids=[f"{k}-{w or 'root'}" for k, _, w in MUTATIONS])
-def test_mutations_fail_in_both(kind: str, mutate: Callable[[dict[str, Any]], None], where: str,
-                                shipped: SchemaStore, imported: SchemaStore) -> None:
+@pytest.mark.parametrize(
+    ("kind", "mutate", "where"), MUTATIONS, ids=[f"{k}-{w or 'root'}" for k, _, w in MUTATIONS]
+)
+def test_mutations_fail_in_both(
+    kind: str,
+    mutate: Callable[[dict[str, Any]], None],
+    where: str,
+    shipped: SchemaStore,
+    imported: SchemaStore,
+) -> None:
     obj = valid(kind)
     mutate(obj)
     for store in (shipped, imported):
@@ -342,8 +495,10 @@ def sample_documents() -> Iterator[tuple[str, int, dict[str, Any]]]:
 SAMPLE_DOCS = list(sample_documents())
 INVALID_SAMPLES = {
     ("docs-samples-rollout-strategy__rollout-strategy-example.yaml", 0),
-    ("website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml",
-     0),
+    (
+        "website-docs-model-serving-predictive-inference-autoscaling__keda-autoscaler.md.block08.yaml",
+        0,
+    ),
 }
 
 
@@ -353,11 +508,12 @@ def test_samples_were_found() -> None:
 
 
 @needs_upstream
-@pytest.mark.parametrize(("name", "index", "doc"), SAMPLE_DOCS,
-                         ids=[f"{n}#{i}" for n, i, _ in SAMPLE_DOCS])
-def test_sample_rejected_by_crd_is_rejected_by_shipped(name: str, index: int, doc: dict[str, Any],
-                                                       shipped: SchemaStore,
-                                                       imported: SchemaStore) -> None:
+@pytest.mark.parametrize(
+    ("name", "index", "doc"), SAMPLE_DOCS, ids=[f"{n}#{i}" for n, i, _ in SAMPLE_DOCS]
+)
+def test_sample_rejected_by_crd_is_rejected_by_shipped(
+    name: str, index: int, doc: dict[str, Any], shipped: SchemaStore, imported: SchemaStore
+) -> None:
     by_crd = errors(validate_object(imported, doc))
     by_shipped = errors(validate_object(shipped, doc))
     if by_crd:
@@ -369,7 +525,8 @@ def test_sample_rejected_by_crd_is_rejected_by_shipped(name: str, index: int, do
 @needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
 def test_index_marked_invalid_samples_fail_at_the_named_field(
-        store_name: str, request: pytest.FixtureRequest) -> None:
+    store_name: str, request: pytest.FixtureRequest
+) -> None:
     store: SchemaStore = request.getfixturevalue(store_name)
     rollout = next(d for n, i, d in SAMPLE_DOCS if n.startswith("docs-samples-rollout") and i == 0)
     problems = validate_object(store, rollout)
@@ -386,8 +543,20 @@ def test_index_marked_invalid_samples_fail_at_the_named_field(
 # --- differential probes: every constraint of the real CRD -------------------------------------
 
 BAD_VALUES: list[Any] = [{"probe": True}, ["probe"], "probe-string", 12345, True]
-SAMPLE_STRINGS = ["a", "abc", "1", "/a", "1m", "10s", "s3://a", "https://a", "oci://a", "a-b",
-                  "1Gi", "v1"]
+SAMPLE_STRINGS = [
+    "a",
+    "abc",
+    "1",
+    "/a",
+    "1m",
+    "10s",
+    "s3://a",
+    "https://a",
+    "oci://a",
+    "a-b",
+    "1Gi",
+    "v1",
+]
 
 
 def _types(node: dict[str, Any]) -> set[str] | None:
@@ -416,8 +585,10 @@ def _minimal(node: dict[str, Any], depth: int = 0) -> Any:
         return 1
     if "string" in types:
         pattern = node.get("pattern")
-        return next((c for c in SAMPLE_STRINGS if pattern is None or re.search(pattern, c)),
-                    "a" * max(1, node.get("minLength", 1)))
+        return next(
+            (c for c in SAMPLE_STRINGS if pattern is None or re.search(pattern, c)),
+            "a" * max(1, node.get("minLength", 1)),
+        )
     if "integer" in types:
         return max(node.get("minimum", 1), 1)
     if "boolean" in types:
@@ -428,8 +599,9 @@ def _minimal(node: dict[str, Any], depth: int = 0) -> Any:
     return {k: _minimal(props.get(k, {}), depth + 1) for k in node.get("required", [])}
 
 
-def _walk(node: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...],
-                                                                              dict[str, Any]]]:
+def _walk(
+    node: dict[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
     yield path, node
     for name, sub in (node.get("properties") or {}).items():
         yield from _walk(sub, path + (name,))
@@ -508,15 +680,19 @@ def crd_probes(crd: dict[str, Any], base: dict[str, Any]) -> Iterator[tuple[str,
 
 @needs_upstream
 @pytest.mark.parametrize("kind", sorted(VALID))
-def test_shipped_rejects_whatever_the_crd_rejects(kind: str, shipped: SchemaStore,
-                                                  imported: SchemaStore) -> None:
+def test_shipped_rejects_whatever_the_crd_rejects(
+    kind: str, shipped: SchemaStore, imported: SchemaStore
+) -> None:
     base = valid(kind)
     crd_validator = validator(imported, base, "store")
     shipped_validator = validator(shipped, base, "shipped")
     probes = list(crd_probes(crd_validator.schema, base))
     assert len(probes) > 40
-    missed = [label for label, obj in probes
-              if not crd_validator.is_valid(obj) and shipped_validator.is_valid(obj)]
+    missed = [
+        label
+        for label, obj in probes
+        if not crd_validator.is_valid(obj) and shipped_validator.is_valid(obj)
+    ]
     assert missed == []
 
 
@@ -525,14 +701,16 @@ def test_shipped_rejects_whatever_the_crd_rejects(kind: str, shipped: SchemaStor
 
 @needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
-def test_flux_kubeconfig_needs_exactly_one_ref(store_name: str,
-                                               request: pytest.FixtureRequest) -> None:
+def test_flux_kubeconfig_needs_exactly_one_ref(
+    store_name: str, request: pytest.FixtureRequest
+) -> None:
     store: SchemaStore = request.getfixturevalue(store_name)
     obj = valid("Kustomization")
     obj["spec"]["kubeConfig"] = {"configMapRef": {"name": "a"}, "secretRef": {"name": "b"}}
     (problem,) = validate_object(store, obj)
-    message = ("exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef "
-               "must be specified")
+    message = (
+        "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified"
+    )
     assert problem == ObjectProblem(("spec", "kubeConfig"), message, "cel", "error")
     obj["spec"]["kubeConfig"] = {}
     assert [p.rule for p in validate_object(store, obj)] == ["cel"]
@@ -542,8 +720,9 @@ def test_flux_kubeconfig_needs_exactly_one_ref(store_name: str,
 
 @needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
-def test_git_service_account_needs_a_cloud_provider(store_name: str,
-                                                    request: pytest.FixtureRequest) -> None:
+def test_git_service_account_needs_a_cloud_provider(
+    store_name: str, request: pytest.FixtureRequest
+) -> None:
     store: SchemaStore = request.getfixturevalue(store_name)
     obj = valid("GitRepository")
     obj["spec"].update(serviceAccountName="git-reader", provider="generic")
@@ -556,12 +735,19 @@ def test_git_service_account_needs_a_cloud_provider(store_name: str,
 
 @needs_upstream
 def test_llminferenceservice_cel_rules(imported: SchemaStore) -> None:
-    doc = yaml.safe_load((SAMPLES / "docs-samples-llmisvc-opt-125m-cpu__"
-                                    "llm-inference-service-facebook-opt-125m-cpu.yaml").read_text())
+    doc = yaml.safe_load(
+        (
+            SAMPLES / "docs-samples-llmisvc-opt-125m-cpu__"
+            "llm-inference-service-facebook-opt-125m-cpu.yaml"
+        ).read_text()
+    )
     assert validate_object(imported, doc) == []
     doc["spec"]["replicas"] = 1
-    doc["spec"]["scaling"] = {"minReplicas": 3, "maxReplicas": 2,
-                              "keda": {"triggers": [{"type": "cpu", "metadata": {"value": "50"}}]}}
+    doc["spec"]["scaling"] = {
+        "minReplicas": 3,
+        "maxReplicas": 2,
+        "keda": {"triggers": [{"type": "cpu", "metadata": {"value": "50"}}]},
+    }
     problems = validate_object(imported, doc)
     assert {p.rule for p in problems} == {"cel"} and all(p.severity == "error" for p in problems)
     assert ("spec",) in pointers(problems) and ("spec", "scaling") in pointers(problems)
@@ -569,33 +755,53 @@ def test_llminferenceservice_cel_rules(imported: SchemaStore) -> None:
 
 @needs_upstream
 def test_transition_rules_are_skipped(imported: SchemaStore) -> None:
-    cache = {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "LocalModelCache",
-             "metadata": {"name": "llama"},
-             "spec": {"sourceModelUri": "hf://meta/llama", "modelSize": "10Gi",
-                      "nodeGroups": ["gpu"]}}
+    cache = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "LocalModelCache",
+        "metadata": {"name": "llama"},
+        "spec": {"sourceModelUri": "hf://meta/llama", "modelSize": "10Gi", "nodeGroups": ["gpu"]},
+    }
     assert validate_object(imported, cache) == []
 
 
 def cel_store(tmp_path: Path, spec: dict[str, Any]) -> SchemaStore:
-    schema = {"type": "object", GROUP_KEY: "cel.example.com", "additionalProperties": False,
-              "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                             "metadata": {"type": "object"}, "spec": spec}}
+    schema = {
+        "type": "object",
+        GROUP_KEY: "cel.example.com",
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+        },
+    }
     (tmp_path / "widget_v1.json").write_text(json.dumps(schema))
     return SchemaStore(store_dirs=[tmp_path])
 
 
 def widget(**spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "cel.example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-            "spec": spec}
+    return {
+        "apiVersion": "cel.example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": spec,
+    }
 
 
 def test_broken_rules_are_warnings_not_crashes(tmp_path: Path) -> None:
-    store = cel_store(tmp_path, {"type": "object", "x-kubernetes-validations": [
-        {"rule": "self.size ==", "message": "syntax error"},
-        {"rule": "self.missing == 1", "message": "no such key"},
-        {"rule": "1 + 1", "message": "not a boolean"},
-        {"rule": "self.size > 0", "message": "size must be positive"},
-    ]})
+    store = cel_store(
+        tmp_path,
+        {
+            "type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.size ==", "message": "syntax error"},
+                {"rule": "self.missing == 1", "message": "no such key"},
+                {"rule": "1 + 1", "message": "not a boolean"},
+                {"rule": "self.size > 0", "message": "size must be positive"},
+            ],
+        },
+    )
     problems = validate_object(store, widget(size=0))
     assert [(p.rule, p.severity) for p in problems] == [("cel", "warning")] * 3 + [("cel", "error")]
     assert "does not compile" in problems[0].message
@@ -605,25 +811,45 @@ def test_broken_rules_are_warnings_not_crashes(tmp_path: Path) -> None:
 
 
 def test_message_expression_field_path_and_defaults(tmp_path: Path) -> None:
-    store = cel_store(tmp_path, {
-        "type": "object",
-        "properties": {"mode": {"type": "string", "default": "fast"},
-                       "items": {"type": "array", "items": {
-                           "type": "object", "properties": {"n": {"type": "integer"}},
-                           "x-kubernetes-validations": [{
-                               "rule": "self.n < 10", "fieldPath": ".n",
-                               "messageExpression": "'n is ' + string(self.n) + ', above 9'"}]}}},
-        # The API server defaults before it runs CEL, so `mode` is there even when omitted.
-        "x-kubernetes-validations": [{"rule": "self.mode == 'fast'", "message": "mode"}],
-    })
+    store = cel_store(
+        tmp_path,
+        {
+            "type": "object",
+            "properties": {
+                "mode": {"type": "string", "default": "fast"},
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"n": {"type": "integer"}},
+                        "x-kubernetes-validations": [
+                            {
+                                "rule": "self.n < 10",
+                                "fieldPath": ".n",
+                                "messageExpression": "'n is ' + string(self.n) + ', above 9'",
+                            }
+                        ],
+                    },
+                },
+            },
+            # The API server defaults before it runs CEL, so `mode` is there even when omitted.
+            "x-kubernetes-validations": [{"rule": "self.mode == 'fast'", "message": "mode"}],
+        },
+    )
     assert validate_object(store, widget(items=[{"n": 1}])) == []
     (problem,) = validate_object(store, widget(items=[{"n": 1}, {"n": 12}]))
     assert problem == ObjectProblem(("spec", "items", 1, "n"), "n is 12, above 9", "cel", "error")
 
 
 def test_rules_under_schema_errors_are_skipped(tmp_path: Path) -> None:
-    store = cel_store(tmp_path, {"type": "object", "properties": {"size": {"type": "integer"}},
-                                 "x-kubernetes-validations": [{"rule": "self.size > 0"}]})
+    store = cel_store(
+        tmp_path,
+        {
+            "type": "object",
+            "properties": {"size": {"type": "integer"}},
+            "x-kubernetes-validations": [{"rule": "self.size > 0"}],
+        },
+    )
     problems = validate_object(store, widget(size="big"))
     assert [p.rule for p in problems] == ["schema"]
     (problem,) = validate_object(store, widget(size=-1))
@@ -632,11 +858,13 @@ def test_rules_under_schema_errors_are_skipped(tmp_path: Path) -> None:
 
 def test_cel_core_loads_without_the_cli_and_import_cel_still_works() -> None:
     pytest.importorskip("cel")
-    code = ("import sys; from generator.validate import objects; "
-            "m = objects._load_cel_core(); assert 'typer' not in sys.modules; "
-            "assert m.compile('1 < 2').execute({}) is True; "
-            "import cel; assert cel.compile('self.a').execute({'self': {'a': 3}}) == 3; "
-            "print('ok')")
+    code = (
+        "import sys; from modelserve.validate import objects; "
+        "m = objects._load_cel_core(); assert 'typer' not in sys.modules; "
+        "assert m.compile('1 < 2').execute({}) is True; "
+        "import cel; assert cel.compile('self.a').execute({'self': {'a': 3}}) == 3; "
+        "print('ok')"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "ok", out.stderr
@@ -654,16 +882,29 @@ def test_celpy_fallback_compiles_the_same_rules() -> None:
 # --- core kinds and version selection ---------------------------------------------------------
 
 DEPLOYMENT: dict[str, Any] = {
-    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-    "spec": {"selector": {"matchLabels": {"app": "web"}},
-             "template": {"metadata": {"labels": {"app": "web"}},
-                          "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
-                                                   "resources": {"limits": {"cpu": 0.5}}}]}}},
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {
+                "containers": [
+                    {"name": "web", "image": "nginx:1.27", "resources": {"limits": {"cpu": 0.5}}}
+                ]
+            },
+        },
+    },
 }
 CORE_VALID: list[dict[str, Any]] = [
     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "models"}},
-    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-     "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}},
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]},
+    },
     DEPLOYMENT,
 ]
 
@@ -683,8 +924,9 @@ def test_core_unknown_field_deep_inside_and_suggestion(shipped: SchemaStore) -> 
     service["spec"]["ports"][0]["targetPrt"] = 8080
     (problem,) = validate_object(shipped, service)
     assert problem.pointer == ("spec", "ports", 0, "targetPrt")
-    assert problem.message == ("unknown field 'targetPrt' (not in the Service schema); "
-                               "did you mean 'targetPort'?")
+    assert problem.message == (
+        "unknown field 'targetPrt' (not in the Service schema); did you mean 'targetPort'?"
+    )
     deployment = copy.deepcopy(DEPLOYMENT)
     deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "lots"
     (problem,) = validate_object(shipped, deployment)
@@ -704,16 +946,22 @@ def test_version_selection_changes_what_is_valid() -> None:
 
 
 def test_unserved_api_versions(shipped: SchemaStore) -> None:
-    (old,) = validate_object(shipped, {"apiVersion": "serving.kserve.io/v1alpha2",
-                                       "kind": "InferenceService", "metadata": {"name": "x"},
-                                       "spec": {"default": {}}})
+    (old,) = validate_object(
+        shipped,
+        {
+            "apiVersion": "serving.kserve.io/v1alpha2",
+            "kind": "InferenceService",
+            "metadata": {"name": "x"},
+            "spec": {"default": {}},
+        },
+    )
     assert (old.rule, old.severity, old.pointer) == ("api-version", "error", ("apiVersion",))
     assert "serving.kserve.io/v1beta1" in old.message
     for api_version, kind, served in (
-            ("kustomize.toolkit.fluxcd.io/v1beta2", "Kustomization",
-             "kustomize.toolkit.fluxcd.io/v1"),
-            ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "source.toolkit.fluxcd.io/v1"),
-            ("apps/v1beta1", "Deployment", "apps/v1")):
+        ("kustomize.toolkit.fluxcd.io/v1beta2", "Kustomization", "kustomize.toolkit.fluxcd.io/v1"),
+        ("source.toolkit.fluxcd.io/v1beta2", "OCIRepository", "source.toolkit.fluxcd.io/v1"),
+        ("apps/v1beta1", "Deployment", "apps/v1"),
+    ):
         (problem,) = validate_object(shipped, {"apiVersion": api_version, "kind": kind})
         assert problem.rule == "api-version" and served in problem.message
 
@@ -727,8 +975,10 @@ def test_missing_schema_is_a_warning_unless_strict() -> None:
 
 
 def test_kustomize_files_are_not_objects(shipped: SchemaStore) -> None:
-    for api_version, kind in (("kustomize.config.k8s.io/v1beta1", "Kustomization"),
-                              ("kustomize.config.k8s.io/v1alpha1", "Component")):
+    for api_version, kind in (
+        ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
+        ("kustomize.config.k8s.io/v1alpha1", "Component"),
+    ):
         obj = {"apiVersion": api_version, "kind": kind, "resources": ["isvc.yaml"], "x": True}
         assert validate_object(shipped, obj) == []
 
@@ -769,30 +1019,46 @@ def message_for(store: SchemaStore, kind: str, mutate: Callable[[dict[str, Any]]
 
 
 def test_messages_say_expected_and_got(shipped: SchemaStore) -> None:
-    assert message_for(shipped, "InferenceService", put("spec.predictor.model.storageUrl", "x")) \
-        == ("unknown field 'storageUrl' (not in the InferenceService schema); "
-            "did you mean 'storageUri'?")
-    assert message_for(shipped, "InferenceService", put("spec.predictor.scaleMetric", "gpu")) \
+    assert message_for(
+        shipped, "InferenceService", put("spec.predictor.model.storageUrl", "x")
+    ) == (
+        "unknown field 'storageUrl' (not in the InferenceService schema); "
+        "did you mean 'storageUri'?"
+    )
+    assert (
+        message_for(shipped, "InferenceService", put("spec.predictor.scaleMetric", "gpu"))
         == '"gpu" is not allowed; expected one of "cpu", "memory", "concurrency", "rps"'
-    assert message_for(shipped, "InferenceService", put("spec.predictor.minReplicas", "two")) \
+    )
+    assert (
+        message_for(shipped, "InferenceService", put("spec.predictor.minReplicas", "two"))
         == 'expected integer, got string "two"'
-    assert message_for(shipped, "InferenceService", drop("spec.predictor")) \
+    )
+    assert (
+        message_for(shipped, "InferenceService", drop("spec.predictor"))
         == "missing required field 'predictor'"
-    assert message_for(shipped, "InferenceService",
-                       put("spec.predictor.model.resources.limits.cpu", 0.5)) \
+    )
+    assert (
+        message_for(
+            shipped, "InferenceService", put("spec.predictor.model.resources.limits.cpu", 0.5)
+        )
         == "expected integer or string, got number 0.5"
-    assert message_for(shipped, "GitRepository", put("spec.url", "ftp://x")) \
+    )
+    assert (
+        message_for(shipped, "GitRepository", put("spec.url", "ftp://x"))
         == '"ftp://x" does not match the required pattern ^(http|https|ssh)://.*$'
+    )
     assert message_for(shipped, "InferenceService", put("metadata.name", "Llama_Chat")).startswith(
-        '"Llama_Chat" does not match the required pattern')
+        '"Llama_Chat" does not match the required pattern'
+    )
 
 
 @needs_upstream
 def test_imported_schemas_suggest_too(imported: SchemaStore) -> None:
     # imported files have no $id: the field list comes from the error's schema path instead
-    assert message_for(imported, "InferenceService", put("spec.transformr", {})) \
-        == ("unknown field 'transformr' (not in the InferenceService schema); "
-            "did you mean 'transformer'?")
+    assert message_for(imported, "InferenceService", put("spec.transformr", {})) == (
+        "unknown field 'transformr' (not in the InferenceService schema); "
+        "did you mean 'transformer'?"
+    )
 
 
 def test_unknown_field_in_a_failing_composition_is_reported_once(shipped: SchemaStore) -> None:

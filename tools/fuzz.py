@@ -26,10 +26,18 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fuzz", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES") or 100_000))
-    parser.add_argument("--jobs", type=int, default=int(os.environ.get("FUZZ_JOBS") or os.cpu_count() or 1))
-    parser.add_argument("--seed", type=int, default=None, help="derive the jobs' seeds from this (default: random)")
-    parser.add_argument("--logs", type=Path, default=None, help="keep each job's log and progress here")
+    parser.add_argument(
+        "--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES") or 100_000)
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=int(os.environ.get("FUZZ_JOBS") or os.cpu_count() or 1)
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="derive the jobs' seeds from this (default: random)"
+    )
+    parser.add_argument(
+        "--logs", type=Path, default=None, help="keep each job's log and progress here"
+    )
     args = parser.parse_args(argv)
     if args.examples < 1 or args.jobs < 1:
         parser.error("--examples and --jobs must be at least 1")
@@ -40,17 +48,40 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(seed)
     shares = [args.examples // jobs + (1 if i < args.examples % jobs else 0) for i in range(jobs)]
     seeds = [rng.randrange(2**32) for _ in range(jobs)]
-    print(f"fuzz: {args.examples} examples in {jobs} job(s); --seed {seed}; logs in {logs}", flush=True)
+    print(
+        f"fuzz: {args.examples} examples in {jobs} job(s); --seed {seed}; logs in {logs}",
+        flush=True,
+    )
     procs = []
-    for i, (share, job_seed) in enumerate(zip(shares, seeds)):
+    for i, (share, job_seed) in enumerate(zip(shares, seeds, strict=False)):
         print(f"fuzz: job {i}: {share} examples, --hypothesis-seed={job_seed}", flush=True)
         progress = logs / f"job-{i}.progress"
-        progress.unlink(missing_ok=True)  # a reused --logs folder must not count an earlier run's lines
+        progress.unlink(
+            missing_ok=True
+        )  # a reused --logs folder must not count an earlier run's lines
         env = dict(os.environ, FUZZ_EXAMPLES=str(share), FUZZ_PROGRESS=str(progress))
-        command = [sys.executable, "-m", "pytest", "-m", "slow", "tests/test_fuzz.py", "-p", "no:cacheprovider",
-                   "-q", f"--hypothesis-seed={job_seed}", "--hypothesis-show-statistics"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "slow",
+            "tests/test_fuzz.py",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--hypothesis-seed={job_seed}",
+            "--hypothesis-show-statistics",
+        ]
         log = open(logs / f"job-{i}.log", "w")
-        procs.append((subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        procs.append(
+            (
+                subprocess.Popen(
+                    command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT
+                ),
+                log,
+            )
+        )
     start = time.monotonic()
     try:
         reported = -1
@@ -59,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             done = sum(_progress(logs / f"job-{i}.progress") for i in range(jobs))
             if done != reported:
                 reported = done
-                print(f"fuzz: {done} of {args.examples} examples after {time.monotonic() - start:.0f} s", flush=True)
+                print(
+                    f"fuzz: {done} of {args.examples} examples after {time.monotonic() - start:.0f} s",
+                    flush=True,
+                )
     except KeyboardInterrupt:
         for p, _ in procs:
             p.send_signal(signal.SIGINT)
@@ -76,10 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         print((logs / f"job-{i}.log").read_text(errors="replace"))
     ran = sum(_progress(logs / f"job-{i}.progress") for i in range(jobs))
     if not failed and ran < args.examples:
-        print(f"fuzz: the jobs passed but counted only {ran} of {args.examples} examples", flush=True)
+        print(
+            f"fuzz: the jobs passed but counted only {ran} of {args.examples} examples", flush=True
+        )
         failed = list(range(jobs))
-    print(f"fuzz: {ran} examples passed in {minutes:.1f} min, {jobs} job(s): "
-          f"{'FAILED: job(s) ' + ', '.join(map(str, failed)) if failed else 'no failure'}", flush=True)
+    print(
+        f"fuzz: {ran} examples passed in {minutes:.1f} min, {jobs} job(s): "
+        f"{'FAILED: job(s) ' + ', '.join(map(str, failed)) if failed else 'no failure'}",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

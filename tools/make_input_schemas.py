@@ -55,7 +55,10 @@ KEY_REF = {
     "additionalProperties": False,
     "required": ["name", "key"],
     "properties": {
-        "name": {**DNS_LABEL, "description": "Name of the Secret or ConfigMap in the model's namespace."},
+        "name": {
+            **DNS_LABEL,
+            "description": "Name of the Secret or ConfigMap in the model's namespace.",
+        },
         "key": {"type": "string", "minLength": 1, "description": "Key inside it."},
     },
 }
@@ -65,9 +68,17 @@ ENV_VAR = {
     "required": ["name"],
     "description": "An environment variable: a literal `value` (never a credential), or a reference.",
     "properties": {
-        "name": {"type": "string", "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$", "maxLength": 256,
-                 "description": "Variable name."},
-        "value": {"type": "string", "maxLength": 65536, "description": "Literal value. Credentials must use secretKeyRef."},
+        "name": {
+            "type": "string",
+            "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$",
+            "maxLength": 256,
+            "description": "Variable name.",
+        },
+        "value": {
+            "type": "string",
+            "maxLength": 65536,
+            "description": "Literal value. Credentials must use secretKeyRef.",
+        },
         "secretKeyRef": {**KEY_REF, "description": "Take the value from a key of a Secret."},
         "configMapKeyRef": {**KEY_REF, "description": "Take the value from a key of a ConfigMap."},
     },
@@ -77,9 +88,18 @@ ENV_VAR = {
         {"required": ["configMapKeyRef"]},
     ],
 }
-ENV_LIST = {"type": "array", "maxItems": 256, "items": {"$ref": "#/$defs/envVar"}, "description": "Environment variables."}
-ARGS = {"type": "array", "maxItems": 256, "items": {"type": "string", "maxLength": 16384},
-        "description": "Arguments, appended after the runtime's own."}
+ENV_LIST = {
+    "type": "array",
+    "maxItems": 256,
+    "items": {"$ref": "#/$defs/envVar"},
+    "description": "Environment variables.",
+}
+ARGS = {
+    "type": "array",
+    "maxItems": 256,
+    "items": {"type": "string", "maxLength": 16384},
+    "description": "Arguments, appended after the runtime's own.",
+}
 CPU_MEMORY = {
     "type": "object",
     "additionalProperties": False,
@@ -94,7 +114,11 @@ REPLICAS = {
     "additionalProperties": False,
     "description": "Replica bounds; min = max means a fixed size.",
     "properties": {
-        "min": {"type": "integer", "minimum": 0, "description": "Minimum replicas (0 scales to zero in Knative mode)."},
+        "min": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Minimum replicas (0 scales to zero in Knative mode).",
+        },
         "max": {"type": "integer", "minimum": 1, "description": "Maximum replicas."},
     },
 }
@@ -102,8 +126,13 @@ PROTOCOLS = ["v1", "v2", "grpc-v1", "grpc-v2"]
 
 
 def defs() -> dict:
-    return {"dnsLabel": DNS_LABEL, "quantity": QUANTITY, "labelMap": LABEL_MAP,
-            "annotationMap": ANNOTATION_MAP, "envVar": ENV_VAR}
+    return {
+        "dnsLabel": DNS_LABEL,
+        "quantity": QUANTITY,
+        "labelMap": LABEL_MAP,
+        "annotationMap": ANNOTATION_MAP,
+        "envVar": ENV_VAR,
+    }
 
 
 def runtime_schema() -> dict:
@@ -112,9 +141,18 @@ def runtime_schema() -> dict:
         "additionalProperties": False,
         "required": ["name", "containerPort"],
         "properties": {
-            "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 15,
-                     "description": "IANA_SVC_NAME: at most 15 characters; the Service port takes this name."},
-            "containerPort": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Port number."},
+            "name": {
+                "type": "string",
+                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                "maxLength": 15,
+                "description": "IANA_SVC_NAME: at most 15 characters; the Service port takes this name.",
+            },
+            "containerPort": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535,
+                "description": "Port number.",
+            },
             "protocol": {"enum": ["TCP", "UDP", "SCTP"], "description": "Defaults to TCP."},
         },
     }
@@ -127,55 +165,139 @@ def runtime_schema() -> dict:
         "additionalProperties": False,
         "required": ["name", "image", "modelFormats"],
         "properties": {
-            "name": {**DNS_LABEL, "description": "ClusterServingRuntime name, e.g. nvidia-nim-llama-3.1-8b-instruct-1.3.3 (a DNS-1123 subdomain: dots allowed).",
-                     "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},
-            "description": {"type": "string", "description": "What this runtime serves; for reviewers."},
-            "image": {"type": "string", "minLength": 1,
-                      "description": "registry/repository:tag@sha256:digest, from the asset library."},
+            "name": {
+                **DNS_LABEL,
+                "description": "ClusterServingRuntime name, e.g. nvidia-nim-llama-3.1-8b-instruct-1.3.3 (a DNS-1123 subdomain: dots allowed).",
+                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            },
+            "description": {
+                "type": "string",
+                "description": "What this runtime serves; for reviewers.",
+            },
+            "image": {
+                "type": "string",
+                "minLength": 1,
+                "description": "registry/repository:tag@sha256:digest, from the asset library.",
+            },
             "modelFormats": {
-                "type": "array", "minItems": 1,
+                "type": "array",
+                "minItems": 1,
                 "description": "Model formats this runtime serves (matched case-sensitively, as KServe does).",
                 "items": {
-                    "type": "object", "additionalProperties": False, "required": ["name"],
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name"],
                     "properties": {
-                        "name": {"type": "string", "minLength": 1, "description": "Format name, e.g. nvidia-nim-llama-3.1-8b-instruct."},
-                        "version": {"type": "string", "description": "Format version (quote it: \"1.3.3\")."},
-                        "autoSelect": {"type": "boolean", "description": "May KServe pick this runtime automatically? Default true."},
-                        "priority": {"type": "integer", "minimum": 1, "description": "Higher wins among auto-selected runtimes."},
+                        "name": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "Format name, e.g. nvidia-nim-llama-3.1-8b-instruct.",
+                        },
+                        "version": {
+                            "type": "string",
+                            "description": 'Format version (quote it: "1.3.3").',
+                        },
+                        "autoSelect": {
+                            "type": "boolean",
+                            "description": "May KServe pick this runtime automatically? Default true.",
+                        },
+                        "priority": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "Higher wins among auto-selected runtimes.",
+                        },
                     },
                 },
             },
-            "protocolVersions": {"type": "array", "items": {"enum": PROTOCOLS}, "uniqueItems": True,
-                                 "description": "Inference protocols served; empty means any."},
-            "ports": {"type": "array", "items": port,
-                      "description": "Declared container ports. KServe exposes the first as Service port 80 under its name; without ports the Service port is '<isvc>-predictor' -> 8080."},
+            "protocolVersions": {
+                "type": "array",
+                "items": {"enum": PROTOCOLS},
+                "uniqueItems": True,
+                "description": "Inference protocols served; empty means any.",
+            },
+            "ports": {
+                "type": "array",
+                "items": port,
+                "description": "Declared container ports. KServe exposes the first as Service port 80 under its name; without ports the Service port is '<isvc>-predictor' -> 8080.",
+            },
             "metrics": {
-                "type": "object", "additionalProperties": False, "required": ["port", "path"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["port", "path"],
                 "description": "Where the model server exposes Prometheus metrics; a monitor is generated for each model.",
                 "properties": {
-                    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Container port of the metrics endpoint."},
-                    "path": {"type": "string", "pattern": "^/", "description": "HTTP path, e.g. /v1/metrics."},
+                    "port": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 65535,
+                        "description": "Container port of the metrics endpoint.",
+                    },
+                    "path": {
+                        "type": "string",
+                        "pattern": "^/",
+                        "description": "HTTP path, e.g. /v1/metrics.",
+                    },
                 },
             },
             "readiness": {
-                "type": "object", "additionalProperties": False, "required": ["path"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["path"],
                 "description": "HTTP readiness probe of the serving container.",
                 "properties": {
-                    "path": {"type": "string", "pattern": "^/", "description": "e.g. /v1/health/ready."},
-                    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "Defaults to the first declared port, else 8080."},
-                    "initialDelaySeconds": {"type": "integer", "minimum": 0, "description": "Seconds before the first probe."},
-                    "periodSeconds": {"type": "integer", "minimum": 1, "description": "Seconds between probes."},
-                    "failureThreshold": {"type": "integer", "minimum": 1, "description": "Failures before not-ready."},
+                    "path": {
+                        "type": "string",
+                        "pattern": "^/",
+                        "description": "e.g. /v1/health/ready.",
+                    },
+                    "port": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 65535,
+                        "description": "Defaults to the first declared port, else 8080.",
+                    },
+                    "initialDelaySeconds": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "Seconds before the first probe.",
+                    },
+                    "periodSeconds": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Seconds between probes.",
+                    },
+                    "failureThreshold": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Failures before not-ready.",
+                    },
                 },
             },
-            "command": {"type": "array", "items": {"type": "string"}, "description": "Container command."},
+            "command": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Container command.",
+            },
             "args": {**ARGS, "description": "Container arguments."},
             "env": ENV_LIST,
-            "sharedMemory": {"$ref": "#/$defs/quantity", "description": "Size of the memory-backed /dev/shm volume, e.g. 16Gi."},
+            "sharedMemory": {
+                "$ref": "#/$defs/quantity",
+                "description": "Size of the memory-backed /dev/shm volume, e.g. 16Gi.",
+            },
             "resources": CPU_MEMORY,
-            "imagePullSecrets": {"type": "array", "items": {"$ref": "#/$defs/dnsLabel"}, "description": "Secrets for pulling the image, e.g. edb-cred."},
-            "podLabels": {"$ref": "#/$defs/labelMap", "description": "Labels added to every model pod of this runtime."},
-            "podAnnotations": {"$ref": "#/$defs/annotationMap", "description": "Annotations added to every model pod of this runtime."},
+            "imagePullSecrets": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/dnsLabel"},
+                "description": "Secrets for pulling the image, e.g. edb-cred.",
+            },
+            "podLabels": {
+                "$ref": "#/$defs/labelMap",
+                "description": "Labels added to every model pod of this runtime.",
+            },
+            "podAnnotations": {
+                "$ref": "#/$defs/annotationMap",
+                "description": "Annotations added to every model pod of this runtime.",
+            },
         },
         "$defs": defs(),
     }
@@ -191,55 +313,113 @@ def model_schema() -> dict:
         "additionalProperties": False,
         "required": ["name", "runtime", "format"],
         "properties": {
-            "name": {**ISVC_NAME, "description": "InferenceService name (lower case, starts with a letter; kept short so derived names stay within 63 characters)."},
+            "name": {
+                **ISVC_NAME,
+                "description": "InferenceService name (lower case, starts with a letter; kept short so derived names stay within 63 characters).",
+            },
             "description": {"type": "string", "description": "What the model is for."},
-            "owners": {"type": "array", "items": {"type": "string"}, "description": "Teams or people to ask about this model."},
-            "runtime": {"type": "string", "minLength": 1, "maxLength": 63,
-                        "description": "Name of a runtime in catalog/runtimes/."},
+            "owners": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Teams or people to ask about this model.",
+            },
+            "runtime": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 63,
+                "description": "Name of a runtime in catalog/runtimes/.",
+            },
             "format": {
-                "type": "object", "additionalProperties": False, "required": ["name"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name"],
                 "description": "Model format; the runtime must list it (case-sensitive).",
                 "properties": {
                     "name": {"type": "string", "minLength": 1, "description": "Format name."},
                     "version": {"type": "string", "description": "Format version (quote it)."},
                 },
             },
-            "protocolVersion": {"enum": PROTOCOLS, "description": "Inference protocol; must be one the runtime serves."},
-            "storageUri": {"type": "string", "minLength": 1,
-                           "description": "Where the weights are (s3://, gs://, pvc://, hf://, oci://, https://). NIM images carry their own and need none."},
-            "task": {"enum": ["chat", "embeddings", "rerank", "vision", "ocr", "predictive"], "description": "What the model does."},
+            "protocolVersion": {
+                "enum": PROTOCOLS,
+                "description": "Inference protocol; must be one the runtime serves.",
+            },
+            "storageUri": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Where the weights are (s3://, gs://, pvc://, hf://, oci://, https://). NIM images carry their own and need none.",
+            },
+            "task": {
+                "enum": ["chat", "embeddings", "rerank", "vision", "ocr", "predictive"],
+                "description": "What the model does.",
+            },
             "gpu": {
-                "type": "object", "additionalProperties": False, "required": ["count"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["count"],
                 "description": "GPU needs per replica.",
                 "properties": {
-                    "count": {"type": "integer", "minimum": 0, "description": "Whole GPUs per replica (requests = limits)."},
-                    "minMemoryGiB": {"type": "number", "minimum": 0, "description": "Smallest GPU memory per GPU that this model needs."},
+                    "count": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "Whole GPUs per replica (requests = limits).",
+                    },
+                    "minMemoryGiB": {
+                        "type": "number",
+                        "minimum": 0,
+                        "description": "Smallest GPU memory per GPU that this model needs.",
+                    },
                 },
             },
             "size": {
-                "type": "object", "additionalProperties": False, "required": ["parametersBillions", "dtype"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["parametersBillions", "dtype"],
                 "description": "Facts for the GPU memory-fit check.",
                 "properties": {
-                    "parametersBillions": {"type": "number", "exclusiveMinimum": 0, "description": "Parameters, in billions (8 for Llama 3.1 8B)."},
-                    "dtype": {"enum": ["fp32", "bf16", "fp16", "fp8", "int8", "int4"], "description": "Weight precision."},
-                    "overheadPercent": {"type": "number", "minimum": 0, "description": "KV cache and activations on top of the weights; default 20."},
+                    "parametersBillions": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": "Parameters, in billions (8 for Llama 3.1 8B).",
+                    },
+                    "dtype": {
+                        "enum": ["fp32", "bf16", "fp16", "fp8", "int8", "int4"],
+                        "description": "Weight precision.",
+                    },
+                    "overheadPercent": {
+                        "type": "number",
+                        "minimum": 0,
+                        "description": "KV cache and activations on top of the weights; default 20.",
+                    },
                 },
             },
             "replicas": REPLICAS,
             "autoscaling": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "description": "KServe autoscaling for Standard mode.",
                 "properties": {
-                    "class": {"enum": ["hpa", "keda", "external", "none"], "description": "serving.kserve.io/autoscalerClass."},
-                    "metric": {"enum": ["cpu", "memory", "concurrency", "rps"], "description": "scaleMetric (hpa: cpu or memory)."},
+                    "class": {
+                        "enum": ["hpa", "keda", "external", "none"],
+                        "description": "serving.kserve.io/autoscalerClass.",
+                    },
+                    "metric": {
+                        "enum": ["cpu", "memory", "concurrency", "rps"],
+                        "description": "scaleMetric (hpa: cpu or memory).",
+                    },
                     "target": {"type": "integer", "minimum": 1, "description": "scaleTarget."},
                 },
             },
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,
-            "labels": {"$ref": "#/$defs/labelMap", "description": "Labels on the InferenceService."},
-            "annotations": {"$ref": "#/$defs/annotationMap", "description": "Annotations on the InferenceService."},
+            "labels": {
+                "$ref": "#/$defs/labelMap",
+                "description": "Labels on the InferenceService.",
+            },
+            "annotations": {
+                "$ref": "#/$defs/annotationMap",
+                "description": "Annotations on the InferenceService.",
+            },
         },
         "$defs": defs(),
     }
@@ -247,35 +427,82 @@ def model_schema() -> dict:
 
 def environment_schema() -> dict:
     taint = {
-        "type": "object", "additionalProperties": False, "required": ["key", "effect"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key", "effect"],
         "properties": {
-            "key": {"type": "string", "minLength": 1, "maxLength": 317, "description": "Taint key, e.g. nvidia.com/gpu."},
-            "value": {"type": "string", "maxLength": 63,
-                      "description": "Taint value; absent means any value is tolerated (operator Exists)."},
-            "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"], "description": "Taint effect."},
+            "key": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 317,
+                "description": "Taint key, e.g. nvidia.com/gpu.",
+            },
+            "value": {
+                "type": "string",
+                "maxLength": 63,
+                "description": "Taint value; absent means any value is tolerated (operator Exists).",
+            },
+            "effect": {
+                "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"],
+                "description": "Taint effect.",
+            },
         },
     }
     profile = {
-        "type": "object", "additionalProperties": False, "required": ["nodeLabels"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["nodeLabels"],
         "description": "A node pool as it is; the InferenceService's required node affinity and tolerations are derived from it.",
         "properties": {
             "description": {"type": "string", "description": "For reviewers."},
-            "nodeLabels": {"$ref": "#/$defs/labelMap", "description": "Labels every node of the pool carries (become required node affinity)."},
-            "taints": {"type": "array", "maxItems": 32, "items": taint,
-                       "description": "Taints on the pool's nodes (become tolerations)."},
-            "gpuResource": {"type": "string", "description": "Extended resource name; default nvidia.com/gpu."},
-            "gpuProduct": {"type": "string", "description": "GPU product as GPU Feature Discovery names it, e.g. NVIDIA-H100-80GB-HBM3."},
+            "nodeLabels": {
+                "$ref": "#/$defs/labelMap",
+                "description": "Labels every node of the pool carries (become required node affinity).",
+            },
+            "taints": {
+                "type": "array",
+                "maxItems": 32,
+                "items": taint,
+                "description": "Taints on the pool's nodes (become tolerations).",
+            },
+            "gpuResource": {
+                "type": "string",
+                "description": "Extended resource name; default nvidia.com/gpu.",
+            },
+            "gpuProduct": {
+                "type": "string",
+                "description": "GPU product as GPU Feature Discovery names it, e.g. NVIDIA-H100-80GB-HBM3.",
+            },
             "gpusPerNode": {"type": "integer", "minimum": 0, "description": "GPUs on each node."},
-            "gpuMemoryGiB": {"type": "number", "minimum": 0, "description": "Memory of one GPU, GiB."},
-            "nodes": {"type": "integer", "minimum": 0, "description": "Nodes in the pool (the maximum, for autoscaled pools)."},
+            "gpuMemoryGiB": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Memory of one GPU, GiB.",
+            },
+            "nodes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Nodes in the pool (the maximum, for autoscaled pools).",
+            },
         },
     }
     deployment = {
-        "type": "object", "additionalProperties": False, "required": ["model"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["model"],
         "description": "A catalog model deployed in this environment.",
         "properties": {
-            "model": {"type": "string", "minLength": 1, "maxLength": 63, "description": "Name of a model in catalog/models/."},
-            "profile": {"type": "string", "maxLength": 63, "description": "GPU profile (key of gpuProfiles) the model runs on."},
+            "model": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 63,
+                "description": "Name of a model in catalog/models/.",
+            },
+            "profile": {
+                "type": "string",
+                "maxLength": 63,
+                "description": "GPU profile (key of gpuProfiles) the model runs on.",
+            },
             "replicas": REPLICAS,
             "resources": CPU_MEMORY,
             "args": ARGS,
@@ -291,63 +518,150 @@ def environment_schema() -> dict:
         "additionalProperties": False,
         "required": ["name", "cluster", "namespace", "kubernetesVersion", "flux", "models"],
         "properties": {
-            "name": {**DNS_LABEL, "description": "Environment name; must equal the file name without .yaml."},
+            "name": {
+                **DNS_LABEL,
+                "description": "Environment name; must equal the file name without .yaml.",
+            },
             "description": {"type": "string", "description": "For reviewers."},
-            "cluster": {"type": "string", "minLength": 1, "maxLength": 253,
-                        "pattern": "^[A-Za-z0-9]([-A-Za-z0-9_.:@/]*[A-Za-z0-9])?$",
-                        "description": "Cluster this environment deploys to, as its kubeconfig names it (letters, digits and - _ . : @ /); environments on one cluster share its ClusterServingRuntimes."},
-            "namespace": {**DNS_LABEL, "description": "Namespace of the InferenceServices and monitors."},
-            "kubernetesVersion": {"type": "string", "pattern": "^1\\.[0-9]+$", "description": "Minor version, e.g. \"1.33\": selects the Kubernetes schemas."},
-            "deploymentMode": {"enum": ["Standard", "Knative"], "description": "serving.kserve.io/deploymentMode; default Standard."},
-            "createNamespace": {"type": "boolean", "description": "Generate the Namespace object; default true."},
+            "cluster": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 253,
+                "pattern": "^[A-Za-z0-9]([-A-Za-z0-9_.:@/]*[A-Za-z0-9])?$",
+                "description": "Cluster this environment deploys to, as its kubeconfig names it (letters, digits and - _ . : @ /); environments on one cluster share its ClusterServingRuntimes.",
+            },
+            "namespace": {
+                **DNS_LABEL,
+                "description": "Namespace of the InferenceServices and monitors.",
+            },
+            "kubernetesVersion": {
+                "type": "string",
+                "pattern": "^1\\.[0-9]+$",
+                "description": 'Minor version, e.g. "1.33": selects the Kubernetes schemas.',
+            },
+            "deploymentMode": {
+                "enum": ["Standard", "Knative"],
+                "description": "serving.kserve.io/deploymentMode; default Standard.",
+            },
+            "createNamespace": {
+                "type": "boolean",
+                "description": "Generate the Namespace object; default true.",
+            },
             "flux": {
-                "type": "object", "additionalProperties": False, "required": ["sourceRef"],
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["sourceRef"],
                 "description": "How Flux syncs deploy/ for this environment.",
                 "properties": {
                     "sourceRef": {
-                        "type": "object", "additionalProperties": False, "required": ["kind", "name"],
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["kind", "name"],
                         "description": "The Flux source holding this repository.",
                         "properties": {
-                            "kind": {"enum": ["GitRepository", "OCIRepository", "Bucket"], "description": "Source kind."},
-                            "name": {"$ref": "#/$defs/dnsLabel", "description": "Source name, e.g. flux-system."},
-                            "namespace": {"$ref": "#/$defs/dnsLabel", "description": "Source namespace; default the Kustomization's."},
+                            "kind": {
+                                "enum": ["GitRepository", "OCIRepository", "Bucket"],
+                                "description": "Source kind.",
+                            },
+                            "name": {
+                                "$ref": "#/$defs/dnsLabel",
+                                "description": "Source name, e.g. flux-system.",
+                            },
+                            "namespace": {
+                                "$ref": "#/$defs/dnsLabel",
+                                "description": "Source namespace; default the Kustomization's.",
+                            },
                         },
                     },
-                    "namespace": {"$ref": "#/$defs/dnsLabel", "description": "Namespace of the Flux Kustomizations; default flux-system."},
-                    "path": {"type": "string", "pattern": "^\\./", "description": "Path of deploy/ inside the source; default ./deploy."},
-                    "interval": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "description": "Reconcile interval; default 10m."},
-                    "timeout": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "description": "Health-check timeout; default 15m (large models load slowly)."},
-                    "retryInterval": {"type": "string", "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "description": "Retry interval after a failure; default 2m."},
-                    "dependsOn": {"type": "array", "items": {"$ref": "#/$defs/dnsLabel"},
-                                  "description": "Flux Kustomizations that install KServe (and the CRDs) on the cluster; the runtimes wait for them."},
-                    "shards": {"type": "integer", "minimum": 1, "maximum": 1024,
-                               "description": "Model Kustomizations per environment; pin it in production, since changing it moves models between Flux Kustomizations."},
+                    "namespace": {
+                        "$ref": "#/$defs/dnsLabel",
+                        "description": "Namespace of the Flux Kustomizations; default flux-system.",
+                    },
+                    "path": {
+                        "type": "string",
+                        "pattern": "^\\./",
+                        "description": "Path of deploy/ inside the source; default ./deploy.",
+                    },
+                    "interval": {
+                        "type": "string",
+                        "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+                        "description": "Reconcile interval; default 10m.",
+                    },
+                    "timeout": {
+                        "type": "string",
+                        "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+                        "description": "Health-check timeout; default 15m (large models load slowly).",
+                    },
+                    "retryInterval": {
+                        "type": "string",
+                        "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+                        "description": "Retry interval after a failure; default 2m.",
+                    },
+                    "dependsOn": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/dnsLabel"},
+                        "description": "Flux Kustomizations that install KServe (and the CRDs) on the cluster; the runtimes wait for them.",
+                    },
+                    "shards": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1024,
+                        "description": "Model Kustomizations per environment; pin it in production, since changing it moves models between Flux Kustomizations.",
+                    },
                 },
             },
             "monitoring": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "description": "Prometheus Operator monitors for the models.",
                 "properties": {
-                    "enabled": {"type": "boolean", "description": "Generate ServiceMonitors/PodMonitors; default true."},
-                    "labels": {"$ref": "#/$defs/labelMap", "description": "Labels the Prometheus selects monitors by, e.g. release: kube-prometheus-stack."},
-                    "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$", "description": "Scrape interval; default 30s."},
+                    "enabled": {
+                        "type": "boolean",
+                        "description": "Generate ServiceMonitors/PodMonitors; default true.",
+                    },
+                    "labels": {
+                        "$ref": "#/$defs/labelMap",
+                        "description": "Labels the Prometheus selects monitors by, e.g. release: kube-prometheus-stack.",
+                    },
+                    "interval": {
+                        "type": "string",
+                        "pattern": "^[0-9]+(ms|s|m|h)$",
+                        "description": "Scrape interval; default 30s.",
+                    },
                 },
             },
             "registry": {
-                "type": "object", "additionalProperties": False,
+                "type": "object",
+                "additionalProperties": False,
                 "description": "Image policy for this environment.",
                 "properties": {
-                    "allowed": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Registry hosts images may come from (e.g. nvcr.io, *.dkr.ecr.us-east-1.amazonaws.com)."},
-                    "requireDigest": {"type": "boolean", "description": "Every image must be pinned by @sha256 digest."},
+                    "allowed": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                        "description": "Registry hosts images may come from (e.g. nvcr.io, *.dkr.ecr.us-east-1.amazonaws.com).",
+                    },
+                    "requireDigest": {
+                        "type": "boolean",
+                        "description": "Every image must be pinned by @sha256 digest.",
+                    },
                 },
             },
             "runtimeImages": {
-                "type": "object", "additionalProperties": {"type": "string", "minLength": 1},
+                "type": "object",
+                "additionalProperties": {"type": "string", "minLength": 1},
                 "description": "Per-environment image for a runtime (e.g. a mirror for an air-gapped cluster), by runtime name.",
             },
-            "gpuProfiles": {"type": "object", "additionalProperties": profile, "propertyNames": {"$ref": "#/$defs/dnsLabel"},
-                            "description": "Node pools by profile name."},
-            "models": {"type": "array", "items": deployment, "description": "Models deployed in this environment."},
+            "gpuProfiles": {
+                "type": "object",
+                "additionalProperties": profile,
+                "propertyNames": {"$ref": "#/$defs/dnsLabel"},
+                "description": "Node pools by profile name.",
+            },
+            "models": {
+                "type": "array",
+                "items": deployment,
+                "description": "Models deployed in this environment.",
+            },
         },
         "$defs": defs(),
     }

@@ -1,0 +1,116 @@
+"""Command line: ``modelserve <command>``. Each command lives in generator/commands/."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from modelserve import __version__
+from modelserve.commands import COMMANDS
+from modelserve.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, FatalError
+from modelserve.report import console
+from modelserve.report.display import one_line
+from modelserve.validate.secrets import scrub
+
+# Signals that end a run the way Ctrl-C does: clean-up (scratch folders, staging trees) runs.
+_STOP_SIGNALS = {"SIGTERM": 143, "SIGHUP": 129}
+
+
+class Stopped(BaseException):
+    """A stop signal arrived; raised in the main thread so every ``finally`` block runs."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"modelserve: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="modelserve", description="GitOps model serving for KServe and Flux.")
+    parser.add_argument("--version", action="version", version=f"modelserve {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        module.add_parser(sub, name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    with console.installed(), _stop_signals_raise():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.run(args))
+    except FatalError as exc:
+        sys.stderr.write(f"modelserve: {one_line(str(exc), 4000)}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("modelserve: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Stopped as exc:
+        sys.stderr.write("modelserve: stopped by a signal; cleaned up\n")
+        return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    except BrokenPipeError:
+        # Output goes through console.SafeStream, which absorbs a closed pipe; one raised anyway
+        # (a subprocess's pipe) must not turn the run into a success: fail closed.
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
+        return _internal_error(exc)
+
+
+@contextlib.contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped instead of ending the process where it stands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Stopped(_STOP_SIGNALS[signal.Signals(signum).name])
+
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _internal_error(exc: BaseException) -> int:
+    fd, log = tempfile.mkstemp(prefix="modelserve-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+        handle.write(f"modelserve {__version__}, Python {sys.version}\n")
+        # A traceback quotes values; the log is attached to bug reports, so it is scrubbed too.
+        handle.write(scrub("".join(traceback.format_exception(exc))))
+    sys.stderr.write(
+        f"modelserve: internal error: {type(exc).__name__}: {one_line(str(exc))}\n"
+        f"modelserve: details for a bug report are in {log}\n"
+    )
+    return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

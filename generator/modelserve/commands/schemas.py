@@ -1,0 +1,82 @@
+"""modelserve schemas import: convert CRDs into a local schema store (kubeconform layout)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from modelserve.commands import common
+from modelserve.commands.common import DEFAULT_SCHEMA_STORE
+from modelserve.errors import ConfigError
+from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
+from modelserve.report.emit import emit_json, resolve_format
+
+MAX_CRD_FILES = 10_000  # files taken from the folders given
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+    parser = sub.add_parser(name, help="manage the local schema store")
+    actions = parser.add_subparsers(dest="action", required=True)
+    imp = actions.add_parser(
+        "import", help="convert CustomResourceDefinitions into {kind}_{version}.json schemas"
+    )
+    imp.add_argument("paths", nargs="*", type=Path, help="CRD YAML files or folders")
+    imp.add_argument(
+        "--from-cluster",
+        action="store_true",
+        help="read the CRDs of the current kubeconfig's cluster",
+    )
+    imp.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_SCHEMA_STORE),
+        help=f"schema store folder (default: {DEFAULT_SCHEMA_STORE}/, used by validate when present)",
+    )
+    common.add_format(imp, ("auto", "text", "json", "github"))
+    imp.set_defaults(run=run_import)
+
+
+def _crd_files(paths: list[Path]) -> list[Path]:
+    """The YAML files of ``paths``: folders are searched (links to folders not followed)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            try:
+                files += files_under(path, (".yaml", ".yml"))
+            except TooDeep as exc:
+                raise ConfigError(
+                    f"{exc.path} lies more than {MAX_DEPTH} folders deep; name the CRD files"
+                ) from None
+        else:
+            files.append(path)
+        if len(files) > MAX_CRD_FILES:
+            raise ConfigError(
+                f"more than {MAX_CRD_FILES} YAML files under the given paths; name the CRD files"
+            )
+    return files
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from modelserve.validate.kubeschemas import import_crds, import_from_cluster
+
+    if not args.paths and not args.from_cluster:
+        raise ConfigError("give CRD files or folders, or --from-cluster")
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise ConfigError(f"{missing[0]}: no such file or folder")
+    if args.out.exists() and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out} exists and is not a folder")
+    files = _crd_files(list(args.paths))
+    written = import_crds(files, args.out) if files else []
+    if args.from_cluster:
+        written += import_from_cluster(args.out)
+    if not written:
+        raise ConfigError("no CustomResourceDefinition with a schema was found")
+    if resolve_format(args.format) == "json":
+        emit_json({"written": [str(p) for p in written]}, sys.stdout)
+        return 0
+    for path in written:
+        print(f"JSON schema written to {path}")
+    print(f"{len(written)} schema(s) written to {args.out}")
+    return 0

@@ -1,0 +1,40 @@
+"""Generation as a library call: catalog in, deploy/ files out (in memory), or findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from modelserve.deploy.budget import over_budget
+from modelserve.deploy.tree import Tree, build_tree
+from modelserve.findings import Finding, Severity
+from modelserve.gcpause import cycle_collection_paused
+from modelserve.load.repository import Layout, load_repository
+from modelserve.model import Catalog
+from modelserve.rules import Context, run_rules
+
+
+@dataclass
+class Generated:
+    catalog: Catalog
+    tree: Tree | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
+@cycle_collection_paused()
+def generate(layout: Layout, progress: Callable[[str], None] | None = None) -> Generated:
+    """Load, check and render; ``tree`` is None when the catalog has errors."""
+    loaded = load_repository(layout)
+    too_large = over_budget(loaded.catalog)
+    if too_large is not None:  # not even rendered
+        return Generated(loaded.catalog, None, sorted(set(loaded.findings + [too_large])))
+    tree = build_tree(loaded.catalog, progress)
+    findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree)))
+    result = Generated(loaded.catalog, tree, sorted(set(findings)))
+    if result.errors:
+        result.tree = None
+    return result

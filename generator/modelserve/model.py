@@ -1,0 +1,231 @@
+"""The typed catalog and environments, each value able to say where it came from.
+
+Objects are built only from documents that passed their JSON Schema, so constructors read
+fields without re-checking types. ``Source`` keeps the file and its position map so that any
+later rule can point at ``file:line:col`` of the field that caused a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from modelserve.load.yamlio import Document, PathKey
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str
+    doc: Document = field(compare=False, repr=False)
+
+    def at(self, *path: Any) -> tuple[str, int, int]:
+        line, col = self.doc.locate(tuple(path))
+        return self.file, line, col
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str | None = None
+
+    def toleration(self) -> dict[str, str]:
+        # A taint with no value is tolerated with Exists; with a value, Equal on that value.
+        if self.value is None:
+            return {"key": self.key, "operator": "Exists", "effect": self.effect}
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    node_labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    gpu_resource: str
+    gpu_product: str | None
+    gpus_per_node: int | None
+    gpu_memory_gib: float | None
+    nodes: int | None
+
+    def tolerations(self) -> list[dict[str, str]]:
+        return [t.toleration() for t in self.taints]
+
+    def affinity(self) -> dict[str, Any]:
+        """Required node affinity: the pod lands only on nodes carrying every pool label."""
+        expressions = [
+            {"key": key, "operator": "In", "values": [value]}
+            for key, value in sorted(self.node_labels.items())
+        ]
+        return {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": expressions}]
+                }
+            }
+        }
+
+
+@dataclass(frozen=True)
+class ModelFormat:
+    name: str
+    version: str | None = None
+    auto_select: bool = True
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    container_port: int
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    image: str
+    formats: tuple[ModelFormat, ...]
+    protocols: tuple[str, ...]
+    ports: tuple[Port, ...]
+    metrics_port: int | None
+    metrics_path: str | None
+    data: dict[str, Any] = field(repr=False, compare=False)
+    source: Source = field(repr=False, compare=False)
+
+    @property
+    def serving_port(self) -> int:
+        """The port the predictor Service targets (KServe: first declared port, else 8080)."""
+        return self.ports[0].container_port if self.ports else 8080
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    runtime: str
+    format: ModelFormat
+    gpu_count: int
+    min_gpu_memory_gib: float | None
+    data: dict[str, Any] = field(repr=False, compare=False)
+    source: Source = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One model in one environment, with the environment's overrides."""
+
+    model: str
+    profile: str | None
+    data: dict[str, Any] = field(repr=False, compare=False)
+    index: int = 0
+
+    @property
+    def path(self) -> PathKey:
+        return ("models", self.index)
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    cluster: str
+    namespace: str
+    kubernetes_version: str
+    deployment_mode: str
+    profiles: dict[str, Profile]
+    deployments: tuple[Deployment, ...]
+    data: dict[str, Any] = field(repr=False, compare=False)
+    source: Source = field(repr=False, compare=False)
+
+    # Read-only views, computed once: renderers ask for them for every deployment.
+    @cached_property
+    def flux(self) -> dict[str, Any]:
+        return dict(self.data["flux"])
+
+    @cached_property
+    def monitoring(self) -> dict[str, Any]:
+        return dict(self.data.get("monitoring") or {})
+
+    @cached_property
+    def registry(self) -> dict[str, Any]:
+        return dict(self.data.get("registry") or {})
+
+    def runtime_image(self, runtime: Runtime) -> str:
+        return str((self.data.get("runtimeImages") or {}).get(runtime.name, runtime.image))
+
+
+@dataclass
+class Catalog:
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    # File stems (by kind) of files that failed to load: references to them are not reported
+    # again as missing, since the file's own problems already are.
+    broken: dict[str, set[str]] = field(default_factory=dict)
+
+
+def runtime_from(data: dict[str, Any], source: Source) -> Runtime:
+    metrics = data.get("metrics") or {}
+    return Runtime(
+        name=data["name"],
+        image=data["image"],
+        formats=tuple(
+            ModelFormat(f["name"], f.get("version"), f.get("autoSelect", True), f.get("priority"))
+            for f in data["modelFormats"]
+        ),
+        protocols=tuple(data.get("protocolVersions") or ()),
+        ports=tuple(
+            Port(p["name"], p["containerPort"], p.get("protocol", "TCP"))
+            for p in data.get("ports") or ()
+        ),
+        metrics_port=metrics.get("port"),
+        metrics_path=metrics.get("path"),
+        data=data,
+        source=source,
+    )
+
+
+def model_from(data: dict[str, Any], source: Source) -> Model:
+    gpu = data.get("gpu") or {}
+    fmt = data["format"]
+    return Model(
+        name=data["name"],
+        runtime=data["runtime"],
+        format=ModelFormat(fmt["name"], fmt.get("version")),
+        gpu_count=int(gpu.get("count", 0)),
+        min_gpu_memory_gib=gpu.get("minMemoryGiB"),
+        data=data,
+        source=source,
+    )
+
+
+def environment_from(data: dict[str, Any], source: Source) -> Environment:
+    profiles = {
+        name: Profile(
+            name=name,
+            node_labels=dict(p.get("nodeLabels") or {}),
+            taints=tuple(
+                Taint(t["key"], t["effect"], t.get("value")) for t in p.get("taints") or ()
+            ),
+            gpu_resource=p.get("gpuResource", "nvidia.com/gpu"),
+            gpu_product=p.get("gpuProduct"),
+            gpus_per_node=p.get("gpusPerNode"),
+            gpu_memory_gib=p.get("gpuMemoryGiB"),
+            nodes=p.get("nodes"),
+        )
+        for name, p in (data.get("gpuProfiles") or {}).items()
+    }
+    deployments = tuple(
+        Deployment(d["model"], d.get("profile"), d, i)
+        for i, d in enumerate(data.get("models") or ())
+    )
+    return Environment(
+        name=data["name"],
+        cluster=data["cluster"],
+        namespace=data["namespace"],
+        kubernetes_version=data["kubernetesVersion"],
+        deployment_mode=data.get("deploymentMode", "Standard"),
+        profiles=profiles,
+        deployments=deployments,
+        data=data,
+        source=source,
+    )

@@ -1,0 +1,72 @@
+"""Render: typed catalog objects into Kubernetes objects, each remembering its source.
+
+Every rendered object carries ``origins``: which catalog or environment field produced which
+part of it, so a problem found in the rendered output (a schema error from the Kustomize
+build, a monitor with no target) is reported at the line a user edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from modelserve.model import Source
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "modelserve"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Rendered field ``prefix`` came from field ``path`` of ``source``."""
+
+    prefix: tuple[Any, ...]
+    source: Source
+    path: tuple[Any, ...]
+
+
+class RenderedObject:
+    """A rendered object; its origins may be given as a function, computed when first located."""
+
+    __slots__ = ("obj", "model", "_origins")
+
+    def __init__(
+        self,
+        obj: dict[str, Any],
+        origins: list[Origin] | Callable[[], list[Origin]] | None = None,
+        model: str | None = None,
+    ):
+        self.obj = obj
+        self.model = model
+        self._origins = origins if origins is not None else []
+
+    @property
+    def origins(self) -> list[Origin]:
+        if callable(self._origins):
+            self._origins = self._origins()
+        return self._origins
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        meta = self.obj["metadata"]
+        return (self.obj["kind"], meta.get("namespace", ""), meta["name"])
+
+    @property
+    def label(self) -> str:
+        kind, namespace, name = self.key
+        return f"{kind} {namespace + '/' if namespace else ''}{name}"
+
+    def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
+        """The source position of the longest origin prefix that covers ``pointer``."""
+        best: Origin | None = None
+        for origin in self.origins:
+            if pointer[: len(origin.prefix)] == origin.prefix:
+                if best is None or len(origin.prefix) > len(best.prefix):
+                    best = origin
+        if best is None:
+            return ("", 0, 0)
+        return best.source.at(*best.path)
+
+
+def quantity_map(resources: dict[str, Any]) -> dict[str, str]:
+    return {key: str(resources[key]) for key in ("cpu", "memory") if key in resources}

@@ -1,0 +1,148 @@
+"""InferenceService for one model in one environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelserve.model import Deployment, Environment, Model, Profile
+from modelserve.render import MANAGED_BY, Origin, RenderedObject, quantity_map
+from modelserve.render.runtime import env_var
+
+
+def render_isvc(
+    model: Model, dep: Deployment, env: Environment, profile: Profile | None
+) -> RenderedObject:
+    data, over = model.data, dep.data
+    meta = {
+        "name": model.name,
+        "namespace": env.namespace,
+        "labels": _labels(model, env, profile),
+        "annotations": _annotations(model, env, dep),
+    }
+    predictor: dict[str, Any] = {}
+    replicas = {**(data.get("replicas") or {}), **(over.get("replicas") or {})}
+    if "min" in replicas:
+        predictor["minReplicas"] = int(replicas["min"])
+    if "max" in replicas:
+        predictor["maxReplicas"] = int(replicas["max"])
+    autoscaling = data.get("autoscaling") or {}
+    if "metric" in autoscaling:
+        predictor["scaleMetric"] = autoscaling["metric"]
+    if "target" in autoscaling:
+        predictor["scaleTarget"] = int(autoscaling["target"])
+    if profile is not None:
+        predictor["affinity"] = profile.affinity()
+        if profile.taints:
+            predictor["tolerations"] = profile.tolerations()
+    predictor["model"] = _model_spec(model, dep, profile)
+    obj = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": meta,
+        "spec": {"predictor": predictor},
+    }
+    return RenderedObject(obj, lambda: _origins(model, dep, env, profile), model=model.name)
+
+
+def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str, str]:
+    labels = {
+        **(model.data.get("labels") or {}),
+        **MANAGED_BY,
+        "modelserve.io/environment": env.name,
+    }
+    if profile is not None:
+        labels["modelserve.io/profile"] = profile.name
+    return dict(sorted(labels.items()))
+
+
+def _annotations(model: Model, env: Environment, dep: Deployment) -> dict[str, str]:
+    notes = dict(model.data.get("annotations") or {})
+    notes["serving.kserve.io/deploymentMode"] = env.deployment_mode
+    autoscaling = model.data.get("autoscaling") or {}
+    replicas = {**(model.data.get("replicas") or {}), **(dep.data.get("replicas") or {})}
+    if "class" in autoscaling:
+        notes["serving.kserve.io/autoscalerClass"] = autoscaling["class"]
+    elif env.deployment_mode == "Standard" and replicas.get("min", 1) == replicas.get(
+        "max", replicas.get("min", 1)
+    ):
+        # A fixed size needs no HPA; HM sets the same for its models.
+        notes["serving.kserve.io/autoscalerClass"] = "none"
+    return dict(sorted(notes.items()))
+
+
+def _model_spec(model: Model, dep: Deployment, profile: Profile | None) -> dict[str, Any]:
+    data, over = model.data, dep.data
+    spec: dict[str, Any] = {"modelFormat": {"name": model.format.name}}
+    if model.format.version is not None:
+        spec["modelFormat"]["version"] = str(model.format.version)
+    spec["runtime"] = model.runtime
+    if "protocolVersion" in data:
+        spec["protocolVersion"] = data["protocolVersion"]
+    if "storageUri" in data:
+        spec["storageUri"] = data["storageUri"]
+    args = list(data.get("args") or ()) + list(over.get("args") or ())
+    if args:
+        spec["args"] = args
+    env = _merge_env(data.get("env") or (), over.get("env") or ())
+    if env:
+        spec["env"] = [env_var(e) for e in env]
+    resources = _resources(model, dep, profile)
+    if resources:
+        spec["resources"] = resources
+    return spec
+
+
+def _merge_env(base: Any, override: Any) -> list[dict[str, Any]]:
+    merged = {e["name"]: e for e in base}
+    merged.update({e["name"]: e for e in override})
+    return list(merged.values())
+
+
+def _resources(model: Model, dep: Deployment, profile: Profile | None) -> dict[str, Any]:
+    amounts = quantity_map(
+        {**(model.data.get("resources") or {}), **(dep.data.get("resources") or {})}
+    )
+    if model.gpu_count:
+        gpu_resource = profile.gpu_resource if profile else "nvidia.com/gpu"
+        amounts[gpu_resource] = str(model.gpu_count)
+    if not amounts:
+        return {}
+    # GPUs must be requested equal to their limit; CPU and memory follow for Guaranteed QoS.
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+def _origins(
+    model: Model, dep: Deployment, env: Environment, profile: Profile | None
+) -> list[Origin]:
+    src, env_src = model.source, env.source
+    model_path = ("spec", "predictor", "model")
+    origins = [
+        Origin((), src, ("name",)),
+        Origin(("metadata", "namespace"), env_src, ("namespace",)),
+        Origin(("spec",), src, ()),
+        Origin(model_path + ("modelFormat",), src, ("format",)),
+        Origin(model_path + ("runtime",), src, ("runtime",)),
+        Origin(model_path + ("storageUri",), src, ("storageUri",)),
+        Origin(model_path + ("protocolVersion",), src, ("protocolVersion",)),
+        Origin(model_path + ("resources",), src, ("gpu",) if model.gpu_count else ("resources",)),
+        Origin(model_path + ("env",), src, ("env",)),
+        Origin(model_path + ("args",), src, ("args",)),
+    ]
+    for key, prefix in (
+        ("replicas", ("spec", "predictor", "minReplicas")),
+        ("replicas", ("spec", "predictor", "maxReplicas")),
+        ("resources", model_path + ("resources",)),
+        ("env", model_path + ("env",)),
+        ("args", model_path + ("args",)),
+    ):
+        if key in dep.data:
+            origins.append(Origin(prefix, env_src, dep.path + (key,)))
+    if profile is not None:
+        for prefix in (("spec", "predictor", "affinity"), ("spec", "predictor", "tolerations")):
+            origins.append(Origin(prefix, env_src, ("gpuProfiles", profile.name)))
+        origins.append(
+            Origin(
+                ("metadata", "labels", "modelserve.io/profile"), env_src, dep.path + ("profile",)
+            )
+        )
+    return origins

@@ -1,0 +1,157 @@
+"""Reporters: text (yamllint's parsable form), json, github annotations and SARIF.
+
+All share one summary, computed once; the output stream is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import IO, Any
+
+from modelserve import __version__
+from modelserve.findings import Finding, Severity, Summary
+from modelserve.report.console import write_trusted
+from modelserve.report.display import json_safe, json_text, neutralize_workflow_commands, one_line
+
+FORMATS = ("auto", "text", "json", "github", "sarif")
+_COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
+
+
+def summary_line(summary: Summary, extra: str = "") -> str:
+    text = f"{summary.errors} error(s), {summary.warnings} warning(s)"
+    return text + (f"; {extra}" if extra else "")
+
+
+def _location(f: Finding) -> str:
+    return f"{f.file}:{f.line}:{f.col}" if f.line else f.file
+
+
+def write_text(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+    for f in findings:
+        level = str(f.severity)
+        rest = f" {f.rule} {f.message}" + (f" (fix: {f.hint})" if f.hint else "")
+        if colour:  # the colour codes are ours; the other parts are Finding fields, clean already
+            coloured = f"{_COLOURS[f.severity]}{level}\033[0m"
+            write_trusted(
+                out,
+                neutralize_workflow_commands(f"{_location(f)}: ")
+                + coloured
+                + neutralize_workflow_commands(rest)
+                + "\n",
+            )
+        else:
+            out.write(f"{_location(f)}: {level}{rest}\n")
+    out.write(summary_line(Summary.of(findings), extra) + "\n")
+
+
+def emit_json(data: Any, out: IO[str]) -> None:
+    """``data`` as JSON: scrubbed, no lone surrogates, nothing a CI runner reads as a command."""
+    write_trusted(out, json_text(json.dumps(json_safe(data), indent=2)) + "\n")
+
+
+def findings_document(findings: list[Finding], extra: str = "") -> dict[str, Any]:
+    s = Summary.of(findings)
+    return {
+        "findings": [f.to_dict() for f in findings],
+        "summary": {"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "note": extra},
+    }
+
+
+def write_json(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+    emit_json(findings_document(findings, extra), out)
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    # GitHub workflow-command escaping (actions/toolkit: escapeData / escapeProperty).
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def annotation(
+    severity: Severity, file: str, message: str, *, line: int = 0, col: int = 0, title: str = ""
+) -> str:
+    """One GitHub workflow annotation (``::error file=...::message``), every part escaped.
+
+    The parts are cleaned (``display.one_line``: no credential, control character or newline) and
+    escaped as actions/toolkit's ``escapeData``/``escapeProperty`` do, so a catalog value can
+    neither end the annotation early nor start a command of its own.
+    """
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning"}.get(severity, "notice")
+    props = [f"file={_escape(one_line(file), True)}"]
+    if line:
+        props += [f"line={line}", f"col={col}"]
+    if title:
+        props.append(f"title={_escape(one_line(title), True)}")
+    return f"::{level} {','.join(props)}::{_escape(one_line(message, 4000))}\n"
+
+
+def write_github(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+    for f in findings:
+        message = f.message + (f" (fix: {f.hint})" if f.hint else "")
+        write_trusted(
+            out, annotation(f.severity, f.file, message, line=f.line, col=f.col, title=f.rule)
+        )
+    out.write(summary_line(Summary.of(findings), extra) + "\n")
+
+
+def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+    rules = sorted({f.rule for f in findings})
+    results = []
+    for f in findings:
+        location: dict = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
+        if f.line:
+            location["physicalLocation"]["region"] = {
+                "startLine": f.line,
+                "startColumn": max(f.col, 1),
+            }
+        results.append(
+            {
+                "ruleId": f.rule,
+                "level": {Severity.ERROR: "error", Severity.WARNING: "warning"}.get(
+                    f.severity, "note"
+                ),
+                "message": {"text": f.message + (f" (fix: {f.hint})" if f.hint else "")},
+                "locations": [location],
+            }
+        )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "modelserve",
+                        "version": __version__,
+                        "informationUri": "https://github.com/modelserve/modelserve",
+                        "rules": [{"id": r} for r in rules],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    emit_json(doc, out)
+
+
+WRITERS: dict[str, Callable[[list[Finding], IO[str], str, bool], None]] = {
+    "text": write_text,
+    "json": write_json,
+    "github": write_github,
+    "sarif": write_sarif,
+}
+
+
+def resolve_format(name: str) -> str:
+    if name == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return name
+
+
+def report(findings: list[Finding], out: IO[str], fmt: str = "auto", extra: str = "") -> None:
+    # Findings are clean by construction (Finding.__post_init__: scrubbed, escaped, bounded).
+    fmt = resolve_format(fmt)
+    colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
+    WRITERS[fmt](sorted(findings), out, extra, colour)

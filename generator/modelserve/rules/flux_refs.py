@@ -1,0 +1,100 @@
+"""Flux Kustomizations depend on names that exist, without cycles, and point at real folders.
+
+``dependsOn`` may name the generated Kustomizations of the same environment or the ones the
+environment declares in ``flux.dependsOn`` (the KServe installation, managed elsewhere). A
+dependency cycle blocks every Kustomization in it forever; a ``path`` without a
+kustomization.yaml makes the reconcile fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from modelserve.findings import Finding, Severity
+from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.examples import ENVIRONMENT
+
+INFO = RuleInfo(
+    "flux-refs",
+    Severity.ERROR,
+    "Flux dependsOn names exist without cycles; paths hold a kustomization",
+    "fix flux.dependsOn or flux.path in the environment file",
+)
+EXAMPLES = {
+    "fail": {
+        "environments/dev.yaml": ENVIRONMENT.replace(
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n",
+            "  sourceRef: {kind: GitRepository, name: flux-system}\n"
+            "  dependsOn: [dev-modelserve-runtimes]\n",
+        )
+    },
+    "pass": {},
+}
+
+
+def find_cycle(graph: dict[str, list[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt in graph and not state.get(nxt):
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if not state.get(node):
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    if ctx.tree is None:
+        return
+    folders = {
+        str(PurePosixPath(f).parent) for f in ctx.tree.files if f.endswith("/kustomization.yaml")
+    }
+    for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
+        external = set(env.flux.get("dependsOn") or ())
+        prefix = env.flux.get("path", "./deploy").rstrip("/") + "/"
+        graph: dict[str, list[str]] = {}
+        flux_objects = [
+            o
+            for r in ctx.tree.env_roots(env.name)
+            for o in r.objects
+            if o.obj.get("apiVersion", "").startswith("kustomize.toolkit.fluxcd.io/")
+        ]
+        names = {o.obj["metadata"]["name"] for o in flux_objects}
+        for o in flux_objects:
+            spec = o.obj["spec"]
+            deps = [d["name"] for d in spec.get("dependsOn") or []]
+            graph[o.obj["metadata"]["name"]] = deps
+            for dep in deps:
+                if dep not in names and dep not in external:
+                    yield INFO.at(
+                        env.source, ("flux",), f"{o.label} depends on '{dep}', which does not exist"
+                    )
+            rel = spec.get("path", "").removeprefix(prefix)
+            if not spec.get("path", "").startswith(prefix) or rel not in folders:
+                yield INFO.at(
+                    env.source,
+                    ("flux", "path"),
+                    f"{o.label} points at '{spec.get('path')}', "
+                    "which holds no kustomization.yaml in the generated tree",
+                )
+        cycle = find_cycle(graph)
+        if cycle:
+            yield INFO.at(
+                env.source, ("flux", "dependsOn"), "Flux dependency cycle: " + " -> ".join(cycle)
+            )

@@ -1,0 +1,73 @@
+"""The model's weights, plus overhead, fit in the GPU memory a replica gets.
+
+Weights take parameters x bytes per parameter (bf16/fp16: 2, fp8/int8: 1, int4: 0.5,
+fp32: 4); the KV cache and activations need more on top (``size.overheadPercent``, default
+20%). A model that does not fit crashes at load with CUDA out-of-memory after the image pull,
+often many minutes into a rollout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modelserve.findings import Finding, Severity
+from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.examples import MODEL
+
+INFO = RuleInfo(
+    "gpu-memory-fit",
+    Severity.ERROR,
+    "Weights plus overhead fit in GPU count x GPU memory",
+    "add GPUs (gpu.count), pick a profile with larger GPUs, or serve a quantized variant",
+)
+EXAMPLES = {
+    "fail": {
+        "catalog/models/llama.yaml": MODEL.replace(
+            "parametersBillions: 8", "parametersBillions: 70"
+        )
+    },
+    "pass": {},
+}
+
+BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+GIB = 1024**3
+
+
+def needed_gib(
+    parameters_billions: float, dtype: str, overhead_percent: float
+) -> tuple[float, float]:
+    weights = parameters_billions * 1e9 * BYTES_PER_PARAMETER[dtype] / GIB
+    return weights, weights * (1 + overhead_percent / 100)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.placements():
+        if (
+            p.model is None
+            or p.profile is None
+            or p.profile.gpu_memory_gib is None
+            or not p.model.gpu_count
+        ):
+            continue
+        per_gpu = float(p.profile.gpu_memory_gib)
+        if p.model.min_gpu_memory_gib is not None and per_gpu < p.model.min_gpu_memory_gib:
+            yield INFO.at(
+                p.env.source,
+                p.dep.path + ("profile",),
+                f"model '{p.model.name}' needs GPUs with at least {p.model.min_gpu_memory_gib:g} GiB; "
+                f"profile '{p.profile.name}' has {per_gpu:g} GiB",
+            )
+        size = p.model.data.get("size")
+        if not size:
+            continue
+        overhead = float(size.get("overheadPercent", 20))
+        weights, needed = needed_gib(float(size["parametersBillions"]), size["dtype"], overhead)
+        available = p.model.gpu_count * per_gpu
+        if needed > available:
+            yield INFO.at(
+                p.env.source,
+                p.dep.path + ("profile",),
+                f"model '{p.model.name}' needs {needed:.1f} GiB ({weights:.1f} GiB of {size['dtype']} weights "
+                f"+ {overhead:g}%) but {p.model.gpu_count} x {per_gpu:g} GiB on profile "
+                f"'{p.profile.name}' gives {available:.1f} GiB",
+            )

@@ -1,0 +1,46 @@
+"""A replica's GPUs fit on one node of its pool.
+
+A pod cannot span nodes: a model that asks for more GPUs than any node of the pool has stays
+Pending forever, whatever the pool's total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modelserve.findings import Finding, Severity
+from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.examples import MODEL
+
+INFO = RuleInfo(
+    "gpu-node-fit",
+    Severity.ERROR,
+    "GPUs per replica fit on one node of the profile",
+    "lower gpu.count, or choose a profile whose nodes have enough GPUs",
+)
+EXAMPLES = {
+    "fail": {
+        "catalog/models/llama.yaml": MODEL.replace("  count: 1\n", "  count: 16\n").replace(
+            "parametersBillions: 8", "parametersBillions: 405"
+        )
+    },
+    "pass": {},
+}
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.placements():
+        if (
+            p.model is None
+            or p.profile is None
+            or not p.model.gpu_count
+            or p.profile.gpus_per_node is None
+        ):
+            continue
+        if p.model.gpu_count > p.profile.gpus_per_node:
+            yield INFO.at(
+                p.env.source,
+                p.dep.path + ("profile",),
+                f"model '{p.model.name}' needs {p.model.gpu_count} GPUs per replica but nodes of profile "
+                f"'{p.profile.name}' have {p.profile.gpus_per_node}",
+            )

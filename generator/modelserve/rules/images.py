@@ -1,0 +1,59 @@
+"""Image references, parsed once for the three image-policy rules."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from modelserve.model import Environment, Runtime, Source
+from modelserve.rules.base import Context
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    raw: str
+    registry: str  # "" when the reference names none (Docker Hub implied)
+    repository: str
+    tag: str | None
+    digest: str | None
+
+
+def parse_image(ref: str) -> ImageRef:
+    name, _, digest = ref.partition("@")
+    first, slash, rest = name.partition("/")
+    has_registry = bool(slash) and ("." in first or ":" in first or first == "localhost")
+    registry, path = (first, rest) if has_registry else ("", name)
+    tag = None
+    if ":" in path:
+        path, tag = path.rsplit(":", 1)
+    return ImageRef(ref, registry, path, tag, digest or None)
+
+
+def registry_allowed(registry: str, allowed: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(registry, pattern) for pattern in allowed)
+
+
+def env_images(ctx: Context) -> Iterator[tuple[Environment, Runtime, ImageRef, Source, tuple]]:
+    """Each image an environment runs, with where it is written (catalog or override)."""
+    for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
+        used = {
+            ctx.catalog.models[d.model].runtime
+            for d in env.deployments
+            if d.model in ctx.catalog.models
+        }
+        for name in sorted(used & set(ctx.catalog.runtimes)):
+            runtime = ctx.catalog.runtimes[name]
+            if name in (env.data.get("runtimeImages") or {}):
+                yield (
+                    env,
+                    runtime,
+                    parse_image(env.runtime_image(runtime)),
+                    env.source,
+                    ("runtimeImages", name),
+                )
+            else:
+                yield env, runtime, parse_image(runtime.image), runtime.source, ("image",)

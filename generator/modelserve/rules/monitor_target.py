@@ -1,0 +1,192 @@
+"""Every monitor selects the Service (or pods) a model creates, on a port that exists, with the labels Prometheus selects.
+
+The predictor Service is simulated from the built InferenceService and its runtime exactly as
+KServe's Standard mode creates it (name ``<isvc>-predictor``, labels
+``serving.kserve.io/inferenceservice`` and ``component: predictor``, ports from the serving
+container). A ServiceMonitor whose selector matches no such Service, or names a port the
+Service lacks, scrapes nothing; one without the environment's monitoring labels is ignored
+by Prometheus' serviceMonitorSelector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from modelserve.findings import Finding, Severity
+from modelserve.render import RenderedObject
+from modelserve.render.monitor import predictor_service_ports
+from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.examples import ENVIRONMENT
+
+INFO = RuleInfo(
+    "monitor-target",
+    Severity.ERROR,
+    "Monitors select a model's Service or pods, by an existing port, with Prometheus' labels",
+    "fix the runtime's ports or metrics, or the environment's monitoring.labels",
+)
+EXAMPLES = {
+    "fail": {
+        "environments/dev.yaml": ENVIRONMENT.replace(
+            "  labels: {release: kube-prometheus-stack}\n", "  labels: {}\n"
+        )
+    },
+    "pass": {},
+}
+
+
+def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        return True
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), list(expr.get("values") or [])
+        present = key in labels
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and labels.get(key) in values)
+            or (op == "Exists" and not present)
+            or (op == "DoesNotExist" and present)
+        ):
+            return False
+    return True
+
+
+def simulated_targets(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Predictor Services (with their pods' labels and container ports) of the given ISVCs."""
+    # A nameless object is refused by the API server (its finding is name-dns) and targets nothing.
+    named = [o for o in objects if isinstance(o["metadata"].get("name"), str)]
+    runtimes = {
+        o["metadata"]["name"]: o
+        for o in named
+        if o.get("kind") in ("ClusterServingRuntime", "ServingRuntime")
+    }
+    targets = []
+    for isvc in (o for o in named if o.get("kind") == "InferenceService"):
+        name = isvc["metadata"]["name"]
+        model = (isvc.get("spec", {}).get("predictor") or {}).get("model") or {}
+        runtime = runtimes.get(model.get("runtime", ""), {})
+        containers = (runtime.get("spec") or {}).get("containers") or [{}]
+        ports = list(model.get("ports") or containers[0].get("ports") or [])
+        labels = {
+            **(isvc["metadata"].get("labels") or {}),
+            "serving.kserve.io/inferenceservice": name,
+            "component": "predictor",
+            "app": f"isvc.{name}-predictor",
+        }
+        pod_ports = {
+            p.get("name") for c in containers for p in c.get("ports") or [] if p.get("name")
+        }
+        targets.append(
+            {
+                "namespace": isvc["metadata"].get("namespace", ""),
+                "labels": labels,
+                "service_ports": {p.name for p in predictor_service_ports(f"{name}", ports)},
+                "pod_ports": pod_ports | {p.get("name") for p in ports if p.get("name")},
+            }
+        )
+    return targets
+
+
+ISVC_LABEL = "serving.kserve.io/inferenceservice"
+
+
+class TargetIndex:
+    """Targets by namespace and InferenceService name, so matching a monitor is not a scan."""
+
+    def __init__(self, targets: list[dict[str, Any]]):
+        self.by_namespace: dict[str, list[dict[str, Any]]] = {}
+        self.by_isvc: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for t in targets:
+            self.by_namespace.setdefault(t["namespace"], []).append(t)
+            self.by_isvc.setdefault((t["namespace"], t["labels"][ISVC_LABEL]), []).append(t)
+
+    def matching(self, namespace: str, selector: dict[str, Any]) -> list[dict[str, Any]]:
+        name = (selector.get("matchLabels") or {}).get(ISVC_LABEL)
+        pool = (
+            self.by_isvc.get((namespace, name), [])
+            if name is not None
+            else self.by_namespace.get(namespace, [])
+        )
+        return [t for t in pool if selector_matches(selector, t["labels"])]
+
+
+def check_monitor(
+    monitor: dict[str, Any], targets: list[dict[str, Any]] | TargetIndex, wanted: dict[str, str]
+) -> Iterator[tuple[tuple, str]]:
+    kind = monitor.get("kind")
+    spec = monitor.get("spec") or {}
+    namespace = monitor["metadata"].get("namespace", "")
+    index = targets if isinstance(targets, TargetIndex) else TargetIndex(targets)
+    matched = index.matching(namespace, spec.get("selector") or {})
+    if not matched:
+        yield (
+            ("spec", "selector"),
+            f"{kind} selects no InferenceService predictor in namespace '{namespace}'",
+        )
+    key, port_set = (
+        ("endpoints", "service_ports")
+        if kind == "ServiceMonitor"
+        else ("podMetricsEndpoints", "pod_ports")
+    )
+    for i, endpoint in enumerate(spec.get(key) or []):
+        port = endpoint.get("port")
+        for target in matched:
+            if port is not None and port not in target[port_set]:
+                yield (
+                    ("spec", key, i, "port"),
+                    (
+                        f"port '{port}' does not exist on the predictor "
+                        f"({', '.join(sorted(target[port_set])) or 'no named ports'})"
+                    ),
+                )
+                break
+    labels = monitor["metadata"].get("labels") or {}
+    missing = {k: v for k, v in wanted.items() if labels.get(k) != v}
+    if missing:
+        shown = ", ".join(f"{k}: {v}" for k, v in sorted(missing.items()))
+        yield (
+            ("metadata", "labels"),
+            f"{kind} lacks the labels Prometheus selects monitors by ({shown})",
+        )
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    if ctx.tree is None:
+        return
+    by_env: dict[str, list[RenderedObject]] = {}
+    for root in ctx.tree.roots:
+        by_env.setdefault(root.env, []).extend(root.objects)
+    for env_name, rendered in sorted(by_env.items()):
+        env = ctx.catalog.environments.get(env_name)
+        wanted = dict((env.monitoring.get("labels") or {}) if env else {})
+        if (
+            env is not None
+            and not wanted
+            and any(r.obj.get("kind") in ("ServiceMonitor", "PodMonitor") for r in rendered)
+        ):
+            yield INFO.at(
+                env.source,
+                ("monitoring",),
+                f"monitors in '{env_name}' carry no label for Prometheus' monitor selector",
+                severity=Severity.WARNING,
+                hint="set monitoring.labels to what your Prometheus selects, e.g. release: kube-prometheus-stack",
+            )
+        targets = TargetIndex(simulated_targets([r.obj for r in rendered]))
+        for r in rendered:
+            if r.obj.get("kind") not in ("ServiceMonitor", "PodMonitor"):
+                continue
+            for pointer, message in check_monitor(r.obj, targets, wanted):
+                file, line, col = r.locate(pointer)
+                yield Finding(
+                    file,
+                    line,
+                    col,
+                    INFO.id,
+                    INFO.severity,
+                    message,
+                    ".".join(map(str, pointer)),
+                    r.label,
+                    INFO.hint,
+                )

@@ -1,0 +1,44 @@
+"""A deployment's ``profile`` names one of the environment's gpuProfiles; GPU models need one.
+
+Without a profile a GPU model gets no node affinity and no tolerations: it stays Pending on
+tainted GPU nodes, or lands on whatever GPU pool has room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modelserve.findings import Finding, Severity
+from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.examples import ENVIRONMENT
+
+INFO = RuleInfo(
+    "ref-profile",
+    Severity.ERROR,
+    "Deployments name an existing profile; GPU models always name one",
+    "set 'profile' to a key of gpuProfiles in this environment",
+)
+EXAMPLES = {
+    "fail": {
+        "environments/dev.yaml": ENVIRONMENT.replace("    profile: h100\n", "    profile: h10\n")
+    },
+    "pass": {},
+}
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for p in ctx.placements():
+        names = ", ".join(sorted(p.env.profiles)) or "none defined"
+        if p.dep.profile and p.profile is None:
+            yield INFO.at(
+                p.env.source,
+                p.dep.path + ("profile",),
+                f"profile '{p.dep.profile}' is not in gpuProfiles of '{p.env.name}' ({names})",
+            )
+        elif not p.dep.profile and p.model is not None and p.model.gpu_count > 0:
+            yield INFO.at(
+                p.env.source,
+                p.dep.path + ("model",),
+                f"model '{p.model.name}' needs {p.model.gpu_count} GPU(s) but has no profile in '{p.env.name}'",
+                hint=f"add 'profile:' with one of: {names}",
+            )

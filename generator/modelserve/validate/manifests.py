@@ -1,0 +1,322 @@
+"""Validate hand-written Kubernetes YAML with the same engine as the generated overlays.
+
+Every document of every file is located (file:line:col through yamlio), validated against
+its Kubernetes or custom-kind schema, and, with ``policy``, checked by the rules that apply
+to any manifest: GPU placement basics, images, secrets and monitor wiring.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelserve.findings import Finding, Severity, format_path
+from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
+from modelserve.load.yamlio import Document, YamlError, load_file
+from modelserve.rules.gpu_placement import check_predictor
+from modelserve.rules.images import parse_image
+from modelserve.rules.monitor_target import TargetIndex, check_monitor, simulated_targets
+from modelserve.validate.objects import validate_object
+from modelserve.validate.secrets import find_in, redact, redacted_path
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Located:
+    file: str
+    doc: Document
+
+
+def discover(paths: Iterable[Path], findings: list[Finding] | None = None) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            try:
+                yield from files_under(path, YAML_SUFFIXES)
+            except TooDeep as exc:
+                if findings is not None:
+                    findings.append(
+                        Finding(
+                            exc.path.as_posix(),
+                            1,
+                            1,
+                            "file-unreadable",
+                            Severity.ERROR,
+                            f"{exc.path.as_posix()} lies more than {MAX_DEPTH} folders deep; "
+                            f"{path.as_posix()} was not read",
+                            hint="flatten the folders",
+                        )
+                    )
+        else:
+            yield path
+
+
+def load(paths: Iterable[Path], findings: list[Finding], root: Path | None = None) -> list[Located]:
+    """Every document of every file; a link that leads out of ``root`` (the repository) is
+    refused unread, as the catalog loader refuses one (a committed link to ~/.kube/config)."""
+    located = []
+    real_root = os.path.realpath(root) if root is not None else ""
+    # (a path given as written under the unresolved root counts as in the repository too)
+    for path in discover(paths, findings):
+        name = path.as_posix()
+        if real_root and _leaves(path, real_root):
+            findings.append(
+                Finding(
+                    name,
+                    1,
+                    1,
+                    "file-outside-repo",
+                    Severity.ERROR,
+                    f"{name} is a link to a file outside the repository; not read",
+                    hint="replace the symlink with the file itself",
+                )
+            )
+            continue
+        try:
+            docs = load_file(path, multi=True)
+        except YamlError as exc:
+            findings.append(
+                Finding(
+                    name, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message, hint=exc.hint
+                )
+            )
+            continue
+        except OSError as exc:
+            findings.append(
+                Finding(name, 1, 1, "file-unreadable", Severity.ERROR, f"cannot read {name}: {exc}")
+            )
+            continue
+        kept = [d for d in docs if d.data is not None]
+        if not kept:
+            findings.append(
+                Finding(
+                    name,
+                    1,
+                    1,
+                    "file-empty",
+                    Severity.ERROR,
+                    f"{name} holds no Kubernetes object",
+                    hint="add a manifest or leave the file out",
+                )
+            )
+        located += [Located(name, d) for d in kept]
+    return located
+
+
+def _leaves(path: Path, real_root: str) -> bool:
+    """``path`` lies in the repository as written, but its real path (links resolved) does not."""
+
+    def within(candidate: str) -> bool:
+        return candidate == real_root or candidate.startswith(real_root + os.sep)
+
+    written = os.path.abspath(path)
+    parent_real = os.path.realpath(os.path.dirname(written))
+    return (within(written) or within(parent_real)) and not within(os.path.realpath(written))
+
+
+def validate_manifests(
+    paths: list[Path], store: Any, policy: bool = False, root: Path | None = None
+) -> tuple[list[Finding], int]:
+    findings: list[Finding] = []
+    located = load(paths, findings, root)
+    sound = []
+    for item in located:
+        problems = validate_object(store, item.doc.data)
+        if not any(p.severity == "error" for p in problems):
+            sound.append(item)
+        for problem in problems:
+            line, col = item.doc.locate(tuple(problem.pointer))
+            severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
+            findings.append(
+                Finding(
+                    item.file,
+                    line,
+                    col,
+                    problem.rule,
+                    severity,
+                    f"{_label(item.doc.data)}: {format_path(list(problem.pointer)) or 'object'}: "
+                    f"{problem.message}",
+                    format_path(list(problem.pointer)),
+                    _label(item.doc.data),
+                )
+            )
+    findings += list(metadata_findings(located))
+    if policy:
+        findings += list(policy_findings(sound))
+        findings += [f for item in located for f in secret_findings(item)]
+    return sorted(set(findings)), len(located)
+
+
+def _label(obj: Any) -> str:
+    if not isinstance(obj, dict):
+        return "document"
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return f"{obj.get('kind', '?')} {meta.get('name', '?')}"
+
+
+def _at(
+    item: Located, pointer: tuple[Any, ...], rule: str, message: str, hint: str = ""
+) -> Finding:
+    line, col = item.doc.locate(pointer)
+    return Finding(
+        item.file,
+        line,
+        col,
+        rule,
+        Severity.ERROR,
+        message,
+        format_path(list(pointer)),
+        _label(item.doc.data),
+        hint,
+    )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _containers(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """(path, container) of each container the object declares; any shape is tolerated."""
+    spec = _mapping(obj.get("spec"))
+    if obj.get("kind") in ("ClusterServingRuntime", "ServingRuntime"):
+        found = [
+            (("spec", "containers", i), c) for i, c in enumerate(_items(spec.get("containers")))
+        ]
+    elif obj.get("kind") == "InferenceService":
+        found = [(("spec", "predictor", "model"), _mapping(spec.get("predictor")).get("model"))]
+    else:
+        pod = _mapping(_mapping(spec.get("template")).get("spec"))
+        found = [
+            (("spec", "template", "spec", "containers", i), c)
+            for i, c in enumerate(_items(pod.get("containers")))
+        ]
+    for path, container in found:
+        if isinstance(container, dict):
+            yield path, container
+
+
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Kinds this tool meets whose objects live outside namespaces.
+CLUSTER_SCOPED = {
+    "ClusterServingRuntime",
+    "ClusterStorageContainer",
+    "LocalModelCache",
+    "LocalModelNodeGroup",
+    "LocalModelNode",
+    "Namespace",
+    "PersistentVolume",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "PriorityClass",
+    "Node",
+}
+
+
+def metadata_findings(located: list[Located]) -> Iterator[Finding]:
+    """What the API server checks on every object and no CRD schema holds: names and scope."""
+    for item in located:
+        obj = item.doc.data
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            continue
+        if str(obj.get("apiVersion", "")).startswith("kustomize.config.k8s.io/"):
+            continue
+        meta = obj["metadata"]
+        name = meta.get("name")
+        if name is None or name == "":
+            # apimachinery ValidateObjectMetaAccessor (api/validation/objectmeta.go): "name or
+            # generateName is required"; Flux and kubectl apply by name, so generateName is no way out.
+            yield _at(
+                item,
+                ("metadata",),
+                "name-dns",
+                "metadata.name is missing; the API server and Flux refuse an object without a name",
+                "set metadata.name",
+            )
+        elif isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+            yield _at(
+                item,
+                ("metadata", "name"),
+                "name-dns",
+                f"name '{name}' is not a DNS-1123 subdomain; the API server refuses it",
+                "use lower-case letters, digits, '-' and '.' only",
+            )
+        kind = obj.get("kind")
+        if isinstance(kind, str) and kind in CLUSTER_SCOPED and "namespace" in meta:
+            yield _at(
+                item,
+                ("metadata", "namespace"),
+                "cluster-scoped-namespace",
+                f"{obj.get('kind')} is cluster-scoped but sets metadata.namespace '{meta['namespace']}'",
+                "remove metadata.namespace",
+            )
+
+
+def policy_findings(located: list[Located]) -> Iterator[Finding]:
+    """The manifest rules, on documents that passed their schema (others have findings already)."""
+    objects = [i for i in located if isinstance(i.doc.data, dict)]
+    targets = TargetIndex(
+        simulated_targets(
+            [i.doc.data for i in objects if isinstance(i.doc.data.get("metadata"), dict)]
+        )
+    )
+    for item in objects:
+        obj = item.doc.data
+        predictor = _mapping(obj.get("spec")).get("predictor")
+        if obj.get("kind") == "InferenceService" and isinstance(predictor, dict):
+            for pointer, message in check_predictor(predictor, None):
+                yield _at(item, pointer, "gpu-placement", message)
+        if (
+            obj.get("kind") in ("ServiceMonitor", "PodMonitor")
+            and targets.by_namespace
+            and isinstance(obj.get("metadata"), dict)
+        ):
+            for pointer, message in check_monitor(obj, targets, {}):
+                yield _at(item, pointer, "monitor-target", message)
+        for base, container in _containers(obj):
+            image = container.get("image")
+            if isinstance(image, str):
+                ref = parse_image(image)
+                if ref.digest is None and ref.tag in (None, "latest"):
+                    yield _at(
+                        item,
+                        base + ("image",),
+                        "image-latest",
+                        f"image '{image}' is not pinned (latest)",
+                        "pin a version tag and a digest",
+                    )
+
+
+def secret_findings(item: Located) -> Iterator[Finding]:
+    """Literal credentials in containers' env, args and command, and in labels and annotations
+    (keys included), whatever the document's shape; a Secret's own data is where credentials
+    belong and is not searched."""
+    obj = item.doc.data
+    if not isinstance(obj, dict):
+        return
+    places = [
+        (base + (field,), container.get(field))
+        for base, container in _containers(obj)
+        for field in ("env", "args", "command")
+    ]
+    meta = _mapping(obj.get("metadata"))
+    places += [(("metadata", field), meta.get(field)) for field in ("labels", "annotations")]
+    for base, value in places:
+        for path, label, found in find_in(value, base):
+            where = format_path(list(redacted_path(path, found)))
+            yield _at(
+                item,
+                path,
+                "secret-literal",
+                f"{where} holds {label}: '{redact(found)}'",
+                "use valueFrom.secretKeyRef",
+            )
