@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv generate validate check bench fuzz docs clean
+.PHONY: run test test-fast lint venv generate validate check bench fuzz docs clean
 
 venv: $(STAMP)
 
@@ -28,8 +28,18 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/modelserve check
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# What CI runs (.ci/run): the linters, then every test with coverage and its floor.
+test: lint
+	$(BIN)/python -m pytest --cov=modelserve --cov-report=term:skip-covered --cov-fail-under=95
+
+# The quick tier: everything but the tests marked slow (pre-commit, the fuzz driver, long runs).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
@@ -37,9 +47,9 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python tools/fuzz.py
 
+# Everything generated from the code: docs/rules.md, the README's rule count, the input schemas.
 docs: $(STAMP)
-	$(BIN)/python tools/make_input_schemas.py
-	$(BIN)/modelserve rules --markdown > docs/rules.md
+	$(BIN)/python tools/make_docs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

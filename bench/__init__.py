@@ -1,1 +1,4 @@
-"""Benchmarks: synthetic catalogs, the naive hand-written layout, and the runner (``python -m bench.run``)."""
+"""Benchmarks: synthetic catalogs, the naive hand-written layout, and the runner.
+
+Run them with ``python -m bench.run`` (``make bench``).
+"""

@@ -1,4 +1,6 @@
-"""The hand-written layout people use today, for the same catalog: ``python -m bench.naive ROOT OUT``.
+"""The hand-written layout people use today, for the same catalog.
+
+Usage: ``python -m bench.naive ROOT OUT``.
 
     OUT/base/runtimes/       every ClusterServingRuntime, as in the catalog
     OUT/base/models/         one InferenceService per model with no placement (+ its monitor)
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modelserve.deploy.tree import Tree, build_tree
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.model import Catalog
 from modelserve.render.runtime import render_runtime
 from modelserve.render.yamlout import dump, dump_all
@@ -180,7 +182,7 @@ def build_naive(catalog: Catalog, tree: Tree | None = None) -> NaiveLayout:
     used: set[str] = set()
     for env in sorted(catalog.environments.values(), key=lambda e: e.name):
         runtimes = sorted(
-            {catalog.models[d.model].runtime for d in env.deployments if d.model in catalog.models}
+            {catalog.models[d.model].runtime for d in env.entries if d.model in catalog.models}
         )
         used.update(runtimes)
         images = [
@@ -211,7 +213,7 @@ def build_naive(catalog: Catalog, tree: Tree | None = None) -> NaiveLayout:
 
 def write_naive(root: Path, out: Path) -> NaiveLayout:
     """Load the catalog at ``root`` and write its naive layout under ``out``."""
-    catalog = load_repository(Layout(Path(root).resolve())).catalog
+    catalog = load_repository(Repository(Path(root).resolve())).catalog
     layout = build_naive(catalog)
     for rel, text in layout.files.items():
         path = Path(out) / rel

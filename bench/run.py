@@ -45,8 +45,9 @@ from modelserve.cache.findings import FindingsCache
 from modelserve.deploy.tree import build_tree
 from modelserve.deploy.write import write_tree
 from modelserve.generate import generate
-from modelserve.load.repository import Layout, load_repository
-from modelserve.rules import Context, run_rules
+from modelserve.load.repository import Repository, load_repository
+from modelserve.rules import run_rules
+from modelserve.rules.base import Context
 from modelserve.validate.pipeline import Options, validate_repository
 
 try:
@@ -190,7 +191,7 @@ def bench_overlay(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -
     deadline = time.perf_counter() + sizes.naive_budget_s
     for models in sizes.overlay_models:
         root = ws.catalog(models, 1)
-        catalog = load_repository(Layout(root)).catalog
+        catalog = load_repository(Repository(root)).catalog
         tree = build_tree(catalog)
         env = next(iter(catalog.environments))
         write_files(root / "deploy", tree.files)
@@ -316,7 +317,7 @@ def _linearity(generated: dict[int, float], naive: dict[int, float], report: Rep
 
 def bench_validate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -> None:
     root = ws.catalog(sizes.models, sizes.envs)
-    layout = Layout(root)
+    layout = Repository(root)
     start = time.perf_counter()
     result = validate_repository(layout, Options(cache=None))
     ours = time.perf_counter() - start
@@ -361,7 +362,7 @@ EDITS = (
 
 def bench_incremental(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -> None:
     root = ws.fresh("incremental", sizes.models, sizes.envs)
-    layout = Layout(root)
+    layout = Repository(root)
     cache = FindingsCache(root / ".cache")
     start = time.perf_counter()
     validate_repository(layout, Options(cache=cache))
@@ -377,7 +378,8 @@ def bench_incremental(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Repor
         result = validate_repository(layout, Options(cache=cache))
         times.append(time.perf_counter() - start)
         rebuilt.append(
-            f"{what}: {secs(times[-1])}, {result.built} of {result.built + result.cached} roots rebuilt"
+            f"{what}: {secs(times[-1])}, "
+            f"{result.built} of {result.built + result.cached} roots rebuilt"
         )
     start = time.perf_counter()
     full = validate_repository(layout, Options(cache=None))
@@ -419,7 +421,7 @@ def _gpu_models(root: Path, count: int) -> list[Path]:
 
 def bench_generate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -> None:
     root = ws.catalog(sizes.models, sizes.envs)
-    layout = Layout(root)
+    layout = Repository(root)
     label = f"{sizes.models} x {sizes.envs}"
     start = time.perf_counter()
     loaded = load_repository(layout)
@@ -475,8 +477,9 @@ def bench_generate(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
         )
     report.rows.append(Row(f"generate {label}: rules (run_rules)", secs(rules_time), "-", "-"))
     report.notes.append(
-        f"generate: render {secs(render_time)} + YAML dump {secs(dump_time)}; modelserve.generate() "
-        f"with every file's text produced (load + render + rules + dump) took {secs(library)}; the "
+        f"generate: render {secs(render_time)} + YAML dump {secs(dump_time)}; "
+        "modelserve.generate() with every file's text produced (load + render + rules + dump) "
+        f"took {secs(library)}; the "
         "floors are what any tool pays to parse, dump, write or read the same data"
     )
 
@@ -496,7 +499,7 @@ def bench_schema(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) ->
     from modelserve.validate.objects import validate_object
 
     root = ws.catalog(sizes.models, sizes.envs)
-    tree = build_tree(load_repository(Layout(root)).catalog)
+    tree = build_tree(load_repository(Repository(root)).catalog)
     objects = [o.obj for r in tree.roots for o in r.objects]
     store = SchemaStore(kubernetes_version="1.33", store_dirs=[], strict=False)
     cold = _timed(lambda: [validate_object(store, o) for o in _one_per_kind(objects)])
@@ -524,12 +527,13 @@ def bench_schema(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) ->
         f"{secs(cold)}; problems reported: {dict(problems) or 'none'}"
     )
     report.notes.append(
-        f"schema: kubernetes_validate.validate(obj, '1.33', strict=True) on a sample of {kv['sample']} objects "
-        f"(after one warm-up call; all {kv['core']} core-kind objects, each 5 times, + a random sample): "
-        f"validated {kv['validated']} "
-        f"calls ({kv['validated_kinds']}), {kv['no_schema']} SchemaNotFoundError ({kv['no_schema_kinds']}: it has "
-        f"no schema for custom kinds), {kv['invalid']} ValidationError. The baseline rate is per object it "
-        f"actually validates; counting its fast SchemaNotFoundError failures it manages {rate(kv['attempt_rate'])} "
+        "schema: kubernetes_validate.validate(obj, '1.33', strict=True) on a sample of "
+        f"{kv['sample']} objects (after one warm-up call; all {kv['core']} core-kind objects, "
+        f"each 5 times, + a random sample): validated {kv['validated']} "
+        f"calls ({kv['validated_kinds']}), {kv['no_schema']} SchemaNotFoundError "
+        f"({kv['no_schema_kinds']}: it has no schema for custom kinds), {kv['invalid']} "
+        "ValidationError. The baseline rate is per object it actually validates; counting its "
+        f"fast SchemaNotFoundError failures it manages {rate(kv['attempt_rate'])} "
         f"({ours / kv['attempt_rate']:.0f}x)"
     )
 
@@ -607,7 +611,8 @@ def machine() -> list[str]:
         f"nproc: {nproc}",
         f"CPU: {cpu}",
         f"Python: {platform.python_version()} ({platform.platform()})",
-        f"pykustomize: {pykustomize.get_version()}, kustomize api {_kustomize_version(pykustomize)}",
+        f"pykustomize: {pykustomize.get_version()}, kustomize api "
+        f"{_kustomize_version(pykustomize)}",
     ]
 
 

@@ -433,7 +433,8 @@ def environment(
         host = f"harbor.{name}.example.com"
         allowed.append(host)
         # Only single-version families by default: with two versions of one repository mirrored,
-        # the generator's `images:` entries (keyed by repository name) collide (see bench/README.md).
+        # the generator's `images:` entries (keyed by repository name) collide (see
+        # bench/README.md).
         data["runtimeImages"] = {
             rt: mirrored(rt, host)
             for rt in runtimes
@@ -536,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench.synth: {exc}", file=sys.stderr)
         return 2
     print(
-        f"wrote {summary.files} files: {len(summary.models)} models, {len(summary.runtimes)} runtimes, "
+        f"wrote {summary.files} files: {len(summary.models)} models, "
+        f"{len(summary.runtimes)} runtimes, "
         f"{len(summary.environments)} environments into {args.out}"
     )
     return 0

@@ -1,74 +1,73 @@
-"""Shared test helpers: write a repository into tmp_path, run the real CLI, copy the example repo.
+"""Session checks and fixtures; the helpers themselves live in ``tests/helpers.py``.
 
-Fixtures (all function-scoped):
+Session start: the upstream test data (``../shared/upstream``, or ``$MODELSERVE_SHARED/upstream``)
+must be there. When it is not, the whole session stops with one message naming the folder, and
+exit code 4 (pytest's usage error): tests that read the real CRDs and samples never skip.
+
+Fixtures (all function-scoped, thin wrappers over ``tests.helpers``):
 
 ``write_repo(root, files) -> Path``
-    Writes ``{"catalog/models/x.yaml": "text", ...}`` under ``root`` (parents created) and
-    returns ``root``. Pair it with ``modelserve.rules.examples.files_for({...})`` for a small,
-    valid catalog with one file replaced.
+    ``helpers.write_files``: writes ``{"catalog/models/x.yaml": "text", ...}`` under ``root``
+    (parents created) and returns ``root``. Pair it with ``modelserve.rules.examples.files_for``
+    for a small, valid catalog with one file replaced.
 ``run_cli(*args, cwd=None) -> (exit_code, stdout, stderr)``
-    Calls ``modelserve.cli.main(list(args))`` in-process, output captured with ``capsys``;
+    ``helpers.run_cli``: ``modelserve.cli.main(list(args))`` in-process, output captured;
     ``cwd`` (optional) is the working directory during the call.
 ``example_repo -> Path``
-    A fresh copy of the project's example ``catalog/`` and ``environments/`` in tmp_path.
+    ``helpers.copy_example``: a fresh copy of the project's example ``catalog/`` and
+    ``environments/`` in tmp_path.
 
 Autouse: the caches and their signing secret live in per-test folders (never the user's
-~/.cache or ~/.local/state), and
-outbound network connections fail, so a test that would need the network fails loudly.
+~/.cache or ~/.local/state), and outbound network connections fail, so a test that would need
+the network fails loudly.
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from modelserve.cli import main
-
-PROJECT = Path(__file__).resolve().parents[1]
-EXAMPLE_FOLDERS = ("catalog", "environments")
+from tests import helpers
 
 WriteRepo = Callable[[Path, dict[str, str]], Path]
 RunCli = Callable[..., tuple[int, str, str]]
 
 
-def write_files(root: Path, files: dict[str, str]) -> Path:
-    """Write ``files`` (repository-relative path -> text) under ``root``; returns ``root``."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+def missing_shared_message() -> str | None:
+    """The one message for a missing ``../shared/upstream``, or None when it is there."""
+    if helpers.UPSTREAM.is_dir():
+        return None
+    missing = helpers.SHARED if not helpers.SHARED.is_dir() else helpers.UPSTREAM
+    return (
+        f"the upstream test data folder {missing} is missing: the tests read the real KServe, "
+        "Flux and Prometheus CRDs and samples from shared/upstream beside the project "
+        "(../shared from the project root); put it there, or set MODELSERVE_SHARED to the "
+        "folder that holds upstream/"
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    message = missing_shared_message()
+    if message is not None:
+        raise pytest.UsageError(message)
 
 
 @pytest.fixture
 def write_repo() -> WriteRepo:
-    return write_files
+    return helpers.write_files
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> RunCli:
-    def run(*args: str | Path, cwd: Path | None = None) -> tuple[int, str, str]:
-        capsys.readouterr()  # drop anything printed before the call
-        with monkeypatch.context() as patch:
-            if cwd is not None:
-                patch.chdir(cwd)
-            code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def run_cli() -> RunCli:
+    return helpers.run_cli
 
 
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
-    root = tmp_path / "example"
-    for name in EXAMPLE_FOLDERS:
-        shutil.copytree(PROJECT / name, root / name)
-    return root
+    return helpers.copy_example(tmp_path / "example")
 
 
 @pytest.fixture(autouse=True)

@@ -14,18 +14,14 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
-if (
-    str(PROJECT) not in sys.path
-):  # bench/ is not an installed package; `pytest` alone does not add the root
-    sys.path.insert(0, str(PROJECT))
-
-from bench.naive import build_naive, write_naive  # noqa: E402
-from bench.synth import build_catalog, synthesize  # noqa: E402
+# bench/ is not an installed package: it is importable because pytest's pythonpath has the root.
+from bench.naive import build_naive, write_naive
+from bench.synth import build_catalog, synthesize
 from bench.synth import main as synth_main
 from modelserve.deploy.tree import build_tree
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.validate.kustomize import engine
+from tests.helpers import PROJECT
 
 RunCli = Callable[..., tuple[int, str, str]]  # the run_cli fixture of conftest.py
 
@@ -65,7 +61,7 @@ def test_synth_refuses_a_folder_with_a_catalog(tmp_path: Path) -> None:
 
 def test_naive_layout_builds_the_same_inference_services(tmp_path: Path) -> None:
     synthesize(tmp_path / "repo", 20, 2)
-    catalog = load_repository(Layout(tmp_path / "repo")).catalog
+    catalog = load_repository(Repository(tmp_path / "repo")).catalog
     tree = build_tree(catalog)
     naive = write_naive(tmp_path / "repo", tmp_path / "naive")
     assert naive.files == build_naive(catalog, tree).files

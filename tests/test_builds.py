@@ -9,7 +9,6 @@ import asyncio
 import copy
 import json
 import os
-import shutil
 import subprocess
 import sys
 from functools import cache
@@ -24,12 +23,10 @@ import yaml
 
 from modelserve.deploy.tree import Tree
 from modelserve.generate import generate
-from modelserve.load.repository import Layout
+from modelserve.load.repository import Repository
 from modelserve.validate.kustomize import BuildError, build_many, engine
+from tests.helpers import CRDS, PROJECT, copy_example, run_modelserve
 
-PROJECT = Path(__file__).resolve().parents[1]
-UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
-CRDS = UPSTREAM / "crds"
 K8S_SCHEMAS = (
     Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / "v1.33.0-local-strict"
 )
@@ -52,7 +49,7 @@ CRD_FILES = {
 
 def _example_roots() -> list[str]:
     """Root paths of the project's example, for test ids; test_generate checks it is sound."""
-    tree = generate(Layout(PROJECT)).tree
+    tree = generate(Repository(PROJECT)).tree
     if tree is None:
         return []
     return sorted(tree.aggregates.values()) + [root.path for root in tree.roots]
@@ -61,21 +58,9 @@ def _example_roots() -> list[str]:
 ROOTS = _example_roots()
 
 
-def copy_example(dest: Path) -> Path:
-    for folder in ("catalog", "environments"):
-        shutil.copytree(PROJECT / folder, dest / folder)
-    return dest
-
-
 def generate_into(root: Path) -> Tree:
-    proc = subprocess.run(
-        [sys.executable, "-m", "modelserve", "generate", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    generated = generate(Layout(root))
+    run_modelserve("generate", "--root", root, check_rc=0)
+    generated = generate(Repository(root))
     assert generated.tree is not None, [str(f) for f in generated.errors]
     return generated.tree
 
@@ -285,7 +270,7 @@ OBJECT_META = {
 
 
 def strict(schema: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAPI v3 structural schema that rejects unknown fields, as `kubectl --validate=strict` does.
+    """An OpenAPI v3 structural schema refusing unknown fields, as `kubectl --validate=strict`.
 
     Only the structural children (properties, items, additionalProperties) are tightened: a
     branch of anyOf/allOf only constrains values and never lists the fields of its object.
@@ -311,7 +296,7 @@ def crd_schema(rel: str) -> tuple[tuple[str, str], dict[str, Any]]:
     (version,) = [v for v in crd["spec"]["versions"] if v.get("storage")]
     schema = strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
     api_version = f"{group}/{version['name']}"
-    # enum, not const: these are validated as draft 4, the dialect OpenAPI v3 schemas are written in.
+    # enum, not const: these are validated as draft 4, the dialect of OpenAPI v3 schemas.
     schema["properties"].update(
         {"apiVersion": {"enum": [api_version]}, "kind": {"enum": [kind]}, "metadata": OBJECT_META}
     )
@@ -417,8 +402,8 @@ def test_preserve_unknown_fields_stays_open() -> None:
 def namespace_validator() -> Any:
     definitions = json.loads((K8S_SCHEMAS / "_definitions.json").read_text())
     schema = json.loads((K8S_SCHEMAS / "namespace-v1.json").read_text())
-    # namespace-v1.json's $id is https://kubernetes.io/api/namespace/v1, so its "/api/_definitions.json"
-    # references resolve to this URI.
+    # namespace-v1.json's $id is https://kubernetes.io/api/namespace/v1, so its
+    # "/api/_definitions.json" references resolve to this URI.
     registry = jsonschema_rs.Registry(
         [("https://kubernetes.io/api/_definitions.json", definitions)]
     )

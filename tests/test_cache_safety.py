@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modelserve.cache.findings import read_signed_json, write_signed_json
-from modelserve.load.repository import Layout
+from modelserve.load.repository import Repository
 from modelserve.rules.examples import MODEL, RUNTIME, files_for
 from modelserve.validate.pipeline import Options, validate_repository
 
@@ -168,7 +168,7 @@ def test_a_secret_readable_by_others_is_not_trusted(
 
 
 def test_validation_with_a_cache_matches_without(example_repo: Path) -> None:
-    layout = Layout(example_repo)
+    layout = Repository(example_repo)
     from modelserve.cache.findings import FindingsCache
 
     warm = FindingsCache(None)

@@ -94,11 +94,11 @@ def test_progress_talks_on_a_terminal_only_after_the_delay(monkeypatch) -> None:
 
 
 def test_validate_reports_progress_per_environment(example_repo: Path, monkeypatch) -> None:
-    from modelserve.load.repository import Layout
+    from modelserve.load.repository import Repository
     from modelserve.validate.pipeline import Options, validate_repository
 
     seen: list[str] = []
-    validate_repository(Layout(example_repo), Options(progress=seen.append))
+    validate_repository(Repository(example_repo), Options(progress=seen.append))
     assert {
         env for env in ("dev", "staging", "prod") if any(f"environment {env}" in m for m in seen)
     } == {"dev", "staging", "prod"}

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,8 @@ import pytest
 import yaml
 
 from modelserve.diff.compare import field_changes, render_markdown
+from tests.helpers import commit_all, copy_example, git, run_modelserve
 
-PROJECT = Path(__file__).resolve().parents[1]
 ENVS = ("dev", "prod", "staging")
 ADDED, REMOVED, RESIZED = "arctic-embed-m", "paddleocr", "llama-3-1-8b-instruct"
 REMOVED_RUNTIME = "nvidia-nim-baidu-paddleocr-1.0.0"
@@ -29,24 +27,6 @@ NEW_IMAGE = "nvcr.io/nim/nvidia/nvclip:2.0.1@sha256:" + "ab" * 32
 
 
 # --- a repository with two commits -----------------------------------------------------------
-
-
-def git(root: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-C", str(root), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com",
-            "HOME": str(root),
-            "PATH": "/usr/bin:/bin:/usr/local/bin",
-        },
-    )
-    return proc.stdout
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -92,12 +72,7 @@ def make_change(root: Path) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "gitops"
-    for name in ("catalog", "environments"):
-        shutil.copytree(PROJECT / name, root / name)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "example catalog")
+    root = commit_all(copy_example(tmp_path / "gitops"), "example catalog")
     make_change(root)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "add, remove, resize, new image")
@@ -458,29 +433,9 @@ def test_paths_with_non_ascii_characters_are_read_on_both_sides(
     """git quotes such paths by default (core.quotePath): the base side once came out empty."""
     top = tmp_path / "équipe" if layout == "repository-in-accented-folder" else tmp_path / "repo"
     root = top if layout == "repository-in-accented-folder" else top / "modèles-ü"
-    root.mkdir(parents=True)
-    for folder in ("catalog", "environments"):
-        shutil.copytree(PROJECT / folder, root / folder)
-    git(top, "init", "-q", "-b", "main")
-    git(top, "add", ".")
-    git(top, "commit", "-qm", "base")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelserve",
-            "diff",
-            "--root",
-            str(root),
-            "--base",
-            "main",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    copy_example(root)
+    commit_all(top)
+    proc = run_modelserve("diff", "--root", root, "--base", "main", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert {name: env["status"] for name, env in data["environments"].items()} == dict.fromkeys(
@@ -496,24 +451,8 @@ def test_the_commits_gitattributes_cannot_hide_or_change_files(repo: Path) -> No
     git(repo, "add", ".gitattributes")
     git(repo, "commit", "-qm", "hide prod")
     git(repo, "branch", "pr")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelserve",
-            "diff",
-            "--root",
-            str(repo),
-            "--base",
-            "HEAD~2",
-            "--head",
-            "pr",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = run_modelserve(
+        "diff", "--root", repo, "--base", "HEAD~2", "--head", "pr", "--format", "json"
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -528,22 +467,6 @@ def test_a_huge_file_on_the_base_side_is_refused_unread(repo: Path) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a 9 MiB file")
     big.unlink()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelserve",
-            "diff",
-            "--root",
-            str(repo),
-            "--base",
-            "HEAD",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_modelserve("diff", "--root", repo, "--base", "HEAD", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     assert [f["rule"] for f in json.loads(proc.stdout)["findings"]["base"]] == ["yaml-too-large"]

@@ -1,6 +1,6 @@
 """Fuzzing: random and mutated catalogs never crash the tool, never write outside deploy/.
 
-A case starts from a valid repository (the small catalog of ``generator/rules/examples.py``
+A case starts from a valid repository (the small catalog of ``modelserve.rules.examples``
 or the project's example catalog), optionally with a deploy/ already generated and then
 tampered with, and applies up to five mutations: structured edits of the parsed YAML (drop,
 rename or duplicate keys, change types, hostile strings, huge and negative numbers, deep
@@ -20,9 +20,10 @@ a successful one writes generated files as plain files, keeps every foreign entr
 leaves deploy/ up to date for ``check``; generate's errors are a subset of validate's.
 
 ``test_fuzz_fast`` runs FAST_EXAMPLES fixed (derandomized) cases through the CLI in every
-``make test``. The long run is ``make fuzz`` (``FUZZ_EXAMPLES=100000 pytest -m slow
-tests/test_fuzz.py``): random cases, one in FULL_EVERY through the CLI, the rest through the
-library fast path; it is skipped unless FUZZ_EXAMPLES is set.
+``make test`` (it is marked slow: ``make test-fast`` leaves it out). The long run is ``make
+fuzz`` (``FUZZ_EXAMPLES=100000 pytest -m slow tests/test_fuzz.py::test_fuzz_long``): random
+cases, one in FULL_EVERY through the CLI, the rest through the library fast path; it is skipped
+unless FUZZ_EXAMPLES is set.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import io
 import json
 import os
 import re
@@ -49,23 +49,23 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from modelserve.cli import main
 from modelserve.deploy.write import plan, write_tree
 from modelserve.errors import FatalError
 from modelserve.findings import Severity
 from modelserve.generate import generate
-from modelserve.load.repository import Layout
+from modelserve.load.repository import Repository
 from modelserve.load.yamlio import MAX_DEPTH, MAX_FILE_BYTES
 from modelserve.rules.examples import BASE as SMALL_BASE
 from modelserve.validate.pipeline import Options, validate_repository
+from tests.helpers import PROJECT, UPSTREAM, run_cli
 
-PROJECT = Path(__file__).resolve().parents[1]
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 0)
 FAST_EXAMPLES = 120
 FAST_OTHER_EXAMPLES = 45
 FULL_EVERY = 10  # long run: one example in this many also runs `validate` with Kustomize builds
-# Long enough to catch super-linear scanning: the URL-password pattern of generator/secrets.py
-# once backtracked quadratically on such values (tests/FUZZING.md, "Findings").
+# Long enough to catch super-linear scanning: the URL-password pattern of
+# generator/modelserve/validate/secrets.py once backtracked quadratically on such values
+# (tests/FUZZING.md, "Findings").
 LONG_VALUE = 200_000
 ALLOWED_EXIT = {0, 1, 2}
 
@@ -556,7 +556,7 @@ VALID_TEXT = st.one_of(st.text(max_size=60), st.sampled_from(HOSTILE_STRINGS[:40
 
 
 def op_valid(draw: st.DrawFn, files: dict[str, Node]) -> str:
-    """Keep the file valid but put hostile text where free text is allowed (much of it is rendered)."""
+    """Keep the file valid but put hostile text where free text is allowed (much is rendered)."""
     names = [n for n in _text_files(files) if n.startswith(FOLDERS)]
     if not names:
         return "valid -: skipped"
@@ -762,7 +762,7 @@ def materialize(case: Case, workdir: Path) -> Path:
     if case.pregenerate:
         for rel, text in BASES[case.base].items():
             _write(repo, rel, text.encode(), outside)
-        code, out, err = cli("generate", "--root", str(repo))
+        code, out, err = run_cli("generate", "--root", str(repo))
         assert code == 0, f"the unmutated base must generate: {out}{err}"
         _tamper_deploy(repo / "deploy", case.deploy_ops, outside)
         for folder in ("catalog", "environments"):
@@ -809,13 +809,6 @@ def _entry(path: Path) -> tuple[Any, ...]:
     return ("other", stat.S_IFMT(st_.st_mode))
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
 @contextlib.contextmanager
 def confined(workdir: Path):  # type: ignore[no-untyped-def]
     """Run with the working directory and Python's temp folder inside ``workdir``."""
@@ -847,7 +840,7 @@ def _expect(ok: bool, case: Case, message: str, runs: list[str]) -> None:
 
 
 def _run_checked(case: Case, runs: list[str], *argv: str) -> tuple[int, str, str]:
-    code, out, err = cli(*argv)
+    code, out, err = run_cli(*argv)
     _event(f"{argv[0]} exit {code}")
     runs.append(f"$ modelserve {' '.join(argv)}  -> exit {code}\n{out[-3000:]}{err[-3000:]}")
     _expect(code in ALLOWED_EXIT, case, f"`{argv[0]}` exited {code} (allowed: 0, 1, 2)", runs)
@@ -861,7 +854,10 @@ def _run_checked(case: Case, runs: list[str], *argv: str) -> tuple[int, str, str
 
 
 def run_case(case: Case, workdir: Path, *, full: bool) -> None:
-    """Drive one case through the tool (CLI when ``full``, else the library) and check every property."""
+    """Drive one case through the tool and check every property.
+
+    The case goes through the CLI when ``full``, else through the library.
+    """
     repo = materialize(case, workdir)
     runs: list[str] = []
     parent_before = set(os.listdir(workdir.parent))
@@ -904,7 +900,7 @@ def _through_library(case: Case, repo: Path, workdir: Path, state: _State, runs:
     rendering but no build; generate() + write_tree() is the generate command; plan() is check.
     A FatalError is what the CLI turns into exit 1 or 2; any other exception is exit 3.
     """
-    layout = Layout(repo.resolve())
+    layout = Repository(repo.resolve())
     try:
         result = validate_repository(layout, Options(envs=set(), cache=None))
         _expect(
@@ -1036,7 +1032,7 @@ def _workdir(base: Path) -> Path:
 # controls: hand-written manifests (KServe's, NVIDIA's and EDB's samples from ../shared), CRDs
 # for `schemas import`, and the files of a cache folder (which a restored CI cache may hold).
 
-SHARED = PROJECT.parent / "shared" / "upstream"
+SHARED = UPSTREAM
 SMALL_CRDS = [
     "crds/kserve/serving.kserve.io_localmodelcaches.yaml",
     "crds/kserve/serving.kserve.io_trainedmodels.yaml",
@@ -1049,7 +1045,8 @@ def _shared_files(pattern: str, limit: int) -> dict[str, bytes]:
     found = sorted(SHARED.glob(pattern))[:limit]
     if not found:
         raise RuntimeError(
-            f"missing upstream test data: {SHARED / pattern} (../shared must sit beside the project)"
+            f"missing upstream test data: {SHARED / pattern} "
+            "(../shared must sit beside the project)"
         )
     return {path.name: path.read_bytes() for path in found}
 
@@ -1076,7 +1073,8 @@ class OtherCase:
 
     def describe(self) -> str:
         lines = [
-            f"target={self.target} ops={self.ops} cache_ops={[(k, i, _short(b)) for k, i, b in self.cache_ops]}"
+            f"target={self.target} ops={self.ops} "
+            f"cache_ops={[(k, i, _short(b)) for k, i, b in self.cache_ops]}"
         ]
         lines += [f"--- {rel}: {_short(node, 2000)}" for rel, node in sorted(self.files.items())]
         return "\n".join(lines)
@@ -1218,7 +1216,7 @@ def run_other(case: OtherCase, workdir: Path) -> None:
 
 
 def _run_cache_case(case: OtherCase, repo: Path, workdir: Path, runs: list[str]) -> None:
-    """A validate with a cache folder whose files were garbled must report what a run without one does."""
+    """A validate with a garbled cache folder must report what a run without a cache does."""
     from modelserve.cache.findings import read_signed_json, write_signed_json
 
     cache_dir = workdir / "cache"
@@ -1299,7 +1297,7 @@ _COMMON = dict(
 
 @pytest.fixture(scope="module")
 def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Where cases are written: FUZZ_TMP, else /dev/shm when it is a writable tmpfs, else pytest's tmp.
+    """Where cases are written: FUZZ_TMP, else /dev/shm if a writable tmpfs, else pytest's tmp.
 
     Every successful generate ends with syncfs() on its filesystem; on tmpfs that is free, on a
     disk it flushes the whole disk, which slows the run (and the machine) by an order of magnitude.
@@ -1313,6 +1311,7 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # about 13 s on 2 busy cores: make test runs it, make test-fast does not
 @settings(max_examples=FAST_EXAMPLES, derandomize=True, **_COMMON)  # type: ignore[arg-type]
 @given(case=cases())
 def test_fuzz_fast(case: Case, fuzz_dir: Path) -> None:
@@ -1383,7 +1382,7 @@ def fuzz_count() -> Iterator[None]:
 
 
 def test_materialize_writes_links_outside_and_in(tmp_path: Path) -> None:
-    """The fuzzer's own plumbing: links resolve where the case says; nothing is written through one."""
+    """The fuzzer's plumbing: links resolve where the case says; nothing is written through one."""
     files: dict[str, Node] = {k: v.encode() for k, v in BASES["small"].items()}
     files["catalog/models/out.yaml"] = Link("{outside}/model.yaml")
     files["catalog/models/in.yaml"] = Link("llama.yaml")
@@ -1405,5 +1404,5 @@ def test_unmutated_bases_pass_every_check(base: str, pregenerate: bool, tmp_path
     workdir = tmp_path / "container" / "work"
     workdir.mkdir(parents=True)
     run_case(case, workdir, full=True)
-    code, _, _ = cli("validate", "--root", str(workdir / "repo"))
+    code, _, _ = run_cli("validate", "--root", str(workdir / "repo"))
     assert code == 0

@@ -1,4 +1,4 @@
-"""tools/fuzz.py, the `make fuzz` driver: jobs share the examples, and any failing job fails the run."""
+"""tools/fuzz.py, the `make fuzz` driver: jobs share the examples; any failing job fails the run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[1]
+import pytest
+
+from tests.helpers import PROJECT
+
+# Each test runs the driver, which starts pytest processes of tests/test_fuzz.py: seconds each.
+pytestmark = pytest.mark.slow
 
 
 def _run(

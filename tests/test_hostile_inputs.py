@@ -11,21 +11,20 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from modelserve.rules.examples import ENVIRONMENT, MODEL, RUNTIME, files_for
+from tests.helpers import PROJECT, run_modelserve
 
-PROJECT = Path(__file__).resolve().parents[1]
 MODEL_FILE = "catalog/models/llama.yaml"
 RUNTIME_FILE = "catalog/runtimes/vllm-runtime.yaml"
 ENV_FILE = "environments/dev.yaml"
 
 
 def renamed_model(name: str) -> dict[str, str]:
-    """The example catalog with its model renamed to ``name``, in the catalog and the environment."""
+    """The example catalog with its model renamed to ``name`` in the catalog and the environment."""
     return {
         MODEL_FILE: MODEL.replace("name: llama", f"name: {name}"),
         ENV_FILE: ENVIRONMENT.replace("  - model: llama", f"  - model: {name}"),
@@ -391,7 +390,8 @@ def test_deploy_as_a_regular_file_is_refused(repo, run_cli) -> None:
 )
 @pytest.mark.parametrize("command", ["generate", "check"])
 def test_garbled_owned_manifest_does_not_crash(command, manifest, repo, run_cli) -> None:
-    # Found by the fuzzer: each of these made generate and check exit 3 before read_owned() checked shapes.
+    # Found by the fuzzer: each of these made generate and check exit 3 before read_owned()
+    # checked shapes.
     (repo / "deploy").mkdir()
     (repo / "deploy/.modelserve-owned.json").write_text(manifest)
     code, out, err = run_cli(command, "--root", repo)
@@ -417,13 +417,7 @@ def test_owned_manifest_listing_paths_outside_deploy_is_ignored(repo, outside, r
 def test_fifo_in_catalog_does_not_hang(repo) -> None:
     os.mkfifo(repo / "catalog/models/pipe.yaml")
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
-            capture_output=True,
-            text=True,
-            timeout=8,
-            cwd=PROJECT,
-        )
+        proc = run_modelserve("generate", "--root", repo, timeout=8, cwd=PROJECT)
     except subprocess.TimeoutExpired:
         pytest.fail("generate blocked on a FIFO in catalog/models")
     assert proc.returncode == 1 and "catalog/models/pipe.yaml" in proc.stdout
@@ -434,13 +428,7 @@ def test_a_long_value_does_not_make_the_tool_slow(tmp_path, write_repo) -> None:
         tmp_path / "repo", files_for({MODEL_FILE: MODEL + "description: " + "y" * 100_000 + "\n"})
     )
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "modelserve", "generate", "--root", str(root)],
-            capture_output=True,
-            text=True,
-            timeout=8,
-            cwd=PROJECT,
-        )
+        proc = run_modelserve("generate", "--root", root, timeout=8, cwd=PROJECT)
     except subprocess.TimeoutExpired:
         pytest.fail("generate took over 8 s on a 100 kB description")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -573,7 +561,7 @@ def test_validate_manifests_refuses_a_link_out_of_the_repository(tmp_path, run_c
 def test_an_owned_files_manifest_that_is_no_file_owns_nothing(
     replacement, command, repo, outside, run_cli
 ) -> None:
-    """A link to /dev/zero made these commands exhaust memory, a FIFO hang, a link out read outside."""
+    """A link to /dev/zero made these commands exhaust memory, a FIFO hang, a link out read out."""
     assert run_cli("generate", "--root", repo)[0] == 0
     manifest = repo / "deploy/.modelserve-owned.json"
     manifest.unlink()
@@ -608,7 +596,8 @@ def test_deep_folders_in_the_catalog_or_given_to_validate_manifests_do_not_crash
         assert code == 1 and "file-not-loaded" in out and "internal error" not in err
         code, out, err = run_cli("validate-manifests", root / "catalog" / "models" / "stray")
         assert code in (1, 2) and "internal error" not in err
-    finally:  # bottom up, one level at a time: pytest's clean-up (shutil.rmtree) would recurse too deep
+    finally:
+        # Bottom up, one level at a time: pytest's clean-up (shutil.rmtree) would recurse too deep.
         (deep / "x.yaml").unlink()
         while deep != root / "catalog" / "models":
             deep.rmdir()

@@ -1,4 +1,4 @@
-"""The schema store and CRD import (generator/kubeschemas.py), on real files."""
+"""The schema store and CRD import (generator/modelserve/validate/kubeschemas.py), on real files."""
 
 from __future__ import annotations
 
@@ -25,10 +25,7 @@ from modelserve.validate.kubeschemas import (
     import_from_cluster,
     pick_kubernetes_version,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-UPSTREAM = ROOT.parent / "shared" / "upstream"
-CRDS = UPSTREAM / "crds"
+from tests.helpers import CRDS, PROJECT
 
 SHIPPED = {
     "inferenceservice_v1beta1.json": "serving.kserve.io",
@@ -41,8 +38,6 @@ SHIPPED = {
     "ocirepository_v1.json": "source.toolkit.fluxcd.io",
 }
 
-needs_upstream = pytest.mark.skipif(not CRDS.is_dir(), reason="shared/upstream CRDs not present")
-
 
 def upstream_crd_files() -> list[Path]:
     # The v0.20.0-tag folder holds older copies of four KServe CRDs; they would overwrite the
@@ -52,8 +47,6 @@ def upstream_crd_files() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CRDS.is_dir():
-        pytest.skip("shared/upstream CRDs not present")
     out = tmp_path_factory.mktemp("crd-store")
     import_crds(upstream_crd_files(), out)
     return out
@@ -86,7 +79,6 @@ def at(schema: dict[str, Any], *path: str) -> dict[str, Any]:
 # --- import_crds ------------------------------------------------------------------------------
 
 
-@needs_upstream
 def test_import_writes_one_file_per_served_version(imported: Path) -> None:
     names = {p.name for p in imported.iterdir()}
     assert {
@@ -107,7 +99,6 @@ def test_import_writes_one_file_per_served_version(imported: Path) -> None:
     assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]  # atomic writes
 
 
-@needs_upstream
 def test_import_returns_written_paths(tmp_path: Path) -> None:
     source = CRDS / "flux" / "source.toolkit.fluxcd.io_gitrepositories.yaml"
     written = import_crds([source], tmp_path)
@@ -115,7 +106,6 @@ def test_import_returns_written_paths(tmp_path: Path) -> None:
     assert load(written[0])[GROUP_KEY] == "source.toolkit.fluxcd.io"
 
 
-@needs_upstream
 def test_imported_objects_are_closed_unless_preserving_unknown_fields(imported: Path) -> None:
     for path in imported.iterdir():
         schema = load(path)
@@ -126,7 +116,6 @@ def test_imported_objects_are_closed_unless_preserving_unknown_fields(imported: 
                 assert node.get("additionalProperties") is False, (path.name, where)
 
 
-@needs_upstream
 def test_preserve_unknown_fields_stay_open(imported: Path) -> None:
     isvc = load(imported / "inferenceservice_v1beta1.json")
     assert "additionalProperties" not in isvc["properties"]["status"]
@@ -137,7 +126,6 @@ def test_preserve_unknown_fields_stay_open(imported: Path) -> None:
     )
 
 
-@needs_upstream
 def test_int_or_string_and_quantities(imported: Path) -> None:
     monitor = load(imported / "servicemonitor_v1.json")
     target_port = at(monitor, "spec", "endpoints", "[]", "targetPort")
@@ -150,7 +138,6 @@ def test_int_or_string_and_quantities(imported: Path) -> None:
     assert not validator.is_valid("2 cores") and not validator.is_valid(0.5)
 
 
-@needs_upstream
 def test_cel_rules_are_kept(imported: Path) -> None:
     kustomization = load(imported / "kustomization_v1.json")
     rules = collect_cel_rules(kustomization)
@@ -160,7 +147,6 @@ def test_cel_rules_are_kept(imported: Path) -> None:
     assert collect_cel_rules(load(imported / "localmodelcache_v1alpha1.json")) == ()
 
 
-@needs_upstream
 def test_the_tag_folder_imports_too(tmp_path: Path) -> None:
     # (only the two small runtime CRDs: the LLMInferenceService ones take seconds to parse)
     written = import_crds(
@@ -301,7 +287,6 @@ def test_bad_yaml_is_a_config_error(tmp_path: Path) -> None:
 def test_import_from_cluster_without_kubeconfig(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("kubernetes")
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
@@ -463,7 +448,7 @@ def test_import_stays_light() -> None:
         "print(sorted(m for m in ('jsonschema', 'kubernetes', 'kubernetes_validate', 'cel', "
         "'celpy') if m in sys.modules))"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )

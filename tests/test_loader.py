@@ -14,9 +14,10 @@ import pytest
 
 from modelserve.deploy.tree import build_tree
 from modelserve.findings import Finding, Severity
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.load.yamlio import MAX_FILE_BYTES
-from modelserve.rules import Context, run_rules
+from modelserve.rules import run_rules
+from modelserve.rules.base import Context
 from modelserve.rules.examples import ENVIRONMENT, MODEL, files_for
 
 MODEL_FILE = "catalog/models/llama.yaml"
@@ -188,7 +189,7 @@ CASES = {
 
 def all_findings(root: Path) -> list[Finding]:
     """What the library reports before any Kustomize build: loader findings plus every rule."""
-    loaded = load_repository(Layout(root))
+    loaded = load_repository(Repository(root))
     return loaded.findings + list(run_rules(Context(loaded.catalog, build_tree(loaded.catalog))))
 
 
@@ -234,7 +235,7 @@ def test_sound_files_are_still_loaded_when_one_is_broken(tmp_path: Path, write_r
             "catalog/models/other.yaml": MODEL.replace("name: llama", "name: other"),
         }
     )
-    loaded = load_repository(Layout(write_repo(tmp_path, files)))
+    loaded = load_repository(Repository(write_repo(tmp_path, files)))
     assert set(loaded.catalog.models) == {"llama", "other"}
     assert [f.file for f in loaded.findings] == ["catalog/models/broken.yaml"]
     assert set(loaded.files) == set(files)
@@ -249,7 +250,7 @@ def test_non_utf8_file(tmp_path: Path, write_repo: Any, run_cli: Any) -> None:
     (root / MODEL_FILE).write_bytes(
         MODEL.encode() + "description: Caf\xe9 model\n".encode("latin-1")
     )
-    [finding] = load_repository(Layout(root)).findings
+    [finding] = load_repository(Repository(root)).findings
     assert (finding.file, finding.line, finding.col, finding.rule) == (
         MODEL_FILE,
         MODEL.count("\n") + 1,
@@ -264,7 +265,7 @@ def test_oversized_file_is_refused_unread(tmp_path: Path, write_repo: Any) -> No
     root = write_repo(tmp_path, files_for({}))
     with (root / "catalog/models/huge.yaml").open("wb") as handle:
         handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing to read, all NUL if it were read
-    [finding] = load_repository(Layout(root)).findings
+    [finding] = load_repository(Repository(root)).findings
     assert (finding.file, finding.line, finding.rule) == (
         "catalog/models/huge.yaml",
         1,
@@ -284,7 +285,7 @@ def outside_link(tmp_path: Path, write_repo: Any) -> Path:
 
 
 def test_symlink_outside_the_repository_is_refused(outside_link: Path, run_cli: Any) -> None:
-    loaded = load_repository(Layout(outside_link))
+    loaded = load_repository(Repository(outside_link))
     assert "stolen" not in loaded.catalog.models
     [finding] = loaded.findings
     assert (finding.file, finding.rule, finding.severity) == (
@@ -307,7 +308,7 @@ def test_symlink_inside_the_repository_is_followed(tmp_path: Path, write_repo: A
         tmp_path, files_for({"shared/llama2.yaml": MODEL.replace("name: llama", "name: llama2")})
     )
     os.symlink("../../shared/llama2.yaml", root / "catalog/models/llama2.yaml")
-    loaded = load_repository(Layout(root))
+    loaded = load_repository(Repository(root))
     assert loaded.findings == [] and "llama2" in loaded.catalog.models
 
 
@@ -319,7 +320,7 @@ def test_hidden_and_non_yaml_files_are_ignored(tmp_path: Path, write_repo: Any) 
             "catalog/models/other.yml": MODEL.replace("name: llama", "name: other"),
         }
     )
-    loaded = load_repository(Layout(write_repo(tmp_path, files)))
+    loaded = load_repository(Repository(write_repo(tmp_path, files)))
     assert loaded.findings == [] and set(loaded.catalog.models) == {"llama", "other"}
 
 
@@ -335,7 +336,7 @@ def test_every_missing_field_is_reported(tmp_path: Path, write_repo: Any, run_cl
 
 def test_every_unknown_field_is_reported(tmp_path: Path, write_repo: Any) -> None:
     root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "descripton: x\nowner: someone\n"}))
-    messages = {f.message for f in load_repository(Layout(root)).findings}
+    messages = {f.message for f in load_repository(Repository(root)).findings}
     assert messages == {"unknown field 'descripton'", "unknown field 'owner'"}
 
 
@@ -379,7 +380,7 @@ def test_bad_options_exit_2(args: tuple[str, ...], example_repo: Path, run_cli: 
 
 
 def test_example_repository_loads_cleanly(example_repo: Path) -> None:
-    loaded = load_repository(Layout(example_repo))
+    loaded = load_repository(Repository(example_repo))
     assert loaded.findings == []
     assert len(loaded.catalog.models) == len(list((example_repo / "catalog/models").glob("*.yaml")))
     assert set(loaded.catalog.environments) == {"dev", "staging", "prod"}
@@ -503,7 +504,7 @@ def test_yaml_in_the_catalog_folder_itself_or_a_stray_folder_is_a_finding(
     tmp_path: Path, write_repo: Any
 ) -> None:
     files = files_for({"catalog/other.yaml": MODEL, "catalog/model/other.yaml": MODEL})
-    loaded = load_repository(Layout(write_repo(tmp_path, files)))
+    loaded = load_repository(Repository(write_repo(tmp_path, files)))
     assert sorted((f.file, f.rule, str(f.severity)) for f in loaded.findings) == [
         ("catalog/model", "file-not-loaded", "error"),
         ("catalog/other.yaml", "file-not-loaded", "error"),

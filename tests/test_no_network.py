@@ -1,4 +1,4 @@
-"""generate, validate and check open no network connection; only `schemas import --from-cluster` may.
+"""generate, validate and check open no network connection; `schemas import --from-cluster` may.
 
 Checked three ways on the project's example catalog: in-process with the socket functions
 patched to record and refuse; in a fresh interpreter with the same patch installed before the
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from modelserve.cli import main
+from tests.helpers import PROJECT, modelserve_argv
 
-PROJECT = Path(__file__).resolve().parents[1]
 COMMANDS = [("generate",), ("validate", "--no-cache"), ("validate",), ("check",)]
 
 
@@ -120,6 +120,10 @@ def _strace_works(tmp_path: Path) -> bool:
     return probe.returncode == 0
 
 
+NO_STRACE = (
+    "strace is not available or ptrace is not permitted here: the system-call check cannot run "
+    "(the in-process and subprocess checks above still do)"
+)
 INET = re.compile(r"\b(socket|connect)\((?:[^)]*AF_INET6?|\d+, \{sa_family=AF_INET6?)")
 
 
@@ -127,7 +131,7 @@ INET = re.compile(r"\b(socket|connect)\((?:[^)]*AF_INET6?|\d+, \{sa_family=AF_IN
 def test_commands_make_no_inet_system_call(argv, example_repo, tmp_path) -> None:
     """The kernel's view: no IPv4/IPv6 socket is even created, by Python, Go or Rust code."""
     if not _strace_works(tmp_path):
-        pytest.skip("strace is not available or ptrace is not permitted here")
+        pytest.skip(NO_STRACE)
     if argv[0] == "check":
         assert main(["generate", "--root", str(example_repo)]) == 0
     trace = tmp_path / "trace"
@@ -140,12 +144,7 @@ def test_commands_make_no_inet_system_call(argv, example_repo, tmp_path) -> None
             "trace=socket,connect",
             "-o",
             str(trace),
-            sys.executable,
-            "-m",
-            "modelserve",
-            *argv,
-            "--root",
-            str(example_repo),
+            *modelserve_argv(*argv, "--root", example_repo),
         ],
         capture_output=True,
         text=True,
@@ -160,7 +159,7 @@ def test_commands_make_no_inet_system_call(argv, example_repo, tmp_path) -> None
 
 def test_the_strace_check_does_see_an_inet_socket(tmp_path) -> None:
     if not _strace_works(tmp_path):
-        pytest.skip("strace is not available or ptrace is not permitted here")
+        pytest.skip(NO_STRACE)
     trace = tmp_path / "trace"
     code = "import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()"
     subprocess.run(

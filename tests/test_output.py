@@ -1,4 +1,4 @@
-"""generator/output.py: deploy/ is written atomically, only the generator's own files are touched."""
+"""modelserve.deploy.write: deploy/ is written atomically; only the generator's files change."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from modelserve.deploy.tree import OWNED_MANIFEST
 from modelserve.deploy.write import STAGE_MARKER, plan, recover, safe_relpath, write_tree
 from modelserve.deploy.write import STAGE_MARKER_TEXT as MARKER_TEXT
 from modelserve.errors import ConfigError, FatalError
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import copy_example, modelserve_argv, run_modelserve
 
 FILES = {
     "base/runtimes/rt/kustomization.yaml": "resources:\n- clusterservingruntime.yaml\n",
@@ -74,26 +72,6 @@ def stage_folder(parent: Path, suffix: str = "abc12345") -> Path:
     stage.mkdir()
     (stage / STAGE_MARKER).write_text(MARKER_TEXT, encoding="utf-8")
     return stage
-
-
-def copy_example(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for folder in ("catalog", "environments"):
-        shutil.copytree(REPO / folder, dest / folder)
-    return dest
-
-
-def run_module(*args: str, check_rc: int | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "modelserve", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stdout + proc.stderr
-    return proc
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -355,7 +333,7 @@ def _calibrate(repo: Path) -> tuple[float, float]:
     start = time.perf_counter()
     staged_at = None
     with subprocess.Popen(
-        [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+        modelserve_argv("generate", "--root", repo),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     ) as proc:
@@ -376,14 +354,15 @@ def _mix(now: dict, old: dict, new: dict) -> str:
     return f"as in the old tree {as_old}, as in the new tree {as_new}, as in neither {neither}"
 
 
+@pytest.mark.slow  # 30 killed runs: about 18 s on 2 busy cores
 def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
     new_repo = copy_example(tmp_path / "new")
-    run_module("generate", "--root", str(new_repo), check_rc=0)
+    run_modelserve("generate", "--root", str(new_repo), check_rc=0)
     new_tree = snapshot(new_repo / "deploy")
 
     old_repo = copy_example(tmp_path / "old")
     _previous_catalog(old_repo)
-    run_module("generate", "--root", str(old_repo), check_rc=0)
+    run_modelserve("generate", "--root", str(old_repo), check_rc=0)
     old_tree = snapshot(old_repo / "deploy")
     assert set(old_tree) != set(new_tree) and old_tree.keys() & new_tree.keys()
     assert any(
@@ -401,7 +380,7 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
         shutil.rmtree(deploy)
         shutil.copytree(old_repo / "deploy", deploy, symlinks=True)
         with subprocess.Popen(
-            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            modelserve_argv("generate", "--root", repo),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         ) as proc:
@@ -423,7 +402,7 @@ def test_sigkill_leaves_old_or_new_tree_never_a_mix(tmp_path: Path) -> None:
         )
 
     # An uninterrupted run afterwards finishes the job and cleans up whatever a kill left behind.
-    run_module("generate", "--root", str(repo), check_rc=0)
+    run_modelserve("generate", "--root", str(repo), check_rc=0)
     assert snapshot(deploy) == new_tree
     assert leftovers(repo) == []
 
@@ -461,7 +440,7 @@ def test_generate_refuses_names_that_leave_deploy(
     repo = example_repo
     rename(repo, name)
     before = snapshot(tmp_path)
-    proc = run_module("generate", "--root", str(repo), "--format", "text")
+    proc = run_modelserve("generate", "--root", str(repo), "--format", "text")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "error schema name" in proc.stdout and "nothing was written" in proc.stdout
     assert snapshot(tmp_path) == before  # nothing written anywhere, deploy/ not even created
@@ -480,24 +459,17 @@ def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path)
     from modelserve.deploy.write import deploy_lock
 
     repo = copy_example(tmp_path / "repo")
-    run_module("generate", "--root", str(repo), check_rc=0)
+    run_modelserve("generate", "--root", str(repo), check_rc=0)
     before = snapshot(repo / "deploy")
     _changed(repo)
-    env = {**os.environ, "MODELSERVE_LOCK_TIMEOUT": "0.5"}
     with deploy_lock(repo / "deploy"):
-        proc = subprocess.run(
-            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
+        proc = run_modelserve("generate", "--root", repo, env={"MODELSERVE_LOCK_TIMEOUT": "0.5"})
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "another modelserve run" in proc.stderr and "waiting" in proc.stderr
     assert snapshot(repo / "deploy") == before and leftovers(repo) == []
     with deploy_lock(repo / "deploy"):
         waiting = subprocess.Popen(
-            [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+            modelserve_argv("generate", "--root", repo),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -510,10 +482,11 @@ def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path)
     assert snapshot(repo / "deploy") != before and leftovers(repo) == []
 
 
+@pytest.mark.slow  # 3 rounds of 6 concurrent runs: about 9 s on 2 busy cores
 def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
-    """Before the lock, one run's clean-up deleted another's staging folder: exit 3, or a partial tree."""
+    """Before the lock, a run's clean-up deleted another's staging folder: exit 3, partial trees."""
     repo = copy_example(tmp_path / "repo")
-    run_module("generate", "--root", str(repo), check_rc=0)
+    run_modelserve("generate", "--root", str(repo), check_rc=0)
     for round_ in range(3):
         model = repo / "catalog/models/qwen2-5-7b-instruct.yaml"
         model.write_text(
@@ -521,7 +494,7 @@ def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
         )
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "modelserve", "generate", "--root", str(repo)],
+                modelserve_argv("generate", "--root", repo),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -534,7 +507,7 @@ def test_concurrent_generates_never_corrupt_deploy(tmp_path: Path) -> None:
         assert [code for code, _ in results] == [0] * 6, results
         expected_tree = copy_example(tmp_path / f"expected-{round_}")
         shutil.copy(model, expected_tree / "catalog/models" / model.name)
-        run_module("generate", "--root", str(expected_tree), check_rc=0)
+        run_modelserve("generate", "--root", str(expected_tree), check_rc=0)
         assert snapshot(repo / "deploy") == snapshot(expected_tree / "deploy")
         assert leftovers(repo) == []
 
@@ -583,7 +556,7 @@ def test_a_marker_that_is_a_link_or_wrong_does_not_make_a_folder_ours(tmp_path: 
 
 
 def _refuse_writes(path: Path) -> None:
-    """Make ``path`` refuse changes, as root too: the immutable flag (chattr +i) as root, else chmod."""
+    """Make ``path`` refuse changes, even for root: the immutable flag (chattr +i), else chmod."""
     if os.geteuid() != 0:
         path.chmod(0o555 if path.is_dir() else 0o444)
         return
@@ -607,7 +580,7 @@ def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(
     what: str, tmp_path: Path
 ) -> None:
     repo = copy_example(tmp_path / "repo")
-    run_module("generate", "--root", str(repo), check_rc=0)
+    run_modelserve("generate", "--root", str(repo), check_rc=0)
     deploy = repo / "deploy"
     target = deploy
     if what == "kept-file":
@@ -617,7 +590,7 @@ def test_a_deploy_that_cannot_be_written_is_exit_2_with_nothing_left(
     _changed(repo)
     _refuse_writes(target)
     try:
-        proc = run_module("generate", "--root", str(repo))
+        proc = run_modelserve("generate", "--root", str(repo))
     finally:
         _allow_writes(target)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -656,7 +629,7 @@ def test_an_unreadable_folder_in_deploy_is_exit_2_and_nothing_is_swapped(
 
 
 def test_a_foreign_tree_too_deep_to_walk_is_exit_2(tmp_path: Path) -> None:
-    """os.walk recursed: a committed folder 1,200 levels deep ended generate and check with exit 3."""
+    """os.walk recursed: a committed folder 1,200 levels deep ended generate and check in exit 3."""
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
     folder = deploy / "x"

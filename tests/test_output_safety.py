@@ -23,8 +23,8 @@ from markdown_it import MarkdownIt
 
 from modelserve.report.display import md_code, neutralize_workflow_commands, one_line
 from modelserve.rules.examples import MODEL, files_for
+from tests.helpers import CRDS, commit_all, modelserve_argv, run_modelserve, write_files
 
-PROJECT = Path(__file__).resolve().parents[1]
 MODEL_FILE = "catalog/models/llama.yaml"
 RUNTIME_FILE = "catalog/runtimes/vllm-runtime.yaml"
 NGC = "nvapi-" + "Zx81kQm2vB7LrT0pYw5sNd3Hc9Jf6Ga4Ue1Xi8Ko"
@@ -48,7 +48,7 @@ UNSAFE = re.compile(
 
 
 def _with_protocol(value: str) -> str:
-    """The model with ``protocolVersion`` set to a YAML double-quoted ``value`` (escapes decoded)."""
+    """The model with ``protocolVersion`` set to a YAML double-quoted ``value``, escapes decoded."""
     return MODEL.replace("protocolVersion: v2", f'protocolVersion: "{value}"')
 
 
@@ -173,16 +173,7 @@ def test_redirected_output_is_left_as_is_under_actions(tmp_path: Path, write_rep
     root = write_repo(tmp_path, files_for({MODEL_FILE: _with_protocol("##[error]x")}))
     with open(tmp_path / "out.json", "w") as out:
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "modelserve",
-                "validate",
-                "--root",
-                str(root),
-                "--format",
-                "text",
-            ],
+            modelserve_argv("validate", "--root", root, "--format", "text"),
             stdout=out,
             env={**os.environ, "GITHUB_ACTIONS": "true"},
             check=False,
@@ -209,10 +200,8 @@ def test_every_command_takes_the_three_formats(
 
 
 def test_schemas_import_and_diff_take_the_formats(tmp_path: Path, run_cli) -> None:
-    crd = PROJECT.parent / "shared/upstream/crds/flux/source.toolkit.fluxcd.io_gitrepositories.yaml"
-    assert crd.is_file(), (
-        f"missing upstream test data: {crd} (../shared must sit beside the project)"
-    )
+    crd = CRDS / "flux/source.toolkit.fluxcd.io_gitrepositories.yaml"
+    assert crd.is_file(), f"missing upstream test data: {crd}"
     code, out, _ = run_cli(
         "schemas", "import", crd, "--out", tmp_path / "store", "--format", "json"
     )
@@ -312,14 +301,7 @@ def test_md_code_renders_as_one_code_span_of_the_text(text: str, table: bool) ->
 
 def committed_example(tmp_path: Path) -> Path:
     """The small example catalog as the one commit of branch main of a new repository."""
-    from tests.conftest import write_files
-    from tests.test_diff import git
-
-    root = write_files(tmp_path / "repo", files_for({}))
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "base")
-    return root
+    return commit_all(write_files(tmp_path / "repo", files_for({})))
 
 
 def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
@@ -331,12 +313,7 @@ def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
     (root / MODEL_FILE).write_text(
         MODEL + f"annotations:\n  {json.dumps(key)}: {json.dumps(value)}\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "modelserve", "diff", "--root", str(root), "--base", "main"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_modelserve("diff", "--root", root, "--base", "main")
     assert proc.returncode == 0, proc.stderr
     html = MARKDOWN.render(proc.stdout)
     assert "<a " not in html and "<img" not in html
@@ -351,29 +328,16 @@ def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path)
     """The failure report used to be the plain text report: live links, images and mentions in
     the comment, and no size limit."""
     root = committed_example(tmp_path)
-    value = "ftp://x/[Approve](https://evil.example/login) @octocat ![t](https://evil.example/t.png) <sub>hi</sub>"
+    value = (
+        "ftp://x/[Approve](https://evil.example/login) @octocat ![t](https://evil.example/t.png) "
+        "<sub>hi</sub>"
+    )
     (root / MODEL_FILE).write_text(MODEL + f"storageUri: {json.dumps(value)}\n")
     for name in range(300):  # many errors: the comment must still fit
         (root / f"catalog/models/m{name}.yaml").write_text(
             MODEL.replace("name: llama", f"name: m{name}") + f"storageUri: {json.dumps(value)}\n"
         )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelserve",
-            "diff",
-            "--root",
-            str(root),
-            "--base",
-            "main",
-            "--max-chars",
-            "20000",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_modelserve("diff", "--root", root, "--base", "main", "--max-chars", "20000")
     assert proc.returncode == 1, proc.stderr
     assert len(proc.stdout) <= 20_000
     html = MARKDOWN.render(proc.stdout)
@@ -398,7 +362,8 @@ def test_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, write_repo) -> None:
     many = "\n".join(f"unknown{i}: 1" for i in range(400))
     root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + many + "\n"}))
     script = (
-        f"set -o pipefail; {sys.executable} -m modelserve validate --root {root} | head -5 >/dev/null; "
+        f"set -o pipefail; {sys.executable} -m modelserve validate --root {root} "
+        "| head -5 >/dev/null; "
         'echo "exit=${PIPESTATUS[0]}"'
     )
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
@@ -413,7 +378,7 @@ def test_non_utf8_file_names_print_under_a_strict_stdout(tmp_path: Path, write_r
         handle.write(MODEL.replace("name: llama", "name: other"))
     for fmt in ("text", "json", "sarif", "github"):
         proc = subprocess.run(
-            [sys.executable, "-m", "modelserve", "validate", "--root", str(root), "--format", fmt],
+            modelserve_argv("validate", "--root", root, "--format", fmt),
             capture_output=True,
             check=False,
             env={**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"},
@@ -429,7 +394,7 @@ def test_sigterm_cleans_up_the_build_scratch_folder(tmp_path: Path, example_repo
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch), "MODELSERVE_CACHE_DIR": str(tmp_path / "cache")}
     with subprocess.Popen(
-        [sys.executable, "-m", "modelserve", "validate", "--root", str(example_repo), "--no-cache"],
+        modelserve_argv("validate", "--root", example_repo, "--no-cache"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The validation pipeline: mapping rendered problems back to the catalog, caching, kubeconform wiring."""
+"""The validation pipeline: rendered problems mapped back to the catalog, caching, kubeconform."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 
 from modelserve.cache.findings import FindingsCache
 from modelserve.deploy.tree import build_tree
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.validate import pipeline
 from modelserve.validate.kubeschemas import SchemaStore
 from modelserve.validate.pipeline import Options, validate_repository
 
 
 def test_problem_in_built_object_points_at_the_catalog_line(example_repo: Path) -> None:
-    catalog = load_repository(Layout(example_repo)).catalog
+    catalog = load_repository(Repository(example_repo)).catalog
     tree = build_tree(catalog)
     root = next(
         r
@@ -46,7 +46,7 @@ def test_problem_in_built_object_points_at_the_catalog_line(example_repo: Path) 
 
 
 def test_missing_and_extra_objects_are_build_mismatches(example_repo: Path) -> None:
-    tree = build_tree(load_repository(Layout(example_repo)).catalog)
+    tree = build_tree(load_repository(Repository(example_repo)).catalog)
     root = next(r for r in tree.roots if "/models/" in r.path)
     built = [copy.deepcopy(o.obj) for o in root.objects[1:]]
     extra = copy.deepcopy(root.objects[0].obj)
@@ -60,7 +60,7 @@ def test_incremental_run_reports_what_a_full_run_reports(
     example_repo: Path, tmp_path: Path
 ) -> None:
     cache = FindingsCache(tmp_path / "cache")
-    layout = Layout(example_repo)
+    layout = Repository(example_repo)
     first = validate_repository(layout, Options(cache=cache))
     assert first.built > 0 and first.cached == 0
     model = example_repo / "catalog" / "models" / "nvclip.yaml"
@@ -77,8 +77,8 @@ def test_incremental_run_reports_what_a_full_run_reports(
 
 
 def test_env_filter_builds_only_that_environment(example_repo: Path) -> None:
-    result = validate_repository(Layout(example_repo), Options(envs={"dev"}))
-    all_roots = validate_repository(Layout(example_repo), Options())
+    result = validate_repository(Repository(example_repo), Options(envs={"dev"}))
+    all_roots = validate_repository(Repository(example_repo), Options())
     assert 0 < result.built < all_roots.built
 
 
@@ -115,7 +115,7 @@ exit 1
 """)
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    result = validate_repository(Layout(example_repo), Options(envs={"staging"}))
+    result = validate_repository(Repository(example_repo), Options(envs={"staging"}))
     found = [f for f in result.findings if f.rule == "kubeconform"]
     assert found and found[0].file == "catalog/models/nvclip.yaml"
     assert "-strict" in calls.read_text()
@@ -144,7 +144,7 @@ def test_two_mirrored_versions_of_one_image_each_keep_their_own(tmp_path: Path) 
         capture_output=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    result = validate_repository(Layout(out), Options())
+    result = validate_repository(Repository(out), Options())
     assert not [f for f in result.findings if f.rule == "build-mismatch"]
     images = {}
     for root in result.tree.roots:
@@ -177,7 +177,7 @@ def test_catalog_rules_run_while_kustomize_builds(example_repo: Path, monkeypatc
 
     monkeypatch.setattr(kustomize, "build_or_error", build_or_error)
     monkeypatch.setattr(pipeline, "run_rules", run_rules)
-    result = validate_repository(Layout(example_repo), Options())
+    result = validate_repository(Repository(example_repo), Options())
     assert set(met) == {("builds saw the rules", True), ("rules saw the builds", True)}
     assert result.built > 0 and not [f for f in result.findings if f.rule == "kustomize-build"]
 
@@ -196,7 +196,7 @@ def test_each_generated_file_is_written_once_while_builds_read_them(
         return real_write_text(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", write_text)
-    result = validate_repository(Layout(example_repo), Options())
+    result = validate_repository(Repository(example_repo), Options())
     shared = [w for w in writes if w.startswith("base/runtimes/")]
     assert result.built > 0 and shared, "the example catalog has runtimes in base/"
     assert len(writes) == len(set(writes)), sorted(w for w in writes if writes.count(w) > 1)
@@ -216,5 +216,5 @@ def test_a_failing_rule_still_waits_for_the_builds_and_cleans_up(
 
     monkeypatch.setattr(pipeline, "run_rules", broken_rules)
     with pytest.raises(RuntimeError, match="rule bug"):
-        validate_repository(Layout(example_repo), Options())
+        validate_repository(Repository(example_repo), Options())
     assert not list(tmp_path.glob("modelserve-build-*")), "the build folder is removed"

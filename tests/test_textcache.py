@@ -11,7 +11,7 @@ from modelserve.cache.findings import FindingsCache, read_signed_json, write_sig
 from modelserve.cache.text import TextCache
 from modelserve.deploy.tree import build_tree
 from modelserve.gcpause import cycle_collection_paused
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.render.yamlout import Documents, dump_all
 from modelserve.validate import pipeline
 from modelserve.validate.pipeline import Options, validate_repository
@@ -46,7 +46,7 @@ def test_fingerprint_is_none_when_the_objects_cannot_be_pickled() -> None:
 
 def test_reused_texts_equal_fresh_dumps_after_a_change(example_repo: Path, tmp_path: Path) -> None:
     cache = TextCache(tmp_path)
-    first = build_tree(load_repository(Layout(example_repo)).catalog)
+    first = build_tree(load_repository(Repository(example_repo)).catalog)
     roots = {r.path: pipeline._root_files(r, first) for r in first.roots}
     for path, rels in roots.items():
         cache.fill(first.files, path, rels)
@@ -54,14 +54,14 @@ def test_reused_texts_equal_fresh_dumps_after_a_change(example_repo: Path, tmp_p
 
     model = example_repo / "catalog" / "models" / "nvclip.yaml"
     model.write_text(model.read_text().replace("count: 1", "count: 2"))
-    second = build_tree(load_repository(Layout(example_repo)).catalog)
+    second = build_tree(load_repository(Repository(example_repo)).catalog)
     cache.reused = cache.missed = 0
     for root in second.roots:
         cache.fill(second.files, root.path, pipeline._root_files(root, second))
     assert cache.reused > 0 and cache.missed > 0, (
         "the nvclip files are dumped again, the rest reused"
     )
-    fresh = build_tree(load_repository(Layout(example_repo)).catalog)
+    fresh = build_tree(load_repository(Repository(example_repo)).catalog)
     assert {rel: second.files[rel] for rel in second.files} == {
         rel: fresh.files[rel] for rel in fresh.files
     }
@@ -75,7 +75,9 @@ def test_reused_texts_equal_fresh_dumps_after_a_change(example_repo: Path, tmp_p
 )
 def test_a_damaged_cache_file_is_ignored(junk: bytes, tmp_path: Path) -> None:
     cache = TextCache(tmp_path)
-    files = build_tree(load_repository(Layout(Path(__file__).resolve().parents[1])).catalog).files
+    files = build_tree(
+        load_repository(Repository(Path(__file__).resolve().parents[1])).catalog
+    ).files
     rels = [rel for rel in files if rel.startswith("base/runtimes/")][:2]
     cache._path("bucket").parent.mkdir(parents=True)
     cache._path("bucket").write_bytes(junk)
@@ -89,7 +91,7 @@ def test_incremental_validate_reuses_texts_and_still_matches_a_full_run(
     example_repo: Path, tmp_path: Path
 ) -> None:
     cache = FindingsCache(tmp_path / "cache")
-    layout = Layout(example_repo)
+    layout = Repository(example_repo)
     validate_repository(layout, Options(cache=cache))
     texts = list((tmp_path / "cache" / "texts").glob("*.json"))
     assert texts, "a run with a cache keeps the texts of the roots it built"
@@ -106,7 +108,7 @@ def test_stale_text_in_the_cache_would_be_caught_by_the_build_check(
 ) -> None:
     """The cache trusts a fingerprint; the build comparison is the net under it."""
     cache = FindingsCache(tmp_path / "cache")
-    layout = Layout(example_repo)
+    layout = Repository(example_repo)
     validate_repository(layout, Options(cache=cache))
     for path in (tmp_path / "cache" / "texts").glob("*.json"):
         data = read_signed_json(path)  # signed again below: a stale entry, not a forged one
@@ -134,7 +136,7 @@ def test_collector_is_paused_during_validation_and_restored_after(
 
     monkeypatch.setattr(pipeline, "run_rules", spy)
     assert gc.isenabled()
-    validate_repository(Layout(example_repo), Options(envs=set()))
+    validate_repository(Repository(example_repo), Options(envs=set()))
     assert seen == [False] and gc.isenabled()
 
 

@@ -1,4 +1,4 @@
-"""Rendered-object validation (generator/validate/objects.py) against real schemas and samples.
+"""Rendered-object validation (modelserve.validate.objects) against real schemas and samples.
 
 Two stores are compared throughout: ``shipped`` (schemas/kinds, written for this project) and
 ``imported`` (the real upstream CRDs converted with import_crds). The contract: whatever the
@@ -30,13 +30,10 @@ from modelserve.validate.objects import (
     validate_object,
     validate_objects,
 )
+from tests.helpers import CRDS, PROJECT
+from tests.helpers import SAMPLES as UPSTREAM_SAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
-UPSTREAM = ROOT.parent / "shared" / "upstream"
-CRDS = UPSTREAM / "crds"
-SAMPLES = UPSTREAM / "samples" / "kserve"
-
-needs_upstream = pytest.mark.skipif(not CRDS.is_dir(), reason="shared/upstream not present")
+SAMPLES = UPSTREAM_SAMPLES / "kserve"
 
 SHIPPED_KINDS = {
     ("serving.kserve.io/v1beta1", "InferenceService"),
@@ -69,8 +66,6 @@ def shipped() -> SchemaStore:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> SchemaStore:
-    if not CRDS.is_dir():
-        pytest.skip("shared/upstream CRDs not present")
     out = tmp_path_factory.mktemp("crd-store")
     import_crds([CRDS / name for name in CRD_FILES], out)
     return SchemaStore("1.33", store_dirs=[out])
@@ -327,7 +322,6 @@ def test_every_shipped_kind_has_a_valid_example() -> None:
     assert {(o["apiVersion"], o["kind"]) for o in VALID.values()} == SHIPPED_KINDS
 
 
-@needs_upstream
 @pytest.mark.parametrize("kind", sorted(VALID))
 def test_valid_objects_pass_both(kind: str, shipped: SchemaStore, imported: SchemaStore) -> None:
     obj = valid(kind)
@@ -462,7 +456,6 @@ MUTATIONS = [
 ]
 
 
-@needs_upstream
 @pytest.mark.parametrize(
     ("kind", "mutate", "where"), MUTATIONS, ids=[f"{k}-{w or 'root'}" for k, _, w in MUTATIONS]
 )
@@ -502,12 +495,10 @@ INVALID_SAMPLES = {
 }
 
 
-@needs_upstream
 def test_samples_were_found() -> None:
     assert len(SAMPLE_DOCS) >= 35
 
 
-@needs_upstream
 @pytest.mark.parametrize(
     ("name", "index", "doc"), SAMPLE_DOCS, ids=[f"{n}#{i}" for n, i, _ in SAMPLE_DOCS]
 )
@@ -522,7 +513,6 @@ def test_sample_rejected_by_crd_is_rejected_by_shipped(
     assert bool(by_shipped) == ((name, index) in INVALID_SAMPLES), by_shipped
 
 
-@needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
 def test_index_marked_invalid_samples_fail_at_the_named_field(
     store_name: str, request: pytest.FixtureRequest
@@ -678,7 +668,6 @@ def crd_probes(crd: dict[str, Any], base: dict[str, Any]) -> Iterator[tuple[str,
             yield f"{'.'.join(path)} {label}", _set_at(base, path, bad, along)
 
 
-@needs_upstream
 @pytest.mark.parametrize("kind", sorted(VALID))
 def test_shipped_rejects_whatever_the_crd_rejects(
     kind: str, shipped: SchemaStore, imported: SchemaStore
@@ -699,7 +688,6 @@ def test_shipped_rejects_whatever_the_crd_rejects(
 # --- CEL --------------------------------------------------------------------------------------
 
 
-@needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
 def test_flux_kubeconfig_needs_exactly_one_ref(
     store_name: str, request: pytest.FixtureRequest
@@ -718,7 +706,6 @@ def test_flux_kubeconfig_needs_exactly_one_ref(
     assert validate_object(store, obj) == []
 
 
-@needs_upstream
 @pytest.mark.parametrize("store_name", ["shipped", "imported"])
 def test_git_service_account_needs_a_cloud_provider(
     store_name: str, request: pytest.FixtureRequest
@@ -733,7 +720,6 @@ def test_git_service_account_needs_a_cloud_provider(
     assert validate_object(store, obj) == []
 
 
-@needs_upstream
 def test_llminferenceservice_cel_rules(imported: SchemaStore) -> None:
     doc = yaml.safe_load(
         (
@@ -753,7 +739,6 @@ def test_llminferenceservice_cel_rules(imported: SchemaStore) -> None:
     assert ("spec",) in pointers(problems) and ("spec", "scaling") in pointers(problems)
 
 
-@needs_upstream
 def test_transition_rules_are_skipped(imported: SchemaStore) -> None:
     cache = {
         "apiVersion": "serving.kserve.io/v1alpha1",
@@ -857,7 +842,6 @@ def test_rules_under_schema_errors_are_skipped(tmp_path: Path) -> None:
 
 
 def test_cel_core_loads_without_the_cli_and_import_cel_still_works() -> None:
-    pytest.importorskip("cel")
     code = (
         "import sys; from modelserve.validate import objects; "
         "m = objects._load_cel_core(); assert 'typer' not in sys.modules; "
@@ -865,13 +849,12 @@ def test_cel_core_loads_without_the_cli_and_import_cel_still_works() -> None:
         "import cel; assert cel.compile('self.a').execute({'self': {'a': 3}}) == 3; "
         "print('ok')"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_celpy_fallback_compiles_the_same_rules() -> None:
-    pytest.importorskip("celpy")
     compile_rule = objects._celpy_compiler()
     assert compile_rule is not None
     rule = compile_rule("!has(self.configMapRef) || !has(self.secretRef)")
@@ -1052,7 +1035,6 @@ def test_messages_say_expected_and_got(shipped: SchemaStore) -> None:
     )
 
 
-@needs_upstream
 def test_imported_schemas_suggest_too(imported: SchemaStore) -> None:
     # imported files have no $id: the field list comes from the error's schema path instead
     assert message_for(imported, "InferenceService", put("spec.transformr", {})) == (
@@ -1088,10 +1070,11 @@ def test_inference_service_validation_is_fast(shipped: SchemaStore) -> None:
 # --- kubeconform (optional) -------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not kubeconform_available(), reason="kubeconform not on PATH")
+@pytest.mark.skipif(
+    not kubeconform_available(),
+    reason="kubeconform is not on PATH: it is optional, so there is nothing to compare with",
+)
 def test_kubeconform_agrees(tmp_path: Path) -> None:
-    if not CRDS.is_dir():
-        pytest.skip("shared/upstream CRDs not present")
     store = tmp_path / "schemas"
     import_crds([CRDS / "kserve" / "serving.kserve.io_inferenceservices.yaml"], store)
     bad = valid("InferenceService")

@@ -1,4 +1,4 @@
-"""Hostile and ambiguous YAML through modelserve.load.yamlio: refused with a rule id and a position."""
+"""Hostile and ambiguous YAML through modelserve.load.yamlio: refused with rule id and position."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ ISVC_NAME = {
     "type": "string",
     "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$",
     "maxLength": 63,
-    "description": "An InferenceService name: starts with a letter, then lower-case letters, digits and '-'.",
+    "description": (
+        "An InferenceService name: starts with a letter, then lower-case letters, digits and '-'."
+    ),
 }
 QUANTITY = {
     "type": "string",
@@ -41,14 +43,18 @@ LABEL_MAP = {
     "maxProperties": 64,
     "propertyNames": {"maxLength": 317},
     "additionalProperties": {"type": "string", "maxLength": 63},
-    "description": "Labels: keys up to 317 characters (prefix/name), values up to 63, at most 64 of them.",
+    "description": (
+        "Labels: keys up to 317 characters (prefix/name), values up to 63, at most 64 of them."
+    ),
 }
 ANNOTATION_MAP = {
     "type": "object",
     "maxProperties": 64,
     "propertyNames": {"maxLength": 317},
     "additionalProperties": {"type": "string", "maxLength": 262144},
-    "description": "Annotations: at most 64; Kubernetes refuses more than 256 KiB of them on an object.",
+    "description": (
+        "Annotations: at most 64; Kubernetes refuses more than 256 KiB of them on an object."
+    ),
 }
 KEY_REF = {
     "type": "object",
@@ -66,7 +72,9 @@ ENV_VAR = {
     "type": "object",
     "additionalProperties": False,
     "required": ["name"],
-    "description": "An environment variable: a literal `value` (never a credential), or a reference.",
+    "description": (
+        "An environment variable: a literal `value` (never a credential), or a reference."
+    ),
     "properties": {
         "name": {
             "type": "string",
@@ -145,7 +153,9 @@ def runtime_schema() -> dict:
                 "type": "string",
                 "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
                 "maxLength": 15,
-                "description": "IANA_SVC_NAME: at most 15 characters; the Service port takes this name.",
+                "description": (
+                    "IANA_SVC_NAME: at most 15 characters; the Service port takes this name."
+                ),
             },
             "containerPort": {
                 "type": "integer",
@@ -160,14 +170,20 @@ def runtime_schema() -> dict:
         "$schema": DRAFT,
         "$id": BASE + "runtime.schema.json",
         "title": "modelserve serving runtime",
-        "description": "A model server image; becomes a ClusterServingRuntime in every environment that uses it.",
+        "description": (
+            "A model server image; becomes a ClusterServingRuntime in every environment "
+            "that uses it."
+        ),
         "type": "object",
         "additionalProperties": False,
         "required": ["name", "image", "modelFormats"],
         "properties": {
             "name": {
                 **DNS_LABEL,
-                "description": "ClusterServingRuntime name, e.g. nvidia-nim-llama-3.1-8b-instruct-1.3.3 (a DNS-1123 subdomain: dots allowed).",
+                "description": (
+                    "ClusterServingRuntime name, e.g. nvidia-nim-llama-3.1-8b-instruct-1.3.3 "
+                    "(a DNS-1123 subdomain: dots allowed)."
+                ),
                 "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
             },
             "description": {
@@ -182,7 +198,9 @@ def runtime_schema() -> dict:
             "modelFormats": {
                 "type": "array",
                 "minItems": 1,
-                "description": "Model formats this runtime serves (matched case-sensitively, as KServe does).",
+                "description": (
+                    "Model formats this runtime serves (matched case-sensitively, as KServe does)."
+                ),
                 "items": {
                     "type": "object",
                     "additionalProperties": False,
@@ -199,7 +217,9 @@ def runtime_schema() -> dict:
                         },
                         "autoSelect": {
                             "type": "boolean",
-                            "description": "May KServe pick this runtime automatically? Default true.",
+                            "description": (
+                                "May KServe pick this runtime automatically? Default true."
+                            ),
                         },
                         "priority": {
                             "type": "integer",
@@ -218,13 +238,19 @@ def runtime_schema() -> dict:
             "ports": {
                 "type": "array",
                 "items": port,
-                "description": "Declared container ports. KServe exposes the first as Service port 80 under its name; without ports the Service port is '<isvc>-predictor' -> 8080.",
+                "description": (
+                    "Declared container ports. KServe exposes the first as Service port 80 under "
+                    "its name; without ports the Service port is '<isvc>-predictor' -> 8080."
+                ),
             },
             "metrics": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["port", "path"],
-                "description": "Where the model server exposes Prometheus metrics; a monitor is generated for each model.",
+                "description": (
+                    "Where the model server exposes Prometheus metrics; a monitor is generated "
+                    "for each model."
+                ),
                 "properties": {
                     "port": {
                         "type": "integer",
@@ -308,14 +334,20 @@ def model_schema() -> dict:
         "$schema": DRAFT,
         "$id": BASE + "model.schema.json",
         "title": "modelserve model",
-        "description": "A model in the catalog; becomes an InferenceService in each environment that deploys it.",
+        "description": (
+            "A model in the catalog; becomes an InferenceService in each environment "
+            "that deploys it."
+        ),
         "type": "object",
         "additionalProperties": False,
         "required": ["name", "runtime", "format"],
         "properties": {
             "name": {
                 **ISVC_NAME,
-                "description": "InferenceService name (lower case, starts with a letter; kept short so derived names stay within 63 characters).",
+                "description": (
+                    "InferenceService name (lower case, starts with a letter; kept short so "
+                    "derived names stay within 63 characters)."
+                ),
             },
             "description": {"type": "string", "description": "What the model is for."},
             "owners": {
@@ -346,7 +378,10 @@ def model_schema() -> dict:
             "storageUri": {
                 "type": "string",
                 "minLength": 1,
-                "description": "Where the weights are (s3://, gs://, pvc://, hf://, oci://, https://). NIM images carry their own and need none.",
+                "description": (
+                    "Where the weights are (s3://, gs://, pvc://, hf://, oci://, https://). NIM "
+                    "images carry their own and need none."
+                ),
             },
             "task": {
                 "enum": ["chat", "embeddings", "rerank", "vision", "ocr", "predictive"],
@@ -388,7 +423,9 @@ def model_schema() -> dict:
                     "overheadPercent": {
                         "type": "number",
                         "minimum": 0,
-                        "description": "KV cache and activations on top of the weights; default 20.",
+                        "description": (
+                            "KV cache and activations on top of the weights; default 20."
+                        ),
                     },
                 },
             },
@@ -440,7 +477,9 @@ def environment_schema() -> dict:
             "value": {
                 "type": "string",
                 "maxLength": 63,
-                "description": "Taint value; absent means any value is tolerated (operator Exists).",
+                "description": (
+                    "Taint value; absent means any value is tolerated (operator Exists)."
+                ),
             },
             "effect": {
                 "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"],
@@ -452,12 +491,17 @@ def environment_schema() -> dict:
         "type": "object",
         "additionalProperties": False,
         "required": ["nodeLabels"],
-        "description": "A node pool as it is; the InferenceService's required node affinity and tolerations are derived from it.",
+        "description": (
+            "A node pool as it is; the InferenceService's required node affinity and tolerations "
+            "are derived from it."
+        ),
         "properties": {
             "description": {"type": "string", "description": "For reviewers."},
             "nodeLabels": {
                 "$ref": "#/$defs/labelMap",
-                "description": "Labels every node of the pool carries (become required node affinity).",
+                "description": (
+                    "Labels every node of the pool carries (become required node affinity)."
+                ),
             },
             "taints": {
                 "type": "array",
@@ -471,7 +515,9 @@ def environment_schema() -> dict:
             },
             "gpuProduct": {
                 "type": "string",
-                "description": "GPU product as GPU Feature Discovery names it, e.g. NVIDIA-H100-80GB-HBM3.",
+                "description": (
+                    "GPU product as GPU Feature Discovery names it, e.g. NVIDIA-H100-80GB-HBM3."
+                ),
             },
             "gpusPerNode": {"type": "integer", "minimum": 0, "description": "GPUs on each node."},
             "gpuMemoryGiB": {
@@ -513,7 +559,9 @@ def environment_schema() -> dict:
         "$schema": DRAFT,
         "$id": BASE + "environment.schema.json",
         "title": "modelserve environment",
-        "description": "One environment: a cluster and namespace, its GPU node pools and the models it runs.",
+        "description": (
+            "One environment: a cluster and namespace, its GPU node pools and the models it runs."
+        ),
         "type": "object",
         "additionalProperties": False,
         "required": ["name", "cluster", "namespace", "kubernetesVersion", "flux", "models"],
@@ -528,7 +576,11 @@ def environment_schema() -> dict:
                 "minLength": 1,
                 "maxLength": 253,
                 "pattern": "^[A-Za-z0-9]([-A-Za-z0-9_.:@/]*[A-Za-z0-9])?$",
-                "description": "Cluster this environment deploys to, as its kubeconfig names it (letters, digits and - _ . : @ /); environments on one cluster share its ClusterServingRuntimes.",
+                "description": (
+                    "Cluster this environment deploys to, as its kubeconfig names it (letters, "
+                    "digits and - _ . : @ /); environments on one cluster share its "
+                    "ClusterServingRuntimes."
+                ),
             },
             "namespace": {
                 **DNS_LABEL,
@@ -590,7 +642,9 @@ def environment_schema() -> dict:
                     "timeout": {
                         "type": "string",
                         "pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
-                        "description": "Health-check timeout; default 15m (large models load slowly).",
+                        "description": (
+                            "Health-check timeout; default 15m (large models load slowly)."
+                        ),
                     },
                     "retryInterval": {
                         "type": "string",
@@ -600,13 +654,19 @@ def environment_schema() -> dict:
                     "dependsOn": {
                         "type": "array",
                         "items": {"$ref": "#/$defs/dnsLabel"},
-                        "description": "Flux Kustomizations that install KServe (and the CRDs) on the cluster; the runtimes wait for them.",
+                        "description": (
+                            "Flux Kustomizations that install KServe (and the CRDs) on the "
+                            "cluster; the runtimes wait for them."
+                        ),
                     },
                     "shards": {
                         "type": "integer",
                         "minimum": 1,
                         "maximum": 1024,
-                        "description": "Model Kustomizations per environment; pin it in production, since changing it moves models between Flux Kustomizations.",
+                        "description": (
+                            "Model Kustomizations per environment; pin it in production, since "
+                            "changing it moves models between Flux Kustomizations."
+                        ),
                     },
                 },
             },
@@ -621,7 +681,10 @@ def environment_schema() -> dict:
                     },
                     "labels": {
                         "$ref": "#/$defs/labelMap",
-                        "description": "Labels the Prometheus selects monitors by, e.g. release: kube-prometheus-stack.",
+                        "description": (
+                            "Labels the Prometheus selects monitors by, "
+                            "e.g. release: kube-prometheus-stack."
+                        ),
                     },
                     "interval": {
                         "type": "string",
@@ -638,7 +701,10 @@ def environment_schema() -> dict:
                     "allowed": {
                         "type": "array",
                         "items": {"type": "string", "minLength": 1},
-                        "description": "Registry hosts images may come from (e.g. nvcr.io, *.dkr.ecr.us-east-1.amazonaws.com).",
+                        "description": (
+                            "Registry hosts images may come from (e.g. nvcr.io, "
+                            "*.dkr.ecr.us-east-1.amazonaws.com)."
+                        ),
                     },
                     "requireDigest": {
                         "type": "boolean",
@@ -649,7 +715,10 @@ def environment_schema() -> dict:
             "runtimeImages": {
                 "type": "object",
                 "additionalProperties": {"type": "string", "minLength": 1},
-                "description": "Per-environment image for a runtime (e.g. a mirror for an air-gapped cluster), by runtime name.",
+                "description": (
+                    "Per-environment image for a runtime (e.g. a mirror for an air-gapped "
+                    "cluster), by runtime name."
+                ),
             },
             "gpuProfiles": {
                 "type": "object",

@@ -1,8 +1,11 @@
 """modelserve: a KServe model catalog compiled into validated Kustomize overlays for Flux.
 
-The package layout is the pipeline: ``yamlio`` and ``loader`` (load and locate), ``model``
-(typed catalog and environments), ``render`` (Kubernetes objects), ``layout`` and ``output``
-(the Kustomize tree and its atomic write), ``validate`` (schemas and rules), ``report``.
+The subpackages are the pipeline, in order: ``load`` (read and locate: file:line:col for every
+field), ``model`` (the typed catalog and environments, with their meanings), ``render``
+(Kubernetes objects that remember their sources), ``deploy`` (the Kustomize tree and its atomic
+write), ``validate`` (input schemas, Kustomize builds, object schemas, hand-written manifests),
+``rules`` (catalog and object rules), ``report`` (findings out, scrubbed and escaped) and
+``commands`` (the CLI). ``cache`` keeps what a run may reuse; ``diff`` compares two revisions.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Command line: ``modelserve <command>``. Each command lives in generator/commands/."""
+"""Command line: ``modelserve <command>``. Each command lives in generator/modelserve/commands/."""
 
 from __future__ import annotations
 
@@ -10,18 +10,28 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
+from typing import Any, NoReturn
 
 from modelserve import __version__
-from modelserve.commands import COMMANDS
-from modelserve.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, FatalError
+from modelserve.commands import COMMANDS, run_command
+from modelserve.errors import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SIGHUP,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    FatalError,
+)
 from modelserve.report import console
 from modelserve.report.display import one_line
 from modelserve.validate.secrets import scrub
 
 # Signals that end a run the way Ctrl-C does: clean-up (scratch folders, staging trees) runs.
-_STOP_SIGNALS = {"SIGTERM": 143, "SIGHUP": 129}
+_STOP_SIGNALS = {"SIGTERM": EXIT_SIGTERM, "SIGHUP": EXIT_SIGHUP}
 
 
 class Stopped(BaseException):
@@ -33,7 +43,7 @@ class Stopped(BaseException):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         sys.stderr.write(f"modelserve: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
@@ -43,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="modelserve", description="GitOps model serving for KServe and Flux.")
     parser.add_argument("--version", action="version", version=f"modelserve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, module in COMMANDS.items():
-        module.add_parser(sub, name)
+    for name, command in COMMANDS.items():
+        command.add_parser(sub, name)
     return parser
 
 
@@ -57,7 +67,8 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return int(args.run(args))
+        # The one read of the Namespace outside a command's from_args: which command it is.
+        return run_command(COMMANDS[args.command], args)
     except FatalError as exc:
         sys.stderr.write(f"modelserve: {one_line(str(exc), 4000)}\n")
         return exc.exit_code
@@ -68,11 +79,13 @@ def _run(argv: Sequence[str] | None) -> int:
         sys.stderr.write("modelserve: stopped by a signal; cleaned up\n")
         return exc.exit_code
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+        if isinstance(exc.code, str):
+            return EXIT_USAGE
+        return int(exc.code) if exc.code else EXIT_OK
     except BrokenPipeError:
         # Output goes through console.SafeStream, which absorbs a closed pipe; one raised anyway
         # (a subprocess's pipe) must not turn the run into a success: fail closed.
-        return 1
+        return EXIT_FINDINGS
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback
         return _internal_error(exc)
 
@@ -83,13 +96,13 @@ def _stop_signals_raise() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous: dict[int, Any] = {}
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
-    def stop(signum: int, _frame: Any) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
         raise Stopped(_STOP_SIGNALS[signal.Signals(signum).name])
 
     for name in _STOP_SIGNALS:
-        number = getattr(signal, name, None)
+        number: int | None = getattr(signal, name, None)
         if number is not None:
             previous[number] = signal.signal(number, stop)
     try:

@@ -23,7 +23,7 @@ _FIELD_LIMITS = {
     "rule": FIELD_LIMIT,
     "message": MESSAGE_LIMIT,
     "path": FIELD_LIMIT,
-    "obj": FIELD_LIMIT,
+    "subject": FIELD_LIMIT,
     "hint": MESSAGE_LIMIT,
 }
 
@@ -34,7 +34,7 @@ class Finding:
 
     ``file`` is relative to the repository root where possible; ``line``/``col`` are 1-based
     (0 when unknown). ``path`` is the field path inside the document (``spec.models[2].name``).
-    ``obj`` names the rendered object involved, if any (``InferenceService dev/llama``).
+    ``subject`` names the object involved, if any (``InferenceService dev/llama``).
     """
 
     file: str
@@ -44,7 +44,7 @@ class Finding:
     severity: Severity = field(compare=False)
     message: str = field(compare=True)
     path: str = field(default="", compare=False)
-    obj: str = field(default="", compare=False)
+    subject: str = field(default="", compare=False)
     hint: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +65,7 @@ class Finding:
             "rule": self.rule,
             "message": self.message,
             "path": self.path,
-            "object": self.obj,
+            "object": self.subject,
             "hint": self.hint,
         }
 
@@ -73,13 +73,13 @@ class Finding:
     def from_dict(cls, data: dict[str, object]) -> Finding:
         return cls(
             file=str(data["file"]),
-            line=int(data["line"]),  # type: ignore[arg-type]
-            col=int(data["col"]),  # type: ignore[arg-type]
+            line=int(str(data["line"])),
+            col=int(str(data["col"])),
             rule=str(data["rule"]),
             severity=Severity[str(data["severity"]).upper()],
             message=str(data["message"]),
             path=str(data.get("path", "")),
-            obj=str(data.get("object", "")),
+            subject=str(data.get("object", "")),
             hint=str(data.get("hint", "")),
         )
 

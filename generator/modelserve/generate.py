@@ -9,9 +9,10 @@ from modelserve.deploy.budget import over_budget
 from modelserve.deploy.tree import Tree, build_tree
 from modelserve.findings import Finding, Severity
 from modelserve.gcpause import cycle_collection_paused
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Repository, load_repository
 from modelserve.model import Catalog
-from modelserve.rules import Context, run_rules
+from modelserve.rules import run_rules
+from modelserve.rules.base import Context
 
 
 @dataclass
@@ -26,9 +27,9 @@ class Generated:
 
 
 @cycle_collection_paused()
-def generate(layout: Layout, progress: Callable[[str], None] | None = None) -> Generated:
+def generate(repo: Repository, progress: Callable[[str], None] | None = None) -> Generated:
     """Load, check and render; ``tree`` is None when the catalog has errors."""
-    loaded = load_repository(layout)
+    loaded = load_repository(repo)
     too_large = over_budget(loaded.catalog)
     if too_large is not None:  # not even rendered
         return Generated(loaded.catalog, None, sorted(set(loaded.findings + [too_large])))

@@ -13,6 +13,10 @@ from typing import Any
 
 from modelserve.load.yamlio import Document, PathKey
 
+# What a GPU profile requests when it names no resource (the NVIDIA device plugin's).
+DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+DEFAULT_FLUX_PATH = "./deploy"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -111,8 +115,8 @@ class Model:
 
 
 @dataclass(frozen=True)
-class Deployment:
-    """One model in one environment, with the environment's overrides."""
+class ModelEntry:
+    """One entry of an environment's ``models`` list: a model run there, with its overrides."""
 
     model: str
     profile: str | None
@@ -123,6 +127,29 @@ class Deployment:
     def path(self) -> PathKey:
         return ("models", self.index)
 
+    def replicas(self, model: Model) -> dict[str, Any]:
+        """The replicas the catalog gives, overridden key by key by the environment's."""
+        return {**(model.data.get("replicas") or {}), **(self.data.get("replicas") or {})}
+
+    def replica_bounds(self, model: Model) -> tuple[int, int]:
+        """(min, max) as KServe runs them: min defaults to 1 and max to min, and max is never
+        below min (kserve pkg/controller/v1beta1/inferenceservice/reconcilers/hpa
+        hpa_reconciler.go ``createHPA``: ``if maxReplicas < minReplicas { maxReplicas =
+        minReplicas }``)."""
+        replicas = self.replicas(model)
+        low = int(replicas.get("min", 1))
+        return low, max(low, int(replicas.get("max", low)))
+
+    def replicas_source(self, model: Model, env: Environment) -> tuple[Source, PathKey]:
+        """Where the effective replicas are written: the override if any, else the catalog."""
+        if "replicas" in self.data:
+            return env.source, self.path + ("replicas",)
+        return model.source, ("replicas",)
+
+    def resources(self, model: Model) -> dict[str, Any]:
+        """CPU and memory: the catalog's, overridden key by key by the environment's."""
+        return {**(model.data.get("resources") or {}), **(self.data.get("resources") or {})}
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -132,7 +159,7 @@ class Environment:
     kubernetes_version: str
     deployment_mode: str
     profiles: dict[str, Profile]
-    deployments: tuple[Deployment, ...]
+    entries: tuple[ModelEntry, ...]
     data: dict[str, Any] = field(repr=False, compare=False)
     source: Source = field(repr=False, compare=False)
 
@@ -149,8 +176,27 @@ class Environment:
     def registry(self) -> dict[str, Any]:
         return dict(self.data.get("registry") or {})
 
+    @cached_property
+    def flux_path(self) -> str:
+        """The folder Flux's GitRepository path points at, without a trailing slash."""
+        return str(self.flux.get("path", DEFAULT_FLUX_PATH)).rstrip("/")
+
+    @property
+    def monitoring_enabled(self) -> bool:
+        return bool(self.monitoring.get("enabled", True))
+
+    @cached_property
+    def monitoring_labels(self) -> dict[str, str]:
+        """The labels Prometheus selects monitors by, put on every generated monitor."""
+        return dict(self.monitoring.get("labels") or {})
+
+    @cached_property
+    def runtime_images(self) -> dict[str, str]:
+        """Per-runtime image overrides of this environment."""
+        return dict(self.data.get("runtimeImages") or {})
+
     def runtime_image(self, runtime: Runtime) -> str:
-        return str((self.data.get("runtimeImages") or {}).get(runtime.name, runtime.image))
+        return str(self.runtime_images.get(runtime.name, runtime.image))
 
 
 @dataclass
@@ -206,7 +252,7 @@ def environment_from(data: dict[str, Any], source: Source) -> Environment:
             taints=tuple(
                 Taint(t["key"], t["effect"], t.get("value")) for t in p.get("taints") or ()
             ),
-            gpu_resource=p.get("gpuResource", "nvidia.com/gpu"),
+            gpu_resource=p.get("gpuResource", DEFAULT_GPU_RESOURCE),
             gpu_product=p.get("gpuProduct"),
             gpus_per_node=p.get("gpusPerNode"),
             gpu_memory_gib=p.get("gpuMemoryGiB"),
@@ -214,8 +260,8 @@ def environment_from(data: dict[str, Any], source: Source) -> Environment:
         )
         for name, p in (data.get("gpuProfiles") or {}).items()
     }
-    deployments = tuple(
-        Deployment(d["model"], d.get("profile"), d, i)
+    entries = tuple(
+        ModelEntry(d["model"], d.get("profile"), d, i)
         for i, d in enumerate(data.get("models") or ())
     )
     return Environment(
@@ -225,7 +271,7 @@ def environment_from(data: dict[str, Any], source: Source) -> Environment:
         kubernetes_version=data["kubernetesVersion"],
         deployment_mode=data.get("deploymentMode", "Standard"),
         profiles=profiles,
-        deployments=deployments,
+        entries=entries,
         data=data,
         source=source,
     )

@@ -26,13 +26,13 @@ import json
 import os
 import secrets as random_source
 import stat
-import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from modelserve import __version__
+from modelserve.atomic import write_atomic
 from modelserve.findings import Finding
 from modelserve.load.shipped import PACKAGE_ROOT, shipped_schemas
 
@@ -115,7 +115,8 @@ def _tag(secret: bytes, body: bytes) -> bytes:
 
 
 def write_signed_json(path: Path, data: Any) -> None:
-    """Write ``data`` to ``path`` atomically, signed; a cache that cannot be written only costs time."""
+    """Write ``data`` to ``path`` atomically, signed; a cache that cannot be written only costs
+    time."""
     secret = cache_secret()
     if secret is None:
         return
@@ -125,14 +126,7 @@ def write_signed_json(path: Path, data: Any) -> None:
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_tag(secret, body) + b"\n" + body)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, _tag(secret, body) + b"\n" + body)
     except (OSError, ValueError):
         pass
 

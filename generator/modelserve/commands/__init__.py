@@ -1,12 +1,34 @@
-"""One module per subcommand, each with add_parser() and run(args) -> int."""
+"""One module per subcommand: ``add_parser()``, ``from_args()`` -> its frozen options, ``run()``.
+
+``from_args`` is the one place a command reads the argparse Namespace; ``run(options)`` returns
+an exit code named in ``modelserve.errors``.
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+import argparse
+from typing import Any, Protocol, TypeVar
 
 from modelserve.commands import check, diff, generate, rules, schemas, validate, validate_manifests
+from modelserve.commands.common import Subparsers
 
-COMMANDS: dict[str, ModuleType] = {
+OptionsT = TypeVar("OptionsT")
+
+
+class Command(Protocol[OptionsT]):
+    """A subcommand module."""
+
+    def add_parser(self, sub: Subparsers, name: str) -> None:
+        """Add the subcommand ``name`` and its arguments to ``sub``."""
+
+    def from_args(self, args: argparse.Namespace) -> OptionsT:
+        """The command's options, from what argparse parsed."""
+
+    def run(self, options: OptionsT) -> int:
+        """Run the command; the exit code."""
+
+
+COMMANDS: dict[str, Command[Any]] = {
     "generate": generate,
     "validate": validate,
     "check": check,
@@ -15,3 +37,8 @@ COMMANDS: dict[str, ModuleType] = {
     "schemas": schemas,
     "rules": rules,
 }
+
+
+def run_command(command: Command[OptionsT], args: argparse.Namespace) -> int:
+    """Build ``command``'s options from ``args`` and run it."""
+    return command.run(command.from_args(args))

@@ -5,44 +5,57 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from modelserve.commands import common
 from modelserve.deploy.write import write_tree
+from modelserve.errors import EXIT_FINDINGS, EXIT_OK
 from modelserve.generate import generate
 from modelserve.report.emit import emit_json, findings_document, report, resolve_format
 
 
-def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+@dataclass(frozen=True)
+class GenerateOptions:
+    root: Path
+    format: str
+
+
+def add_parser(sub: common.Subparsers, name: str) -> None:
     parser = sub.add_parser(
         name, help="render the catalog into deploy/ (Kustomize overlays for Flux)"
     )
     common.add_root(parser)
     common.add_format(parser)
-    parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    layout = common.layout_from(args)
-    fmt = resolve_format(args.format)
+def from_args(args: argparse.Namespace) -> GenerateOptions:
+    return GenerateOptions(root=Path(args.root), format=args.format)
+
+
+def run(options: GenerateOptions) -> int:
+    repo = common.open_repository(options.root)
+    fmt = resolve_format(options.format)
     start = time.perf_counter()
     progress = common.Progress()
-    generated = generate(layout, progress)
+    generated = generate(repo, progress)
     loaded_at = time.perf_counter()
     if generated.tree is None:
         report(generated.findings, sys.stdout, fmt, "nothing was written")
-        return 1
+        return EXIT_FINDINGS
     files = dict(generated.tree.files.items())  # renders every file's YAML text
     rendered_at = time.perf_counter()
     progress(f"writing {len(files)} files")
-    result = write_tree(layout.deploy, files)
+    result = write_tree(repo.deploy, files)
     done = time.perf_counter()
     progress.done("")
     common.report_kept(result.foreign)
     summary = (
-        f"deploy/: {len(result.written)} written, {len(result.unchanged)} unchanged, {len(result.removed)} removed "
+        f"deploy/: {len(result.written)} written, {len(result.unchanged)} unchanged, "
+        f"{len(result.removed)} removed "
         f"({len(generated.tree.files)} files, {len(generated.catalog.environments)} environments) "
-        f"in {done - start:.2f}s (load+check {loaded_at - start:.2f}s, render {rendered_at - loaded_at:.2f}s, "
-        f"write {done - rendered_at:.2f}s)"
+        f"in {done - start:.2f}s (load+check {loaded_at - start:.2f}s, "
+        f"render {rendered_at - loaded_at:.2f}s, write {done - rendered_at:.2f}s)"
     )
     if fmt == "json":
         emit_json(
@@ -56,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
             },
             sys.stdout,
         )
-        return 0
+        return EXIT_OK
     if generated.findings:
         report(generated.findings, sys.stdout, fmt)
     print(summary)
-    return 0
+    return EXIT_OK

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelserve.commands import common
 from modelserve.commands.common import DEFAULT_SCHEMA_STORE
-from modelserve.errors import ConfigError
+from modelserve.errors import EXIT_OK, ConfigError
 from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
 from modelserve.report.emit import emit_json, resolve_format
 
 MAX_CRD_FILES = 10_000  # files taken from the folders given
 
 
-def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+@dataclass(frozen=True)
+class SchemasImportOptions:
+    """``schemas import``, the one action of ``schemas``."""
+
+    paths: tuple[Path, ...]
+    from_cluster: bool
+    out: Path
+    format: str
+
+
+def add_parser(sub: common.Subparsers, name: str) -> None:
     parser = sub.add_parser(name, help="manage the local schema store")
     actions = parser.add_subparsers(dest="action", required=True)
     imp = actions.add_parser(
@@ -31,10 +42,20 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         "--out",
         type=Path,
         default=Path(DEFAULT_SCHEMA_STORE),
-        help=f"schema store folder (default: {DEFAULT_SCHEMA_STORE}/, used by validate when present)",
+        help=f"schema store folder (default: {DEFAULT_SCHEMA_STORE}/, "
+        "used by validate when present)",
     )
     common.add_format(imp, ("auto", "text", "json", "github"))
-    imp.set_defaults(run=run_import)
+
+
+def from_args(args: argparse.Namespace) -> SchemasImportOptions:
+    # ``import`` is the only action, and argparse requires one.
+    return SchemasImportOptions(
+        paths=tuple(args.paths),
+        from_cluster=args.from_cluster,
+        out=Path(args.out),
+        format=args.format,
+    )
 
 
 def _crd_files(paths: list[Path]) -> list[Path]:
@@ -57,26 +78,26 @@ def _crd_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def run_import(args: argparse.Namespace) -> int:
+def run(options: SchemasImportOptions) -> int:
     from modelserve.validate.kubeschemas import import_crds, import_from_cluster
 
-    if not args.paths and not args.from_cluster:
+    if not options.paths and not options.from_cluster:
         raise ConfigError("give CRD files or folders, or --from-cluster")
-    missing = [p for p in args.paths if not p.exists()]
+    missing = [p for p in options.paths if not p.exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
-    if args.out.exists() and not args.out.is_dir():
-        raise ConfigError(f"--out {args.out} exists and is not a folder")
-    files = _crd_files(list(args.paths))
-    written = import_crds(files, args.out) if files else []
-    if args.from_cluster:
-        written += import_from_cluster(args.out)
+    if options.out.exists() and not options.out.is_dir():
+        raise ConfigError(f"--out {options.out} exists and is not a folder")
+    files = _crd_files(list(options.paths))
+    written = import_crds(files, options.out) if files else []
+    if options.from_cluster:
+        written += import_from_cluster(options.out)
     if not written:
         raise ConfigError("no CustomResourceDefinition with a schema was found")
-    if resolve_format(args.format) == "json":
+    if resolve_format(options.format) == "json":
         emit_json({"written": [str(p) for p in written]}, sys.stdout)
-        return 0
+        return EXIT_OK
     for path in written:
         print(f"JSON schema written to {path}")
-    print(f"{len(written)} schema(s) written to {args.out}")
-    return 0
+    print(f"{len(written)} schema(s) written to {options.out}")
+    return EXIT_OK

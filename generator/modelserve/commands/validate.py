@@ -1,18 +1,35 @@
-"""modelserve validate: every check, offline: YAML, schemas, rules, Kustomize builds, rendered objects."""
+"""modelserve validate: every check, offline.
+
+YAML, schemas, rules, Kustomize builds and the rendered objects
+(``generator/modelserve/validate/``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 from modelserve.commands import common
-from modelserve.errors import ConfigError
+from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from modelserve.findings import Severity
 from modelserve.report.emit import report
 from modelserve.validate.pipeline import Options, validate_repository
 
 
-def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+@dataclass(frozen=True)
+class ValidateOptions:
+    root: Path
+    format: str
+    schema_locations: tuple[Path, ...]
+    strict: bool
+    envs: tuple[str, ...]  # empty: every environment
+    no_cache: bool
+    jobs: int | None
+
+
+def add_parser(sub: common.Subparsers, name: str) -> None:
     parser = sub.add_parser(
         name, help="validate the catalog, environments and their rendered overlays"
     )
@@ -35,27 +52,38 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         default=None,
         help="parallel Kustomize builds (default: CPU count)",
     )
-    parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    layout = common.layout_from(args)
-    progress = common.Progress()
-    options = Options(
-        envs=set(args.env) if args.env else None,
+def from_args(args: argparse.Namespace) -> ValidateOptions:
+    return ValidateOptions(
+        root=Path(args.root),
+        format=args.format,
+        schema_locations=tuple(args.schema_location),
         strict=args.strict,
-        schema_dirs=common.schema_dirs(args, layout.root),
-        cache=common.cache_from(args),
-        workers=args.jobs,
+        envs=tuple(args.env or ()),
+        no_cache=args.no_cache,
+        jobs=args.jobs,
+    )
+
+
+def run(options: ValidateOptions) -> int:
+    repo = common.open_repository(options.root)
+    progress = common.Progress()
+    pipeline_options = Options(
+        envs=set(options.envs) if options.envs else None,
+        strict=options.strict,
+        schema_dirs=common.schema_dirs(options.schema_locations, repo.root),
+        cache=common.findings_cache(enabled=not options.no_cache),
+        workers=options.jobs,
         progress=progress,
     )
-    if options.envs:
+    if pipeline_options.envs:
         unknown = sorted(
-            options.envs - {p.stem for p in layout.folder("environment").glob("*.y*ml")}
+            pipeline_options.envs - {p.stem for p in repo.folder("environment").glob("*.y*ml")}
         )
         if unknown:
             raise ConfigError(f"--env {unknown[0]}: no such environment file under environments/")
-    result = validate_repository(layout, options)
+    result = validate_repository(repo, pipeline_options)
     if result.files == 0:
         raise ConfigError(
             "no catalog or environment files found: nothing to validate is an error, not a pass"
@@ -63,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     progress.done("")
     extra = (
         f"{result.files} files, {result.objects} objects in {result.built + result.cached} builds "
-        f"({result.cached} cached); kustomize engine: {result.engine or 'not run'}; {result.seconds:.2f}s"
+        f"({result.cached} cached); kustomize engine: {result.engine or 'not run'}; "
+        f"{result.seconds:.2f}s"
     )
-    report(result.findings, sys.stdout, args.format, extra)
-    return 1 if any(f.severity is Severity.ERROR for f in result.findings) else 0
+    report(result.findings, sys.stdout, options.format, extra)
+    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in result.findings) else EXIT_OK

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelserve.commands import common
-from modelserve.errors import ConfigError
+from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from modelserve.findings import Severity
 from modelserve.report.emit import report
 
 
-def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
+@dataclass(frozen=True)
+class ValidateManifestsOptions:
+    paths: tuple[Path, ...]
+    kubernetes_version: str
+    policy: bool
+    root: Path
+    format: str
+    schema_locations: tuple[Path, ...]
+    strict: bool
+
+
+def add_parser(sub: common.Subparsers, name: str) -> None:
     parser = sub.add_parser(
         name, help="validate Kubernetes manifests (files or folders) against their schemas"
     )
@@ -25,36 +37,48 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument(
         "--policy",
         action="store_true",
-        help="also run the manifest rules: gpu-placement, monitor-target, image-latest, secret-literal",
+        help="also run the manifest rules: gpu-placement, monitor-target, image-latest, "
+        "secret-literal",
     )
     parser.add_argument(
         "--root", type=Path, default=Path("."), help="where the default schema store is looked for"
     )
     common.add_format(parser)
     common.add_schema_options(parser)
-    parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def from_args(args: argparse.Namespace) -> ValidateManifestsOptions:
+    return ValidateManifestsOptions(
+        paths=tuple(args.paths),
+        kubernetes_version=args.kubernetes_version,
+        policy=args.policy,
+        root=Path(args.root),
+        format=args.format,
+        schema_locations=tuple(args.schema_location),
+        strict=args.strict,
+    )
+
+
+def run(options: ValidateManifestsOptions) -> int:
     from modelserve.validate.kubeschemas import SchemaStore
     from modelserve.validate.manifests import validate_manifests
     from modelserve.validate.pipeline import store_finding
 
-    missing = [p for p in args.paths if not p.exists()]
+    missing = [p for p in options.paths if not p.exists()]
     if missing:
         raise ConfigError(f"{missing[0]}: no such file or folder")
     store = SchemaStore(
-        kubernetes_version=args.kubernetes_version,
-        store_dirs=common.schema_dirs(args, Path(args.root)),
-        strict=args.strict,
+        kubernetes_version=options.kubernetes_version,
+        store_dirs=common.schema_dirs(options.schema_locations, options.root),
+        strict=options.strict,
     )
     findings, count = validate_manifests(
-        list(args.paths), store, policy=args.policy, root=Path(args.root)
+        list(options.paths), store, policy=options.policy, root=options.root
     )
-    findings += [store_finding(Path(args.root).resolve(), p) for p in store.store_problems()]
+    findings += [store_finding(options.root.resolve(), p) for p in store.store_problems()]
     if count == 0 and not findings:
         raise ConfigError(
             "no YAML files found in the given paths: nothing to validate is an error, not a pass"
         )
-    report(findings, sys.stdout, args.format, f"{count} object(s) checked")
-    return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+    report(findings, sys.stdout, options.format, f"{count} object(s) checked")
+    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK

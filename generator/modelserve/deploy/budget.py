@@ -31,8 +31,8 @@ def estimated_bytes(catalog: Catalog) -> dict[str, int]:
     estimate = {}
     for env in catalog.environments.values():
         total, runtimes = 0, set()
-        for dep in env.deployments:
-            model = catalog.models.get(dep.model)
+        for entry in env.entries:
+            model = catalog.models.get(entry.model)
             if model is None:
                 continue
             if model.name not in model_sizes:
@@ -61,8 +61,9 @@ def over_budget(catalog: Catalog) -> Finding | None:
         col,
         "output-size",
         Severity.ERROR,
-        f"the environments would render about {total:,} bytes into deploy/, over the {OUTPUT_BUDGET:,} "
-        f"this tool writes or validates ('{largest}' alone about {estimate[largest]:,})",
+        f"the environments would render about {total:,} bytes into deploy/, over the "
+        f"{OUTPUT_BUDGET:,} this tool writes or validates ('{largest}' alone about "
+        f"{estimate[largest]:,})",
         "models",
         hint="deploy fewer large models in fewer environments, or move large values out of "
         "args, env and annotations",

@@ -36,9 +36,10 @@ RESERVED_RUNTIME_NAMES = frozenset({"kustomization", "namespace"})
 
 
 class LayoutCollision(RuntimeError):
-    """Two generated files at one path: a defect of the layout, never silently resolved."""
+    """Two generated files at one path: a defect of the repo, never silently resolved."""
 
 
+DEPLOY_DIR = "deploy"
 MODELS_PER_SHARD = 64
 OWNED_MANIFEST = ".modelserve-owned.json"
 
@@ -51,6 +52,12 @@ class BuildRoot:
     env: str
     objects: list[RenderedObject] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
+
+    @property
+    def kustomization(self) -> str:
+        """Its kustomization.yaml, relative to the repository: where a finding on an object of
+        this root goes when no catalog field produced the part in question."""
+        return f"{DEPLOY_DIR}/{self.path}/kustomization.yaml"
 
 
 class LazyFiles(MutableMapping[str, str]):
@@ -81,7 +88,7 @@ class LazyFiles(MutableMapping[str, str]):
             raise KeyError(rel)
         self._texts[rel] = text
 
-    def __setitem__(self, rel: str, value: str | Callable[[], str]) -> None:  # type: ignore[override]
+    def __setitem__(self, rel: str, value: str | Callable[[], str]) -> None:
         if rel in self._items:
             raise LayoutCollision(f"two generated files would both be deploy/{rel}")
         self._items[rel] = value
@@ -127,7 +134,7 @@ def shard_count(env: Environment) -> int:
     pinned = env.flux.get("shards")
     if pinned:
         return int(pinned)
-    needed = -(-len(env.deployments) // MODELS_PER_SHARD)
+    needed = -(-len(env.entries) // MODELS_PER_SHARD)
     count = 1
     while count < needed:  # powers of two: the count changes rarely as the catalog grows
         count *= 2
@@ -147,7 +154,7 @@ def build_tree(catalog: Catalog, progress: Callable[[str], None] | None = None) 
     for i, env in enumerate(envs, 1):
         if progress:
             progress(
-                f"rendering environment {i}/{len(envs)}: {env.name} ({len(env.deployments)} models)"
+                f"rendering environment {i}/{len(envs)}: {env.name} ({len(env.entries)} models)"
             )
         used_runtimes |= _environment(tree, catalog, env)
     for name in sorted(used_runtimes):
@@ -178,7 +185,7 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
     # are left out; the reference and reserved-name rules report them.
     deployments = [
         d
-        for d in env.deployments
+        for d in env.entries
         if d.model in catalog.models
         and catalog.models[d.model].runtime in catalog.runtimes
         and d.model not in RESERVED_MODEL_NAMES
@@ -192,11 +199,11 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
     runtime_root = _runtimes_root(tree, catalog, env, runtimes, overlay)
     count = shard_count(env)
     shards: dict[str, BuildRoot] = {}
-    for dep in deployments:
-        model = catalog.models[dep.model]
+    for entry in deployments:
+        model = catalog.models[entry.model]
         shard = shard_of(model.name, count)
         root = shards.setdefault(shard, BuildRoot(f"{overlay}/models/{shard}", env.name))
-        objects = [render_isvc(model, dep, env, env.profiles.get(dep.profile or ""))]
+        objects = [render_isvc(model, entry, env, env.profiles.get(entry.profile or ""))]
         monitor = render_monitor(model, catalog.runtimes[model.runtime], env)
         if monitor is not None:
             objects.append(monitor)
@@ -267,7 +274,7 @@ def _runtimes_root(
 
 
 def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: list[str]) -> None:
-    base_path = env.flux.get("path", "./deploy").rstrip("/")
+    base_path = env.flux_path
     folder = f"clusters/{env.name}"
     root = BuildRoot(folder, env.name, sources={env.source.file})
     objects = [

@@ -164,7 +164,8 @@ def _stage_prefix(deploy: Path) -> str:
 
 
 def is_stage(deploy: Path, folder: Path) -> bool:
-    """``folder`` is a staging folder this tool made for ``deploy`` (exact name, real folder, marker)."""
+    """``folder`` is a staging folder this tool made for ``deploy`` (exact name, real folder,
+    marker)."""
     prefix = _stage_prefix(deploy)
     if not folder.name.startswith(prefix) or not _STAGE_NAME.fullmatch(folder.name[len(prefix) :]):
         return False
@@ -314,7 +315,8 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     """What a write would do, without writing; refuses to overwrite foreign files."""
     if deploy.is_symlink():
         raise FatalError(
-            f"{deploy.name}/ is a symbolic link; refusing to write through it (replace it with a folder)"
+            f"{deploy.name}/ is a symbolic link; refusing to write through it "
+            "(replace it with a folder)"
         )
     if deploy.exists() and not deploy.is_dir():
         raise FatalError(f"{deploy.name} exists but is not a folder; move it away and run again")
@@ -323,7 +325,8 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     owned = read_owned(deploy) & present
     result.foreign = sorted(present - owned)
     # A foreign file at a generated path, where a generated folder must go, or inside a generated
-    # file's path. Ancestors are looked up in sets: linear in the number of paths, not their product.
+    # file's path. Ancestors are looked up in sets: linear in the number of paths, not their
+    # product.
     folders = {rel.rsplit("/", i)[0] for rel in files for i in range(1, rel.count("/") + 1)}
     clash = sorted(
         f
@@ -334,8 +337,8 @@ def plan(deploy: Path, files: dict[str, str]) -> tuple[WriteResult, set[str]]:
     )
     if clash:
         raise FatalError(
-            f"{deploy.name}/{clash[0]} was not written by modelserve but is a file it must generate; "
-            "move it away (or delete it) and run again"
+            f"{deploy.name}/{clash[0]} was not written by modelserve but is a file it must "
+            "generate; move it away (or delete it) and run again"
             + (f" ({len(clash) - 1} more)" if len(clash) > 1 else "")
         )
     for rel, text in sorted(files.items()):
@@ -383,7 +386,10 @@ def _write_error(deploy: Path, exc: OSError, doing: str) -> ConfigError:
     where = _shown(deploy, Path(exc.filename)) if exc.filename else str(deploy.parent)
     hint = {
         errno.EACCES: "make deploy/ and its folders writable by you",
-        errno.EPERM: "a kept file owned by another user cannot be linked: chown it, or move it out of deploy/",
+        errno.EPERM: (
+            "a kept file owned by another user cannot be linked: chown it, or move it out of "
+            "deploy/"
+        ),
         errno.EROFS: "the filesystem is read-only",
         errno.ENOSPC: "free some disk space",
     }.get(exc.errno or 0, "check the permissions of deploy/ and the folder holding it")

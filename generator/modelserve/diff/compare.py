@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelserve.generate import Generated
-from modelserve.model import Environment
+from modelserve.model import DEFAULT_GPU_RESOURCE, Environment
 from modelserve.report.display import md_code
 
 MARKDOWN_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
@@ -65,7 +65,8 @@ def environment_objects(generated: Generated) -> dict[str, EnvObjects]:
 
 
 def diff_catalogs(base: Generated, head: Generated) -> dict[str, Any]:
-    """Per-environment changes from ``base`` to ``head``; both must have rendered (tree not None)."""
+    """Per-environment changes from ``base`` to ``head``; both must have rendered (tree not
+    None)."""
     old, new = environment_objects(base), environment_objects(head)
     environments = {
         name: _environment(old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
@@ -155,7 +156,9 @@ def field_changes(old: Any, new: Any, path: tuple[Any, ...] = ()) -> list[dict[s
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         return [
-            c for i, (a, b) in enumerate(zip(old, new, strict=False)) for c in field_changes(a, b, path + (i,))
+            c
+            for i, (a, b) in enumerate(zip(old, new, strict=False))
+            for c in field_changes(a, b, path + (i,))
         ]
     return [{"path": dotted(path), "old": old, "new": new}]
 
@@ -182,7 +185,9 @@ def replicas(isvc: dict[str, Any]) -> tuple[int, int]:
 def gpu_profile(isvc: dict[str, Any], env: Environment) -> tuple[str, int]:
     """The GPU profile the model runs on and its GPUs per replica (0 for CPU models)."""
     profile = isvc["metadata"].get("labels", {}).get("modelserve.io/profile")
-    resource = env.profiles[profile].gpu_resource if profile in env.profiles else "nvidia.com/gpu"
+    resource = (
+        env.profiles[profile].gpu_resource if profile in env.profiles else DEFAULT_GPU_RESOURCE
+    )
     limits = isvc["spec"]["predictor"]["model"].get("resources", {}).get("limits", {})
     return profile or NO_PROFILE, int(limits.get(resource, 0))
 
@@ -267,7 +272,8 @@ class _Block:
 
 
 def render_markdown(diff: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
-    """A pull-request comment under ``limit`` characters; what does not fit is counted, not cut mid-line."""
+    """A pull-request comment under ``limit`` characters; what does not fit is counted, not cut
+    mid-line."""
     blocks = [_Block(_title(diff) + _overview(diff))]
     unchanged = []
     for name, env in diff["environments"].items():
@@ -298,7 +304,10 @@ def _overview(diff: dict[str, Any]) -> list[str]:
     if not s["environments_changed"]:
         return ["No rendered change in any environment."]
     lines = [
-        "| environment | models | runtimes | other objects | GPUs at min replicas | GPUs at max replicas |",
+        (
+            "| environment | models | runtimes | other objects | GPUs at min replicas "
+            "| GPUs at max replicas |"
+        ),
         "|---|---|---|---|---|---|",
     ]
     for name, env in diff["environments"].items():
@@ -306,8 +315,8 @@ def _overview(diff: dict[str, Any]) -> list[str]:
             continue
         gpus = env["gpus"]
         lines.append(
-            f"| {md_code(name, table=True)}{_STATUS_NOTE.get(env['status'], '')} | {_counts(env['models'])}"
-            f" | {_counts(env['runtimes'])} | {_counts(env['other'])}"
+            f"| {md_code(name, table=True)}{_STATUS_NOTE.get(env['status'], '')}"
+            f" | {_counts(env['models'])} | {_counts(env['runtimes'])} | {_counts(env['other'])}"
             f" | {_total(gpus, 'min')} | {_total(gpus, 'max')} |"
         )
     return lines
@@ -337,7 +346,10 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
     note = _STATUS_NOTE.get(env["status"], "")
     head = [
         "",
-        f"#### {md_code(name)}{note}: cluster {md_code(env['cluster'])}, namespace {md_code(env['namespace'])}",
+        (
+            f"#### {md_code(name)}{note}: cluster {md_code(env['cluster'])}, "
+            f"namespace {md_code(env['namespace'])}"
+        ),
     ]
     if env["gpus"]:
         head += [

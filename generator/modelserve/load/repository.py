@@ -12,12 +12,22 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from modelserve.cache.parse import ParseCache
 from modelserve.findings import Finding, Severity
 from modelserve.load.walk import TooDeep, walk
 from modelserve.load.yamlio import Document, YamlError, decode, load_text, read_bytes
-from modelserve.model import Catalog, Source, environment_from, model_from, runtime_from
+from modelserve.model import (
+    Catalog,
+    Environment,
+    Model,
+    Runtime,
+    Source,
+    environment_from,
+    model_from,
+    runtime_from,
+)
 from modelserve.validate.inputs import validate_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -29,8 +39,9 @@ KINDS = {
 
 
 @dataclass
-class Layout:
-    """Where things live in a repository."""
+class Repository:
+    """Where the files of a repository live (catalog/, environments/, deploy/); the
+    Kustomize tree written into deploy/ is ``deploy.tree.Tree``."""
 
     root: Path
     deploy_dirname: str = "deploy"
@@ -61,23 +72,23 @@ class Loaded:
     uncacheable: set[str] = field(default_factory=set)  # files holding a credential: never cached
 
 
-def discover(layout: Layout, kind: str, findings: list[Finding] | None = None) -> list[Path]:
+def discover(repo: Repository, kind: str, findings: list[Finding] | None = None) -> list[Path]:
     """The files of ``kind`` that are loaded; every other file there that looks like YAML is a
     finding (``file-not-loaded``), so a file is never silently left out of what is generated.
     Hidden files (editor state such as ``.x.yaml.swp``) are the one exception."""
     findings = [] if findings is None else findings
-    folder = layout.folder(kind)
+    folder = repo.folder(kind)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name) if folder.is_dir() else []
     except OSError as exc:
         findings.append(
             Finding(
-                layout.rel(folder),
+                repo.rel(folder),
                 1,
                 1,
                 "file-unreadable",
                 Severity.ERROR,
-                f"cannot list {layout.rel(folder)}/: {exc.strerror or exc}",
+                f"cannot list {repo.rel(folder)}/: {exc.strerror or exc}",
                 hint="check the folder's permissions",
             )
         )
@@ -94,21 +105,21 @@ def discover(layout: Layout, kind: str, findings: list[Finding] | None = None) -
             if _holds_yaml(path):
                 findings.append(
                     _not_loaded(
-                        layout,
+                        repo,
                         path,
                         Severity.ERROR,
-                        f"{layout.rel(path)}/ holds YAML files that "
-                        f"are not loaded: {kind} files must sit directly in {layout.rel(folder)}/",
-                        f"move the files up into {layout.rel(folder)}/",
+                        f"{repo.rel(path)}/ holds YAML files that "
+                        f"are not loaded: {kind} files must sit directly in {repo.rel(folder)}/",
+                        f"move the files up into {repo.rel(folder)}/",
                     )
                 )
         elif name.lower().endswith(YAML_SUFFIXES):
             findings.append(
                 _not_loaded(
-                    layout,
+                    repo,
                     path,
                     Severity.ERROR,
-                    f"{layout.rel(path)} is not loaded: only the "
+                    f"{repo.rel(path)} is not loaded: only the "
                     "lower-case suffixes .yaml and .yml are read",
                     f"rename it to {name[: name.rfind('.')]}{name[name.rfind('.') :].lower()}",
                 )
@@ -116,10 +127,10 @@ def discover(layout: Layout, kind: str, findings: list[Finding] | None = None) -
         elif _LOOKS_LIKE_YAML.search(name):
             findings.append(
                 _not_loaded(
-                    layout,
+                    repo,
                     path,
                     Severity.WARNING,
-                    f"{layout.rel(path)} looks like a {kind} file but is not loaded (a backup?)",
+                    f"{repo.rel(path)} looks like a {kind} file but is not loaded (a backup?)",
                     "delete it, or rename it to end in .yaml if it is meant to be loaded",
                 )
             )
@@ -138,7 +149,8 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
 
 
 def _holds_yaml(folder: Path) -> bool:
-    """Whether ``folder`` (links not followed) holds a YAML file, looking at a bounded number of entries."""
+    """Whether ``folder`` (links not followed) holds a YAML file, looking at a bounded number of
+    entries."""
     seen = 0
     try:
         for _, folders, names in walk(folder):
@@ -152,14 +164,17 @@ def _holds_yaml(folder: Path) -> bool:
     return False
 
 
-def _not_loaded(layout: Layout, path: Path, severity: Severity, message: str, hint: str) -> Finding:
-    return Finding(layout.rel(path), 1, 1, "file-not-loaded", severity, message, hint=hint)
+def _not_loaded(
+    repo: Repository, path: Path, severity: Severity, message: str, hint: str
+) -> Finding:
+    return Finding(repo.rel(path), 1, 1, "file-not-loaded", severity, message, hint=hint)
 
 
-def stray_files(layout: Layout, findings: list[Finding]) -> None:
-    """YAML files in ``catalog/`` itself or in a folder of it that is neither runtimes/ nor models/."""
-    catalog = layout.root / "catalog"
-    known = {layout.folder(k).name for k in ("runtime", "model")}
+def stray_files(repo: Repository, findings: list[Finding]) -> None:
+    """YAML files in ``catalog/`` itself or in a folder of it that is neither runtimes/ nor
+    models/."""
+    catalog = repo.root / "catalog"
+    known = {repo.folder(k).name for k in ("runtime", "model")}
     try:
         entries = sorted(os.scandir(catalog), key=lambda e: e.name) if catalog.is_dir() else []
     except OSError as exc:
@@ -183,10 +198,10 @@ def stray_files(layout: Layout, findings: list[Finding]) -> None:
             if entry.name not in known and _holds_yaml(path):
                 findings.append(
                     _not_loaded(
-                        layout,
+                        repo,
                         path,
                         Severity.ERROR,
-                        f"{layout.rel(path)}/ holds YAML files "
+                        f"{repo.rel(path)}/ holds YAML files "
                         "that are not loaded: runtimes go in catalog/runtimes/, models in "
                         "catalog/models/",
                         "move the files into catalog/runtimes/ or catalog/models/",
@@ -195,34 +210,34 @@ def stray_files(layout: Layout, findings: list[Finding]) -> None:
         elif _LOOKS_LIKE_YAML.search(entry.name):
             findings.append(
                 _not_loaded(
-                    layout,
+                    repo,
                     path,
                     Severity.ERROR,
-                    f"{layout.rel(path)} is not loaded: runtimes go "
+                    f"{repo.rel(path)} is not loaded: runtimes go "
                     "in catalog/runtimes/, models in catalog/models/",
                     "move it into catalog/runtimes/ or catalog/models/",
                 )
             )
 
 
-def load_repository(layout: Layout, parse_cache: ParseCache | None = None) -> Loaded:
+def load_repository(repo: Repository, parse_cache: ParseCache | None = None) -> Loaded:
     loaded = Loaded(Catalog())
-    builders: dict[str, Callable] = {
+    builders: dict[str, Callable[[dict[str, Any], Source], Runtime | Model | Environment]] = {
         "runtime": runtime_from,
         "model": model_from,
         "environment": environment_from,
     }
-    targets = {
+    targets: dict[str, dict[str, Any]] = {
         "runtime": loaded.catalog.runtimes,
         "model": loaded.catalog.models,
         "environment": loaded.catalog.environments,
     }
-    stray_files(layout, loaded.findings)
+    stray_files(repo, loaded.findings)
     for kind in ("runtime", "model", "environment"):
-        for path in discover(layout, kind, loaded.findings):
-            rel = layout.rel(path)
+        for path in discover(repo, kind, loaded.findings):
+            rel = repo.rel(path)
             loaded.files[rel] = path
-            doc = load_one(layout, path, rel, kind, loaded, parse_cache)
+            doc = load_one(repo, path, rel, kind, loaded, parse_cache)
             if doc is None:
                 loaded.catalog.broken.setdefault(kind, set()).add(path.stem)
                 continue
@@ -238,7 +253,7 @@ def load_repository(layout: Layout, parse_cache: ParseCache | None = None) -> Lo
 
 
 def load_one(
-    layout: Layout,
+    repo: Repository,
     path: Path,
     rel: str,
     kind: str,
@@ -247,7 +262,7 @@ def load_one(
 ) -> Document | None:
     """Parse and schema-check one file; problems go to ``loaded.findings`` and give None."""
     findings = loaded.findings
-    outside = outside_repository(layout.root, path, loaded.real_dirs)
+    outside = outside_repository(repo.root, path, loaded.real_dirs)
     if outside:
         findings.append(
             Finding(

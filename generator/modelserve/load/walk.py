@@ -28,7 +28,8 @@ def walk(
 ) -> Iterator[tuple[Path, list[str], list[str]]]:
     """(folder, sub-folder names, other entry names) for ``root`` and every folder below it,
     top-down; links to folders count as entries, never followed. ``on_error`` receives what
-    listing a folder raised (by default it is skipped); a folder below ``max_depth`` raises TooDeep."""
+    listing a folder raised (by default it is skipped); a folder below ``max_depth`` raises
+    TooDeep."""
     stack = [(root, 0)]
     while stack:
         folder, depth = stack.pop()
@@ -39,7 +40,8 @@ def walk(
             if on_error is not None:
                 on_error(exc)
             continue
-        folders, others = [], []
+        folders: list[str] = []
+        others: list[str] = []
         for entry in listed:
             try:
                 is_folder = entry.is_dir(follow_symlinks=False)
@@ -60,7 +62,8 @@ def files_under(
     on_error: Callable[[OSError], None] | None = None,
     max_depth: int = MAX_DEPTH,
 ) -> list[Path]:
-    """Regular files (or links to them) under ``root`` whose names end in one of ``suffixes``, sorted."""
+    """Regular files (or links to them) under ``root`` whose names end in one of ``suffixes``,
+    sorted."""
     found = []
     for folder, _, names in walk(root, on_error, max_depth):
         for name in names:

@@ -274,7 +274,7 @@ class _Builder:
         events = self._events()
         for event in events:
             if isinstance(event, yaml.DocumentStartEvent):
-                doc = Document(None, {}, event.start_mark.line + 1)
+                doc = Document(None, {}, event.start_mark.line + 1 if event.start_mark else 1)
                 self.anchors = {}
                 first = next(events)
                 if isinstance(first, yaml.DocumentEndEvent):

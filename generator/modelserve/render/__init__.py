@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Source
+
+if TYPE_CHECKING:
+    from modelserve.rules.base import RuleInfo
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "modelserve"}
 
@@ -56,13 +60,41 @@ class RenderedObject:
         kind, namespace, name = self.key
         return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
+    def finding(
+        self,
+        rule: RuleInfo,
+        pointer: tuple[Any, ...],
+        message: str,
+        fallback: str,
+        *,
+        severity: Severity | None = None,
+        hint: str | None = None,
+    ) -> Finding:
+        """A finding at ``pointer`` of this object, reported at the catalog or environment line
+        that produced it (or at line 1 of ``fallback`` when no field did)."""
+        file, line, col = self.locate(pointer)
+        if not file:
+            file, line, col = fallback, 1, 1
+        return Finding(
+            file,
+            line,
+            col,
+            rule.id,
+            severity or rule.severity,
+            message,
+            format_path(pointer),
+            self.label,
+            rule.hint if hint is None else hint,
+        )
+
     def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
         """The source position of the longest origin prefix that covers ``pointer``."""
         best: Origin | None = None
         for origin in self.origins:
-            if pointer[: len(origin.prefix)] == origin.prefix:
-                if best is None or len(origin.prefix) > len(best.prefix):
-                    best = origin
+            if pointer[: len(origin.prefix)] == origin.prefix and (
+                best is None or len(origin.prefix) > len(best.prefix)
+            ):
+                best = origin
         if best is None:
             return ("", 0, 0)
         return best.source.at(*best.path)

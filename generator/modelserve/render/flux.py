@@ -43,7 +43,7 @@ def render_flux(
         "sourceRef": source,
     }
     if depends_on:
-        spec["dependsOn"] = [{"name": dep} for dep in depends_on]
+        spec["dependsOn"] = [{"name": entry} for entry in depends_on]
     if models:
         spec["healthCheckExprs"] = [dict(ISVC_HEALTH)]
     obj = {

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelserve.model import Deployment, Environment, Model, Profile
+from modelserve.model import DEFAULT_GPU_RESOURCE, Environment, Model, ModelEntry, Profile
 from modelserve.render import MANAGED_BY, Origin, RenderedObject, quantity_map
 from modelserve.render.runtime import env_var
 
 
 def render_isvc(
-    model: Model, dep: Deployment, env: Environment, profile: Profile | None
+    model: Model, entry: ModelEntry, env: Environment, profile: Profile | None
 ) -> RenderedObject:
-    data, over = model.data, dep.data
+    data = model.data
     meta = {
         "name": model.name,
         "namespace": env.namespace,
         "labels": _labels(model, env, profile),
-        "annotations": _annotations(model, env, dep),
+        "annotations": _annotations(model, env, entry),
     }
     predictor: dict[str, Any] = {}
-    replicas = {**(data.get("replicas") or {}), **(over.get("replicas") or {})}
+    replicas = entry.replicas(model)
     if "min" in replicas:
         predictor["minReplicas"] = int(replicas["min"])
     if "max" in replicas:
@@ -34,14 +34,14 @@ def render_isvc(
         predictor["affinity"] = profile.affinity()
         if profile.taints:
             predictor["tolerations"] = profile.tolerations()
-    predictor["model"] = _model_spec(model, dep, profile)
+    predictor["model"] = _model_spec(model, entry, profile)
     obj = {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": meta,
         "spec": {"predictor": predictor},
     }
-    return RenderedObject(obj, lambda: _origins(model, dep, env, profile), model=model.name)
+    return RenderedObject(obj, lambda: _origins(model, entry, env, profile), model=model.name)
 
 
 def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str, str]:
@@ -55,11 +55,11 @@ def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str
     return dict(sorted(labels.items()))
 
 
-def _annotations(model: Model, env: Environment, dep: Deployment) -> dict[str, str]:
+def _annotations(model: Model, env: Environment, entry: ModelEntry) -> dict[str, str]:
     notes = dict(model.data.get("annotations") or {})
     notes["serving.kserve.io/deploymentMode"] = env.deployment_mode
     autoscaling = model.data.get("autoscaling") or {}
-    replicas = {**(model.data.get("replicas") or {}), **(dep.data.get("replicas") or {})}
+    replicas = entry.replicas(model)
     if "class" in autoscaling:
         notes["serving.kserve.io/autoscalerClass"] = autoscaling["class"]
     elif env.deployment_mode == "Standard" and replicas.get("min", 1) == replicas.get(
@@ -70,8 +70,8 @@ def _annotations(model: Model, env: Environment, dep: Deployment) -> dict[str, s
     return dict(sorted(notes.items()))
 
 
-def _model_spec(model: Model, dep: Deployment, profile: Profile | None) -> dict[str, Any]:
-    data, over = model.data, dep.data
+def _model_spec(model: Model, entry: ModelEntry, profile: Profile | None) -> dict[str, Any]:
+    data, over = model.data, entry.data
     spec: dict[str, Any] = {"modelFormat": {"name": model.format.name}}
     if model.format.version is not None:
         spec["modelFormat"]["version"] = str(model.format.version)
@@ -86,7 +86,7 @@ def _model_spec(model: Model, dep: Deployment, profile: Profile | None) -> dict[
     env = _merge_env(data.get("env") or (), over.get("env") or ())
     if env:
         spec["env"] = [env_var(e) for e in env]
-    resources = _resources(model, dep, profile)
+    resources = _resources(model, entry, profile)
     if resources:
         spec["resources"] = resources
     return spec
@@ -98,12 +98,10 @@ def _merge_env(base: Any, override: Any) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _resources(model: Model, dep: Deployment, profile: Profile | None) -> dict[str, Any]:
-    amounts = quantity_map(
-        {**(model.data.get("resources") or {}), **(dep.data.get("resources") or {})}
-    )
+def _resources(model: Model, entry: ModelEntry, profile: Profile | None) -> dict[str, Any]:
+    amounts = quantity_map(entry.resources(model))
     if model.gpu_count:
-        gpu_resource = profile.gpu_resource if profile else "nvidia.com/gpu"
+        gpu_resource = profile.gpu_resource if profile else DEFAULT_GPU_RESOURCE
         amounts[gpu_resource] = str(model.gpu_count)
     if not amounts:
         return {}
@@ -112,7 +110,7 @@ def _resources(model: Model, dep: Deployment, profile: Profile | None) -> dict[s
 
 
 def _origins(
-    model: Model, dep: Deployment, env: Environment, profile: Profile | None
+    model: Model, entry: ModelEntry, env: Environment, profile: Profile | None
 ) -> list[Origin]:
     src, env_src = model.source, env.source
     model_path = ("spec", "predictor", "model")
@@ -135,14 +133,14 @@ def _origins(
         ("env", model_path + ("env",)),
         ("args", model_path + ("args",)),
     ):
-        if key in dep.data:
-            origins.append(Origin(prefix, env_src, dep.path + (key,)))
+        if key in entry.data:
+            origins.append(Origin(prefix, env_src, entry.path + (key,)))
     if profile is not None:
         for prefix in (("spec", "predictor", "affinity"), ("spec", "predictor", "tolerations")):
             origins.append(Origin(prefix, env_src, ("gpuProfiles", profile.name)))
         origins.append(
             Origin(
-                ("metadata", "labels", "modelserve.io/profile"), env_src, dep.path + ("profile",)
+                ("metadata", "labels", "modelserve.io/profile"), env_src, entry.path + ("profile",)
             )
         )
     return origins

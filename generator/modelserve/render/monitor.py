@@ -62,8 +62,7 @@ def plan_monitor(runtime: Runtime, isvc_name: str, deployment_mode: str) -> Moni
 
 
 def render_monitor(model: Model, runtime: Runtime, env: Environment) -> RenderedObject | None:
-    monitoring = env.monitoring
-    if not monitoring.get("enabled", True) or runtime.metrics_port is None:
+    if not env.monitoring_enabled or runtime.metrics_port is None:
         return None
     plan = plan_monitor(runtime, model.name, env.deployment_mode)
     if not plan.kind:
@@ -71,7 +70,7 @@ def render_monitor(model: Model, runtime: Runtime, env: Environment) -> Rendered
     endpoint = {
         "port": plan.port_name,
         "path": runtime.metrics_path,
-        "interval": monitoring.get("interval", "30s"),
+        "interval": env.monitoring.get("interval", "30s"),
     }
     selector = {
         "matchLabels": {"component": "predictor", "serving.kserve.io/inferenceservice": model.name}
@@ -79,7 +78,7 @@ def render_monitor(model: Model, runtime: Runtime, env: Environment) -> Rendered
     labels = dict(
         sorted(
             {
-                **(monitoring.get("labels") or {}),
+                **env.monitoring_labels,
                 **MANAGED_BY,
                 "modelserve.io/environment": env.name,
             }.items()

@@ -57,7 +57,7 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
     ):
         if key in data:
             origins.append(Origin(prefix, runtime.source, (key,)))
-    if env is not None and runtime.name in (env.data.get("runtimeImages") or {}):
+    if env is not None and runtime.name in env.runtime_images:
         origins.append(
             Origin(("spec", "containers", 0, "image"), env.source, ("runtimeImages", runtime.name))
         )

@@ -131,7 +131,8 @@ def installed() -> Iterator[tuple[SafeStream, SafeStream]]:
 
 
 def _silence(stream: IO[str]) -> None:
-    """Point a stream whose reader is gone at /dev/null, so the interpreter's final flush is quiet."""
+    """Point a stream whose reader is gone at /dev/null, so the interpreter's final flush is
+    quiet."""
     with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

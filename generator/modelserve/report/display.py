@@ -123,8 +123,9 @@ def md_code(text: str, limit: int = 120, *, table: bool = False) -> str:
     A code span ends at a backtick run as long as its opener (CommonMark "Code spans"), so the
     fence is one backtick longer than the longest run inside; a space pads content that starts
     or ends with a backtick. GFM table cells split at an unescaped ``|`` even inside code spans,
-    so in a ``table`` pipes are escaped (``\\|`` shows there as ``|``). GitHub links no @mention or #reference inside
-    code (its mention filter skips code elements), so every catalog value shown goes through here.
+    so in a ``table`` pipes are escaped (``\\|`` shows there as ``|``). GitHub links no @mention
+    or #reference inside code (its mention filter skips code elements), so every catalog value
+    shown goes through here.
     """
     body = shorten(escape_controls(scrub(text), keep_newlines=False), limit)
     if table:

@@ -100,7 +100,7 @@ def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool 
     rules = sorted({f.rule for f in findings})
     results = []
     for f in findings:
-        location: dict = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
+        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
         if f.line:
             location["physicalLocation"]["region"] = {
                 "startLine": f.line,

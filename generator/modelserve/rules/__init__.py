@@ -1,69 +1,94 @@
-"""The rule registry: each rule is one module with INFO, EXAMPLES, check() and its docstring."""
+"""The rule registry: every module of this package with an ``INFO`` is a rule, found by name.
+
+A rule is one module: ``INFO`` (id, severity, summary, hint, scopes), ``EXAMPLES`` (a failing
+and a passing catalog, run by the tests and shown in docs/rules.md), its docstring (the docs),
+and ``check(ctx)`` for the catalog scope and/or ``check_object(obj, objects)`` for the object
+scope. Adding a rule is writing the module and running ``make docs``.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
-from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelserve.findings import Finding
-from modelserve.rules import (
-    cluster_agree,
-    env_name,
-    flux_refs,
-    gpu_capacity,
-    gpu_memory_fit,
-    gpu_node_fit,
-    gpu_placement,
-    image_digest,
-    image_latest,
-    image_registry,
-    monitor_port,
-    monitor_target,
-    names,
-    object_size,
-    ref_model,
-    ref_profile,
-    ref_runtime,
-    replicas,
-    reserved_name,
-    runtime_format,
-    runtime_protocol,
-    secret_literal,
-    storage_uri,
-)
-from modelserve.rules.base import Context
+from modelserve.render import RenderedObject
+from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
 
-RULES: tuple[ModuleType, ...] = (
-    ref_runtime,
-    ref_model,
-    ref_profile,
-    env_name,
-    runtime_format,
-    runtime_protocol,
-    storage_uri,
-    replicas,
-    gpu_placement,
-    gpu_node_fit,
-    gpu_memory_fit,
-    gpu_capacity,
-    image_registry,
-    image_digest,
-    image_latest,
-    names,
-    reserved_name,
-    object_size,
-    monitor_port,
-    monitor_target,
-    secret_literal,
-    flux_refs,
-    cluster_agree,
-)
-BY_ID = {rule.INFO.id: rule for rule in RULES}
-# Rules whose findings mean the catalog cannot be rendered at all.
-REFERENCE_RULES = {"ref-runtime", "ref-model", "ref-profile", "env-name-file"}
+if TYPE_CHECKING:
+    from modelserve.deploy.tree import BuildRoot
+
+
+class Rule(Protocol):
+    __name__: str
+    __doc__: str | None
+    INFO: RuleInfo
+    EXAMPLES: dict[str, dict[str, str]]
+
+
+@runtime_checkable
+class CatalogRule(Rule, Protocol):
+    def check(self, ctx: Context) -> Iterator[Finding]: ...
+
+
+@runtime_checkable
+class ObjectRule(Rule, Protocol):
+    def check_object(self, obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]: ...
+
+
+def _discover() -> tuple[Rule, ...]:
+    found: list[Rule] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if not isinstance(getattr(module, "INFO", None), RuleInfo):
+            continue  # a helper shared by rules (base, examples, images)
+        rule: Rule = module
+        for scope, kind in ((Scope.CATALOG, CatalogRule), (Scope.OBJECT, ObjectRule)):
+            if (scope in rule.INFO.scopes) != isinstance(rule, kind):
+                raise TypeError(f"rule {rule.INFO.id}: scope {scope} and its functions disagree")
+        found.append(rule)
+    return tuple(sorted(found, key=lambda r: r.INFO.id))
+
+
+RULES = _discover()
+CATALOG_RULES: tuple[CatalogRule, ...] = tuple(r for r in RULES if isinstance(r, CatalogRule))
+OBJECT_RULES: tuple[ObjectRule, ...] = tuple(r for r in RULES if isinstance(r, ObjectRule))
+
+
+def check_objects(
+    objects: ObjectSet, rules: tuple[ObjectRule, ...] = OBJECT_RULES
+) -> Iterator[tuple[int, ObjectRule, Problem]]:
+    """(index of the object, rule, problem) for each of ``rules`` on every object of the set."""
+    for index, obj in enumerate(objects.objects):
+        for rule in rules:
+            for problem in rule.check_object(obj, objects):
+                yield index, rule, problem
 
 
 def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
-    for rule in RULES:
+    """The catalog rules, then the object rules on each environment's rendered objects, their
+    problems reported at the catalog or environment line each object field came from; with
+    ``only``, just the rules of those ids."""
+    for rule in CATALOG_RULES:
         if only is None or rule.INFO.id in only:
             yield from rule.check(ctx)
+    object_rules = tuple(r for r in OBJECT_RULES if only is None or r.INFO.id in only)
+    if ctx.tree is None or not object_rules:
+        return
+    by_env: dict[str, list[tuple[RenderedObject, BuildRoot]]] = {}
+    for root in ctx.tree.roots:
+        by_env.setdefault(root.env, []).extend((rendered, root) for rendered in root.objects)
+    for env_name, placed in sorted(by_env.items()):
+        env = ctx.catalog.environments.get(env_name)
+        objects = ObjectSet(
+            [rendered.obj for rendered, _ in placed],
+            rendered=True,
+            profiles=env.profiles if env else {},
+            monitor_labels=env.monitoring_labels if env else {},
+        )
+        for index, object_rule, problem in check_objects(objects, object_rules):
+            rendered, root = placed[index]
+            info = object_rule.INFO
+            yield rendered.finding(info, problem.pointer, problem.message, root.kustomization)

@@ -1,24 +1,45 @@
-"""What every rule module shares: the context it checks and how it makes a Finding."""
+"""What every rule module shares: its scope, the context it checks and how it makes a Finding.
+
+A rule's scope says what it reads. A ``catalog`` rule reads the typed catalog (``check(ctx)``);
+an ``object`` rule checks one Kubernetes object, rendered or hand-written
+(``check_object(obj, objects)``), and answers with problems at JSON pointers into it, which
+``validate`` maps back to catalog lines and ``validate-manifests --policy`` to the manifest's own.
+``derived`` is for rules on the objects KServe creates from an InferenceService.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import enum
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelserve.findings import Finding, Severity, format_path
-from modelserve.model import Catalog, Deployment, Environment, Model, Profile, Runtime, Source
+from modelserve.model import Catalog, Environment, Model, ModelEntry, Profile, Runtime, Source
 
 if TYPE_CHECKING:
     from modelserve.deploy.tree import Tree
 
 
+T = TypeVar("T")
+
+
+class Scope(enum.Enum):
+    CATALOG = "catalog"
+    OBJECT = "object"
+    DERIVED = "derived"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Placement:
-    """One deployment with everything it refers to resolved (None where missing)."""
+    """One model entry of one environment with everything it refers to resolved (None where
+    missing)."""
 
     env: Environment
-    dep: Deployment
+    entry: ModelEntry
     model: Model | None
     runtime: Runtime | None
     profile: Profile | None
@@ -28,7 +49,6 @@ class Placement:
 class Context:
     catalog: Catalog
     tree: Tree | None = None
-    options: dict[str, Any] = field(default_factory=dict)
     _placements: list[Placement] | None = field(default=None, init=False, repr=False, compare=False)
 
     def placements(self) -> Iterator[Placement]:
@@ -36,12 +56,39 @@ class Context:
         if self._placements is None:
             self._placements = []
             for env in sorted(self.catalog.environments.values(), key=lambda e: e.name):
-                for dep in env.deployments:
-                    model = self.catalog.models.get(dep.model)
+                for entry in env.entries:
+                    model = self.catalog.models.get(entry.model)
                     runtime = self.catalog.runtimes.get(model.runtime) if model else None
-                    profile = env.profiles.get(dep.profile) if dep.profile else None
-                    self._placements.append(Placement(env, dep, model, runtime, profile))
+                    profile = env.profiles.get(entry.profile) if entry.profile else None
+                    self._placements.append(Placement(env, entry, model, runtime, profile))
         return iter(self._placements)
+
+
+@dataclass
+class ObjectSet:
+    """What an object rule sees beside the object it checks: the objects applied with it (one
+    environment's rendered objects, or every document given to ``validate-manifests``)."""
+
+    objects: list[dict[str, Any]]
+    rendered: bool
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    monitor_labels: Mapping[str, str] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value computed once per set (an index of the objects, say) for the rules that ask."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What an object rule found: a message at a JSON pointer into the object it checked."""
+
+    pointer: tuple[Any, ...]
+    message: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +97,10 @@ class RuleInfo:
     severity: Severity
     summary: str
     hint: str
+    scopes: frozenset[Scope] = frozenset({Scope.CATALOG})
+    # An object rule that tolerates any shape of object also checks hand-written documents
+    # that failed their schema (a credential is no less leaked in a malformed manifest).
+    any_shape: bool = False
 
     def at(
         self,

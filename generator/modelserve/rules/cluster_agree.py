@@ -18,7 +18,8 @@ from modelserve.rules.examples import ENVIRONMENT
 INFO = RuleInfo(
     "cluster-agree",
     Severity.ERROR,
-    "Environments sharing a cluster render identical cluster-scoped objects and use their own namespace",
+    "Environments sharing a cluster render identical cluster-scoped objects and use their own "
+    "namespace",
     "make the environments agree (same runtimeImages), or move one to another cluster",
 )
 EXAMPLES = {
@@ -54,8 +55,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield INFO.at(
                 env.source,
                 ("namespace",),
-                f"environments '{other.name}' ({other.source.file}) and "
-                f"'{env.name}' both deploy to namespace '{env.namespace}' on cluster '{env.cluster}'",
+                f"environments '{other.name}' ({other.source.file}) and '{env.name}' both deploy "
+                f"to namespace '{env.namespace}' on cluster '{env.cluster}'",
             )
         namespaces.setdefault(key, env.name)
         for root in ctx.tree.env_roots(env.name):

@@ -67,7 +67,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     }
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
         external = set(env.flux.get("dependsOn") or ())
-        prefix = env.flux.get("path", "./deploy").rstrip("/") + "/"
+        prefix = env.flux_path + "/"
         graph: dict[str, list[str]] = {}
         flux_objects = [
             o
@@ -80,10 +80,12 @@ def check(ctx: Context) -> Iterator[Finding]:
             spec = o.obj["spec"]
             deps = [d["name"] for d in spec.get("dependsOn") or []]
             graph[o.obj["metadata"]["name"]] = deps
-            for dep in deps:
-                if dep not in names and dep not in external:
+            for entry in deps:
+                if entry not in names and entry not in external:
                     yield INFO.at(
-                        env.source, ("flux",), f"{o.label} depends on '{dep}', which does not exist"
+                        env.source,
+                        ("flux",),
+                        f"{o.label} depends on '{entry}', which does not exist",
                     )
             rel = spec.get("path", "").removeprefix(prefix)
             if not spec.get("path", "").startswith(prefix) or rel not in folders:

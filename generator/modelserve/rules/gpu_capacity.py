@@ -1,4 +1,4 @@
-"""The models placed on a profile fit its GPUs: at minimum replicas (error) and at maximum (warning).
+"""The models placed on a profile fit its GPUs: at minimum replicas (error), at maximum (warning).
 
 Capacity is nodes x GPUs per node. Counting whole GPUs per pool is the first thing a
 reviewer needs to see in a pull request that adds a model or replicas.
@@ -29,21 +29,15 @@ EXAMPLES = {
 }
 
 
-def replica_bounds(model_data: dict, dep_data: dict) -> tuple[int, int]:
-    replicas = {**(model_data.get("replicas") or {}), **(dep_data.get("replicas") or {})}
-    low = int(replicas.get("min", 1))
-    return low, int(replicas.get("max", low))
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     demand: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for p in ctx.placements():
         if p.model is None or p.profile is None or not p.model.gpu_count:
             continue
-        low, high = replica_bounds(p.model.data, p.dep.data)
+        low, high = p.entry.replica_bounds(p.model)
         totals = demand[(p.env.name, p.profile.name)]
         totals[0] += low * p.model.gpu_count
-        totals[1] += max(low, high) * p.model.gpu_count
+        totals[1] += high * p.model.gpu_count
     for (env_name, profile_name), (at_min, at_max) in sorted(demand.items()):
         env = ctx.catalog.environments[env_name]
         profile = env.profiles[profile_name]
@@ -51,7 +45,10 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         capacity = profile.nodes * profile.gpus_per_node
         where = ("gpuProfiles", profile_name, "nodes")
-        text = f"profile '{profile_name}' in '{env_name}' has {capacity} GPUs ({profile.nodes} nodes x {profile.gpus_per_node})"
+        text = (
+            f"profile '{profile_name}' in '{env_name}' has {capacity} GPUs "
+            f"({profile.nodes} nodes x {profile.gpus_per_node})"
+        )
         if at_min > capacity:
             yield INFO.at(
                 env.source, where, f"{text} but its models need {at_min} at minimum replicas"

@@ -53,9 +53,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         if p.model.min_gpu_memory_gib is not None and per_gpu < p.model.min_gpu_memory_gib:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("profile",),
-                f"model '{p.model.name}' needs GPUs with at least {p.model.min_gpu_memory_gib:g} GiB; "
-                f"profile '{p.profile.name}' has {per_gpu:g} GiB",
+                p.entry.path + ("profile",),
+                f"model '{p.model.name}' needs GPUs with at least {p.model.min_gpu_memory_gib:g} "
+                f"GiB; profile '{p.profile.name}' has {per_gpu:g} GiB",
             )
         size = p.model.data.get("size")
         if not size:
@@ -66,8 +66,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         if needed > available:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("profile",),
-                f"model '{p.model.name}' needs {needed:.1f} GiB ({weights:.1f} GiB of {size['dtype']} weights "
-                f"+ {overhead:g}%) but {p.model.gpu_count} x {per_gpu:g} GiB on profile "
+                p.entry.path + ("profile",),
+                f"model '{p.model.name}' needs {needed:.1f} GiB "
+                f"({weights:.1f} GiB of {size['dtype']} weights + {overhead:g}%) "
+                f"but {p.model.gpu_count} x {per_gpu:g} GiB on profile "
                 f"'{p.profile.name}' gives {available:.1f} GiB",
             )

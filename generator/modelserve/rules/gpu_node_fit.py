@@ -40,7 +40,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if p.model.gpu_count > p.profile.gpus_per_node:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("profile",),
-                f"model '{p.model.name}' needs {p.model.gpu_count} GPUs per replica but nodes of profile "
-                f"'{p.profile.name}' have {p.profile.gpus_per_node}",
+                p.entry.path + ("profile",),
+                f"model '{p.model.name}' needs {p.model.gpu_count} GPUs per replica but nodes of "
+                f"profile '{p.profile.name}' have {p.profile.gpus_per_node}",
             )

@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from modelserve.findings import Finding, Severity
+from modelserve.findings import Severity
 from modelserve.model import Profile
-from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope
 from modelserve.rules.examples import ENVIRONMENT
 
 INFO = RuleInfo(
     "gpu-placement",
     Severity.ERROR,
-    "GPU predictors require the profile's node labels, tolerate its taints, and request whole GPUs = limits",
+    "GPU predictors require the profile's node labels, tolerate its taints, and request whole "
+    "GPUs = limits",
     "describe the node pool's labels and taints in the environment's gpuProfiles",
+    frozenset({Scope.OBJECT}),
 )
 EXAMPLES = {
     # A profile with no labels: the GPU model could land on any GPU node.
@@ -108,7 +110,8 @@ def check_predictor(
         yield (
             ("spec", "predictor", "affinity"),
             (
-                f"profile '{profile.name}' has no nodeLabels, so nothing keeps this GPU model on its pool"
+                f"profile '{profile.name}' has no nodeLabels, so nothing keeps this GPU model on "
+                "its pool"
             ),
         )
     terms = required_terms(predictor)
@@ -128,26 +131,18 @@ def check_predictor(
             )
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    if ctx.tree is None:
+def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
+    if obj.get("kind") != "InferenceService":
         return
-    for root in ctx.tree.roots:
-        env = ctx.catalog.environments.get(root.env)
-        for rendered in root.objects:
-            if rendered.obj.get("kind") != "InferenceService" or env is None:
-                continue
-            profile_name = rendered.obj["metadata"].get("labels", {}).get("modelserve.io/profile")
-            profile = env.profiles.get(profile_name or "")
-            for pointer, message in check_predictor(rendered.obj["spec"]["predictor"], profile):
-                file, line, col = rendered.locate(pointer)
-                yield Finding(
-                    file,
-                    line,
-                    col,
-                    INFO.id,
-                    INFO.severity,
-                    message,
-                    ".".join(map(str, pointer)),
-                    rendered.label,
-                    INFO.hint,
-                )
+    predictor = _mapping(_mapping(obj.get("spec")).get("predictor"))
+    if not predictor:
+        return
+    labels = _mapping(_mapping(obj.get("metadata")).get("labels"))
+    # A rendered model names its profile in a label; a hand-written one is checked without one.
+    profile = objects.profiles.get(str(labels.get("modelserve.io/profile", "")))
+    for pointer, message in check_predictor(predictor, profile):
+        yield Problem(pointer, message)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

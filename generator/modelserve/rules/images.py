@@ -6,6 +6,7 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from modelserve.model import Environment, Runtime, Source
 from modelserve.rules.base import Context
@@ -37,17 +38,19 @@ def registry_allowed(registry: str, allowed: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(registry, pattern) for pattern in allowed)
 
 
-def env_images(ctx: Context) -> Iterator[tuple[Environment, Runtime, ImageRef, Source, tuple]]:
+def env_images(
+    ctx: Context,
+) -> Iterator[tuple[Environment, Runtime, ImageRef, Source, tuple[Any, ...]]]:
     """Each image an environment runs, with where it is written (catalog or override)."""
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
         used = {
             ctx.catalog.models[d.model].runtime
-            for d in env.deployments
+            for d in env.entries
             if d.model in ctx.catalog.models
         }
         for name in sorted(used & set(ctx.catalog.runtimes)):
             runtime = ctx.catalog.runtimes[name]
-            if name in (env.data.get("runtimeImages") or {}):
+            if name in env.runtime_images:
                 yield (
                     env,
                     runtime,
@@ -57,3 +60,33 @@ def env_images(ctx: Context) -> Iterator[tuple[Environment, Runtime, ImageRef, S
                 )
             else:
                 yield env, runtime, parse_image(runtime.image), runtime.source, ("image",)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def containers_of(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """(pointer, container) of each container an object declares: a runtime's containers, an
+    InferenceService's predictor model, or a pod template's; any shape is tolerated."""
+    spec = _mapping(obj.get("spec"))
+    found: list[tuple[tuple[Any, ...], Any]]
+    if obj.get("kind") in ("ClusterServingRuntime", "ServingRuntime"):
+        found = [
+            (("spec", "containers", i), c) for i, c in enumerate(_items(spec.get("containers")))
+        ]
+    elif obj.get("kind") == "InferenceService":
+        found = [(("spec", "predictor", "model"), _mapping(spec.get("predictor")).get("model"))]
+    else:
+        pod = _mapping(_mapping(spec.get("template")).get("spec"))
+        found = [
+            (("spec", "template", "spec", "containers", i), c)
+            for i, c in enumerate(_items(pod.get("containers")))
+        ]
+    for pointer, container in found:
+        if isinstance(container, dict):
+            yield pointer, container

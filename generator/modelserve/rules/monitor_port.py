@@ -37,7 +37,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for p in ctx.placements():
         if p.runtime is None or p.model is None or p.runtime.metrics_port is None:
             continue
-        if not p.env.monitoring.get("enabled", True):
+        if not p.env.monitoring_enabled:
             continue
         mode = p.env.deployment_mode
         if plan_monitor(p.runtime, p.model.name, mode).kind or (p.runtime.name, mode) in reported:
@@ -46,6 +46,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield INFO.at(
             p.runtime.source,
             ("metrics", "port"),
-            f"metrics port {p.runtime.metrics_port} of runtime '{p.runtime.name}' is neither exposed by the "
-            f"predictor Service nor declared as a named container port ({mode} mode, environment '{p.env.name}')",
+            f"metrics port {p.runtime.metrics_port} of runtime '{p.runtime.name}' is neither "
+            "exposed by the predictor Service nor declared as a named container port "
+            f"({mode} mode, environment '{p.env.name}')",
         )

@@ -1,4 +1,4 @@
-"""Every monitor selects the Service (or pods) a model creates, on a port that exists, with the labels Prometheus selects.
+"""Monitors select a model's Service (or pods), on a port that exists, with Prometheus' labels.
 
 The predictor Service is simulated from the built InferenceService and its runtime exactly as
 KServe's Standard mode creates it (name ``<isvc>-predictor``, labels
@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from modelserve.findings import Finding, Severity
-from modelserve.render import RenderedObject
 from modelserve.render.monitor import predictor_service_ports
-from modelserve.rules.base import Context, RuleInfo
+from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
 from modelserve.rules.examples import ENVIRONMENT
 
 INFO = RuleInfo(
@@ -24,6 +23,7 @@ INFO = RuleInfo(
     Severity.ERROR,
     "Monitors select a model's Service or pods, by an existing port, with Prometheus' labels",
     "fix the runtime's ports or metrics, or the environment's monitoring.labels",
+    frozenset({Scope.CATALOG, Scope.OBJECT}),
 )
 EXAMPLES = {
     "fail": {
@@ -114,7 +114,7 @@ class TargetIndex:
 
 def check_monitor(
     monitor: dict[str, Any], targets: list[dict[str, Any]] | TargetIndex, wanted: dict[str, str]
-) -> Iterator[tuple[tuple, str]]:
+) -> Iterator[tuple[tuple[Any, ...], str]]:
     kind = monitor.get("kind")
     spec = monitor.get("spec") or {}
     namespace = monitor["metadata"].get("namespace", "")
@@ -152,41 +152,43 @@ def check_monitor(
         )
 
 
+MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
+
+
 def check(ctx: Context) -> Iterator[Finding]:
+    """The environment half: monitors that no Prometheus selects for want of labels."""
     if ctx.tree is None:
         return
-    by_env: dict[str, list[RenderedObject]] = {}
-    for root in ctx.tree.roots:
-        by_env.setdefault(root.env, []).extend(root.objects)
-    for env_name, rendered in sorted(by_env.items()):
+    with_monitors = {
+        root.env
+        for root in ctx.tree.roots
+        if any(r.obj.get("kind") in MONITOR_KINDS for r in root.objects)
+    }
+    for env_name in sorted(with_monitors):
         env = ctx.catalog.environments.get(env_name)
-        wanted = dict((env.monitoring.get("labels") or {}) if env else {})
-        if (
-            env is not None
-            and not wanted
-            and any(r.obj.get("kind") in ("ServiceMonitor", "PodMonitor") for r in rendered)
-        ):
+        if env is not None and not env.monitoring_labels:
             yield INFO.at(
                 env.source,
                 ("monitoring",),
                 f"monitors in '{env_name}' carry no label for Prometheus' monitor selector",
                 severity=Severity.WARNING,
-                hint="set monitoring.labels to what your Prometheus selects, e.g. release: kube-prometheus-stack",
+                hint="set monitoring.labels to what your Prometheus selects, "
+                "e.g. release: kube-prometheus-stack",
             )
-        targets = TargetIndex(simulated_targets([r.obj for r in rendered]))
-        for r in rendered:
-            if r.obj.get("kind") not in ("ServiceMonitor", "PodMonitor"):
-                continue
-            for pointer, message in check_monitor(r.obj, targets, wanted):
-                file, line, col = r.locate(pointer)
-                yield Finding(
-                    file,
-                    line,
-                    col,
-                    INFO.id,
-                    INFO.severity,
-                    message,
-                    ".".join(map(str, pointer)),
-                    r.label,
-                    INFO.hint,
-                )
+
+
+def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
+    """The object half: each monitor against the predictors simulated from the same set."""
+    if obj.get("kind") not in MONITOR_KINDS or not isinstance(obj.get("metadata"), dict):
+        return
+    targets = objects.memo("monitor-targets", lambda: _index(objects.objects))
+    if not objects.rendered and not targets.by_namespace:
+        return  # hand-written monitors with no InferenceService beside them watch something else
+    for pointer, message in check_monitor(obj, targets, dict(objects.monitor_labels)):
+        yield Problem(pointer, message)
+
+
+def _index(objects: list[dict[str, Any]]) -> TargetIndex:
+    return TargetIndex(
+        simulated_targets([o for o in objects if isinstance(o.get("metadata"), dict)])
+    )

@@ -1,7 +1,7 @@
 """Names are DNS-1123 and short enough for every object KServe and Flux derive from them.
 
 KServe labels predictor pods ``app: isvc.<name>-predictor`` (a label value: at most 63
-characters), names the Deployment and Service ``<name>-predictor``, and in Knative mode the
+characters), names the ModelEntry and Service ``<name>-predictor``, and in Knative mode the
 host label ``<name>-predictor-<namespace>``. So a model name over 48 characters breaks in
 Standard mode, and name plus namespace over 52 in Knative mode. Flux Kustomization names
 derived from the environment must fit 63 too.
@@ -43,8 +43,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield INFO.at(
                 model.source,
                 ("name",),
-                f"model name '{model.name}' is {len(model.name)} characters; "
-                f"KServe's pod label '{derived}' would be {len(derived)} (max 63), so at most 48 fit",
+                f"model name '{model.name}' is {len(model.name)} characters; KServe's pod label "
+                f"'{derived}' would be {len(derived)} (max 63), so at most 48 fit",
             )
     for p in ctx.placements():
         if p.model is None or p.env.deployment_mode != "Knative":
@@ -53,7 +53,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         if len(host) > LABEL_VALUE_MAX:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("model",),
+                p.entry.path + ("model",),
                 f"Knative host label '{host}' is {len(host)} characters (max 63)",
             )
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):

@@ -75,6 +75,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                     source,
                     ("name",),
                     f"{rendered.label} in environment '{root.env}' is {size:,} bytes "
-                    f"as JSON, over the {ETCD_MAX_REQUEST_BYTES:,} bytes etcd stores: the API server "
-                    "refuses it",
+                    f"as JSON, over the {ETCD_MAX_REQUEST_BYTES:,} bytes etcd stores: the API "
+                    "server refuses it",
                 )

@@ -31,21 +31,23 @@ def check(ctx: Context) -> Iterator[Finding]:
     names = sorted(ctx.catalog.models)
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
         seen: dict[str, int] = {}
-        for dep in env.deployments:
-            if dep.model in ctx.catalog.broken.get("model", ()):
+        for entry in env.entries:
+            if entry.model in ctx.catalog.broken.get("model", ()):
                 continue  # its file failed to load and is reported on its own
-            if dep.model not in ctx.catalog.models:
-                close = difflib.get_close_matches(dep.model, names, n=1)
+            if entry.model not in ctx.catalog.models:
+                close = difflib.get_close_matches(entry.model, names, n=1)
                 yield INFO.at(
                     env.source,
-                    dep.path + ("model",),
-                    f"environment '{env.name}' deploys model '{dep.model}', which is not in catalog/models/",
+                    entry.path + ("model",),
+                    f"environment '{env.name}' deploys model '{entry.model}', which is not in "
+                    "catalog/models/",
                     hint=f"did you mean '{close[0]}'?" if close else None,
                 )
-            elif dep.model in seen:
+            elif entry.model in seen:
                 yield INFO.at(
                     env.source,
-                    dep.path + ("model",),
-                    f"model '{dep.model}' is deployed twice in '{env.name}' (first at models[{seen[dep.model]}])",
+                    entry.path + ("model",),
+                    f"model '{entry.model}' is deployed twice in '{env.name}' "
+                    f"(first at models[{seen[entry.model]}])",
                 )
-            seen.setdefault(dep.model, dep.index)
+            seen.setdefault(entry.model, entry.index)

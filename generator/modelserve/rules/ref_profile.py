@@ -29,16 +29,17 @@ EXAMPLES = {
 def check(ctx: Context) -> Iterator[Finding]:
     for p in ctx.placements():
         names = ", ".join(sorted(p.env.profiles)) or "none defined"
-        if p.dep.profile and p.profile is None:
+        if p.entry.profile and p.profile is None:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("profile",),
-                f"profile '{p.dep.profile}' is not in gpuProfiles of '{p.env.name}' ({names})",
+                p.entry.path + ("profile",),
+                f"profile '{p.entry.profile}' is not in gpuProfiles of '{p.env.name}' ({names})",
             )
-        elif not p.dep.profile and p.model is not None and p.model.gpu_count > 0:
+        elif not p.entry.profile and p.model is not None and p.model.gpu_count > 0:
             yield INFO.at(
                 p.env.source,
-                p.dep.path + ("model",),
-                f"model '{p.model.name}' needs {p.model.gpu_count} GPU(s) but has no profile in '{p.env.name}'",
+                p.entry.path + ("model",),
+                f"model '{p.model.name}' needs {p.model.gpu_count} GPU(s) but has no profile in "
+                f"'{p.env.name}'",
                 hint=f"add 'profile:' with one of: {names}",
             )

@@ -33,12 +33,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     for p in ctx.placements():
         if p.model is None:
             continue
-        replicas = {**(p.model.data.get("replicas") or {}), **(p.dep.data.get("replicas") or {})}
-        where = (
-            (p.env.source, p.dep.path + ("replicas",))
-            if "replicas" in p.dep.data
-            else (p.model.source, ("replicas",))
-        )
+        replicas = p.entry.replicas(p.model)
+        where = p.entry.replicas_source(p.model, p.env)
         if "min" in replicas and "max" in replicas and replicas["min"] > replicas["max"]:
             yield INFO.at(
                 *where,

@@ -42,7 +42,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             yield INFO.at(
                 model.source,
                 ("format", "name"),
-                f"runtime '{runtime.name}' does not serve format '{model.format.name}' (it serves {listed})",
+                f"runtime '{runtime.name}' does not serve format '{model.format.name}' "
+                f"(it serves {listed})",
                 hint=hint,
             )
         elif model.format.version is not None and not any(

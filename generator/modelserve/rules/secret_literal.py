@@ -11,18 +11,23 @@ shows only the first characters, so the value does not leak again into CI logs.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from modelserve.findings import Finding, Severity, format_path
-from modelserve.model import Source
-from modelserve.rules.base import Context, RuleInfo
+from modelserve.model import Environment, Model, Runtime, Source
+from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
 from modelserve.rules.examples import RUNTIME
+from modelserve.rules.images import containers_of
 from modelserve.validate.secrets import find_in, redact, redacted_path
 
 INFO = RuleInfo(
     "secret-literal",
     Severity.ERROR,
     "No literal credentials; secrets only by secretKeyRef",
-    "store the value in a Secret and reference it with secretKeyRef {name, key}; rotate the exposed credential",
+    "store the value in a Secret and reference it with secretKeyRef {name, key}; "
+    "rotate the exposed credential",
+    frozenset({Scope.CATALOG, Scope.OBJECT}),
+    any_shape=True,
 )
 EXAMPLES = {
     "fail": {
@@ -36,8 +41,10 @@ EXAMPLES = {
 
 
 def sources(ctx: Context) -> Iterator[Source]:
-    for group in (ctx.catalog.runtimes, ctx.catalog.models, ctx.catalog.environments):
-        for item in sorted(group.values(), key=lambda x: x.name):
+    catalog = ctx.catalog
+    for group in (catalog.runtimes, catalog.models, catalog.environments):
+        items: list[Runtime | Model | Environment] = list(group.values())
+        for item in sorted(items, key=lambda x: x.name):
             yield item.source
 
 
@@ -56,3 +63,23 @@ def check(ctx: Context) -> Iterator[Finding]:
                 where,
                 hint=INFO.hint,
             )
+
+
+def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
+    """Literal credentials in containers' env, args and command, and in labels and annotations
+    (keys included), whatever the object's shape; a Secret's own data is where credentials
+    belong and is not searched. Rendered objects are skipped: they are made of catalog files
+    that ``check`` reads whole, so each credential is reported once, at its catalog line."""
+    if objects.rendered:
+        return
+    places = [
+        (pointer + (field,), container.get(field))
+        for pointer, container in containers_of(obj)
+        for field in ("env", "args", "command")
+    ]
+    meta = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+    places += [(("metadata", field), meta.get(field)) for field in ("labels", "annotations")]
+    for base, value in places:
+        for path, label, found in find_in(value, base):
+            where = format_path(list(redacted_path(path, found)))
+            yield Problem(path, f"{where} holds {label}: '{redact(found)}'")

@@ -22,7 +22,8 @@ SCHEMA_FILES = {
 
 @cache
 def load_schema(kind: str) -> dict[str, Any]:
-    return json.loads((shipped_schemas() / SCHEMA_FILES[kind]).read_text())
+    schema: dict[str, Any] = json.loads((shipped_schemas() / SCHEMA_FILES[kind]).read_text())
+    return schema
 
 
 @cache
@@ -105,7 +106,8 @@ def _subschema(schema: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any] 
             return None
         if node is None:
             return None
-    return _deref(schema, node)
+    found = _deref(schema, node)
+    return found if isinstance(found, dict) else None
 
 
 def _deref(root: dict[str, Any], node: Any) -> Any:

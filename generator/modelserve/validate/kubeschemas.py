@@ -21,7 +21,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from modelserve.atomic import write_atomic
 from modelserve.errors import ConfigError
 from modelserve.load.shipped import shipped_kinds
 from modelserve.validate.store import StoreIndex, StoreProblem
@@ -470,7 +470,8 @@ class SchemaStore:
         )
 
     def _find(self, api_version: str, kind: str) -> tuple[Path, str, Schema] | None:
-        """The shipped or core schema of ``(api_version, kind)`` (store folders are searched first)."""
+        """The shipped or core schema of ``(api_version, kind)`` (store folders are searched
+        first)."""
         group, version = split_api_version(api_version)
         name = f"{kind}_{version}".lower() + ".json"
         hit = self._load_matching(self.shipped_dir / name, group, lenient=False)
@@ -545,7 +546,7 @@ def _glob(folder: Path, pattern: str) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------------
-# CRD import (kubeconform layout)
+# CRD import (kubeconform repo)
 
 
 MAX_CRD_FILE_BYTES = 32 * 1024 * 1024  # the largest upstream CRD file here is 2.7 MB
@@ -604,7 +605,7 @@ def write_crd_schemas(
         target = out_dir / name
         if os.path.dirname(os.path.realpath(target)) != real_out:  # proven, not assumed
             raise ConfigError(f"refusing to write {target}: it would land outside {out_dir}")
-        _write_json_atomic(target, text)
+        write_atomic(target, text)
         written.append(target)
     return written
 
@@ -612,8 +613,8 @@ def write_crd_schemas(
 def _crds_in_file(path: Path) -> tuple[list[tuple[str, Schema]], int]:
     """The CRDs of one YAML file, each with where it starts (``file:line``), and the file's size.
 
-    Read with the bounded loader (``generator/yamlio.py``): size, depth and alias expansion
-    are capped, so a 1.5 kB alias bomb cannot become a 46 MB schema.
+    Read with the bounded loader (``generator/modelserve/load/yamlio.py``): size, depth and alias
+    expansion are capped, so a 1.5 kB alias bomb cannot become a 46 MB schema.
     """
     from modelserve.load.yamlio import YamlError, load_file
 
@@ -790,17 +791,6 @@ def _nullable(node: Schema) -> None:
         node["enum"] = [*node["enum"], None]
 
 
-def _write_json_atomic(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def import_from_cluster(out_dir: Path | str) -> list[Path]:
     """Fetch every CRD of the current kubeconfig context and import it like :func:`import_crds`."""
     try:
@@ -811,7 +801,7 @@ def import_from_cluster(out_dir: Path | str) -> list[Path]:
             "(pip install 'modelserve[cluster]')"
         ) from exc
     try:
-        config.load_kube_config()
+        config.load_kube_config()  # type: ignore[no-untyped-call]
     except Exception as exc:  # the client raises ConfigException, TypeError, OSError...
         raise ConfigError(
             f"no usable kubeconfig (set KUBECONFIG or ~/.kube/config): {exc}"
@@ -823,5 +813,8 @@ def import_from_cluster(out_dir: Path | str) -> list[Path]:
         )
     except Exception as exc:  # urllib3 and ApiException: both mean "cannot list CRDs"
         raise ConfigError(f"cannot list CustomResourceDefinitions from the cluster: {exc}") from exc
-    crds = [api_client.sanitize_for_serialization(item) for item in listed.items]
+    crds = [
+        api_client.sanitize_for_serialization(item)  # type: ignore[no-untyped-call]
+        for item in listed.items
+    ]
     return write_crd_schemas(crds, Path(out_dir))

@@ -17,11 +17,9 @@ from typing import Any
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
 from modelserve.load.yamlio import Document, YamlError, load_file
-from modelserve.rules.gpu_placement import check_predictor
-from modelserve.rules.images import parse_image
-from modelserve.rules.monitor_target import TargetIndex, check_monitor, simulated_targets
+from modelserve.rules import OBJECT_RULES, check_objects
+from modelserve.rules.base import ObjectSet
 from modelserve.validate.objects import validate_object
-from modelserve.validate.secrets import find_in, redact, redacted_path
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -146,20 +144,24 @@ def validate_manifests(
             )
     findings += list(metadata_findings(located))
     if policy:
-        findings += list(policy_findings(sound))
-        findings += [f for item in located for f in secret_findings(item)]
+        findings += list(policy_findings(located, sound))
     return sorted(set(findings)), len(located)
 
 
 def _label(obj: Any) -> str:
     if not isinstance(obj, dict):
         return "document"
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     return f"{obj.get('kind', '?')} {meta.get('name', '?')}"
 
 
 def _at(
-    item: Located, pointer: tuple[Any, ...], rule: str, message: str, hint: str = ""
+    item: Located,
+    pointer: tuple[Any, ...],
+    rule: str,
+    message: str,
+    hint: str = "",
+    severity: Severity = Severity.ERROR,
 ) -> Finding:
     line, col = item.doc.locate(pointer)
     return Finding(
@@ -167,40 +169,12 @@ def _at(
         line,
         col,
         rule,
-        Severity.ERROR,
+        severity,
         message,
         format_path(list(pointer)),
         _label(item.doc.data),
         hint,
     )
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _containers(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """(path, container) of each container the object declares; any shape is tolerated."""
-    spec = _mapping(obj.get("spec"))
-    if obj.get("kind") in ("ClusterServingRuntime", "ServingRuntime"):
-        found = [
-            (("spec", "containers", i), c) for i, c in enumerate(_items(spec.get("containers")))
-        ]
-    elif obj.get("kind") == "InferenceService":
-        found = [(("spec", "predictor", "model"), _mapping(spec.get("predictor")).get("model"))]
-    else:
-        pod = _mapping(_mapping(spec.get("template")).get("spec"))
-        found = [
-            (("spec", "template", "spec", "containers", i), c)
-            for i, c in enumerate(_items(pod.get("containers")))
-        ]
-    for path, container in found:
-        if isinstance(container, dict):
-            yield path, container
 
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -234,7 +208,8 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
         name = meta.get("name")
         if name is None or name == "":
             # apimachinery ValidateObjectMetaAccessor (api/validation/objectmeta.go): "name or
-            # generateName is required"; Flux and kubectl apply by name, so generateName is no way out.
+            # generateName is required"; Flux and kubectl apply by name, so generateName is no
+            # way out.
             yield _at(
                 item,
                 ("metadata",),
@@ -256,67 +231,23 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
                 item,
                 ("metadata", "namespace"),
                 "cluster-scoped-namespace",
-                f"{obj.get('kind')} is cluster-scoped but sets metadata.namespace '{meta['namespace']}'",
+                f"{obj.get('kind')} is cluster-scoped but sets metadata.namespace "
+                f"'{meta['namespace']}'",
                 "remove metadata.namespace",
             )
 
 
-def policy_findings(located: list[Located]) -> Iterator[Finding]:
-    """The manifest rules, on documents that passed their schema (others have findings already)."""
-    objects = [i for i in located if isinstance(i.doc.data, dict)]
-    targets = TargetIndex(
-        simulated_targets(
-            [i.doc.data for i in objects if isinstance(i.doc.data.get("metadata"), dict)]
-        )
-    )
-    for item in objects:
-        obj = item.doc.data
-        predictor = _mapping(obj.get("spec")).get("predictor")
-        if obj.get("kind") == "InferenceService" and isinstance(predictor, dict):
-            for pointer, message in check_predictor(predictor, None):
-                yield _at(item, pointer, "gpu-placement", message)
-        if (
-            obj.get("kind") in ("ServiceMonitor", "PodMonitor")
-            and targets.by_namespace
-            and isinstance(obj.get("metadata"), dict)
-        ):
-            for pointer, message in check_monitor(obj, targets, {}):
-                yield _at(item, pointer, "monitor-target", message)
-        for base, container in _containers(obj):
-            image = container.get("image")
-            if isinstance(image, str):
-                ref = parse_image(image)
-                if ref.digest is None and ref.tag in (None, "latest"):
-                    yield _at(
-                        item,
-                        base + ("image",),
-                        "image-latest",
-                        f"image '{image}' is not pinned (latest)",
-                        "pin a version tag and a digest",
-                    )
-
-
-def secret_findings(item: Located) -> Iterator[Finding]:
-    """Literal credentials in containers' env, args and command, and in labels and annotations
-    (keys included), whatever the document's shape; a Secret's own data is where credentials
-    belong and is not searched."""
-    obj = item.doc.data
-    if not isinstance(obj, dict):
-        return
-    places = [
-        (base + (field,), container.get(field))
-        for base, container in _containers(obj)
-        for field in ("env", "args", "command")
-    ]
-    meta = _mapping(obj.get("metadata"))
-    places += [(("metadata", field), meta.get(field)) for field in ("labels", "annotations")]
-    for base, value in places:
-        for path, label, found in find_in(value, base):
-            where = format_path(list(redacted_path(path, found)))
+def policy_findings(located: list[Located], sound: list[Located]) -> Iterator[Finding]:
+    """The object rules, with the ids, messages and hints ``validate`` gives them on rendered
+    objects: all of them on the documents that passed their schema (the others have findings
+    already), and those that take any shape (secret-literal) on the others too."""
+    passed = {id(i) for i in sound}
+    failed = [i for i in located if id(i) not in passed and isinstance(i.doc.data, dict)]
+    any_shape = tuple(r for r in OBJECT_RULES if r.INFO.any_shape)
+    for items, rules in ((sound, OBJECT_RULES), (failed, any_shape)):
+        objects = ObjectSet([i.doc.data for i in items], rendered=False)
+        for index, rule, problem in check_objects(objects, rules):
+            info = rule.INFO
             yield _at(
-                item,
-                path,
-                "secret-literal",
-                f"{where} holds {label}: '{redact(found)}'",
-                "use valueFrom.secretKeyRef",
+                items[index], problem.pointer, info.id, problem.message, info.hint, info.severity
             )

@@ -519,7 +519,7 @@ def _celpy_compiler() -> Callable[[str], Program] | None:
         runner = env.program(env.compile(text))
 
         def run(value: Any) -> Any:
-            result = runner.evaluate({"self": celpy.json_to_cel(value)})
+            result = runner.evaluate({"self": celpy.json_to_cel(value)})  # type: ignore[attr-defined]
             if isinstance(result, Exception):
                 raise result
             return bool(result) if isinstance(result, celtypes.BoolType) else result
@@ -567,16 +567,24 @@ def run_kubeconform(
             f"{folder}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
         ]
     cmd += ["-ignore-missing-schemas"] if offline else ["-schema-location", "default"]
-    proc = subprocess.run(
-        cmd + [str(f) for f in files], capture_output=True, text=True, timeout=600, check=False
-    )
+    try:
+        proc = subprocess.run(
+            cmd + [str(f) for f in files], capture_output=True, text=True, timeout=600, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:  # not executable, or timed out
+        raise ConfigError(f"kubeconform could not run: {exc}") from exc
     if proc.returncode not in (0, 1):
-        raise ConfigError(f"kubeconform failed ({proc.returncode}): {proc.stderr.strip()}")
+        raise ConfigError(f"kubeconform failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
     try:
         report = json.loads(proc.stdout or "{}")
     except ValueError as exc:
         raise ConfigError(f"kubeconform printed no JSON: {proc.stdout[:200]!r}") from exc
-    return list(report.get("resources") or [])
+    resources = report.get("resources") if isinstance(report, dict) else None
+    if not isinstance(resources, list | None) or not all(
+        isinstance(r, dict) for r in resources or []
+    ):
+        raise ConfigError("kubeconform printed JSON of another shape than its -output json")
+    return list(resources or [])
 
 
 def _full_version(version: str) -> str:

@@ -23,16 +23,23 @@ from modelserve.cache.findings import FindingsCache, make_key
 from modelserve.cache.parse import ParseCache
 from modelserve.cache.text import TextCache
 from modelserve.deploy.budget import over_budget
-from modelserve.deploy.tree import BuildRoot, Tree, build_tree
+from modelserve.deploy.tree import DEPLOY_DIR, BuildRoot, Tree, build_tree
 from modelserve.errors import ConfigError
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.gcpause import cycle_collection_paused
-from modelserve.load.repository import Layout, load_repository
+from modelserve.load.repository import Loaded, Repository, load_repository
 from modelserve.model import Catalog
 from modelserve.render import RenderedObject
-from modelserve.rules import Context, run_rules
+from modelserve.rules import run_rules
+from modelserve.rules.base import Context, RuleInfo
 from modelserve.validate import kustomize
 from modelserve.validate.store import RULE, StoreIndex, StoreProblem
+
+# The checks of rendered objects that are not catalog rules: a finding located at the field
+# that produced the part in question, with this hint.
+_AT_SOURCE = "fix the catalog or environment field this comes from"
+BUILD_MISMATCH = RuleInfo("build-mismatch", Severity.ERROR, "", _AT_SOURCE)
+KUBECONFORM = RuleInfo("kubeconform", Severity.ERROR, "", _AT_SOURCE)
 
 AGGREGATE_BUILD_LIMIT = 256  # objects; above this the per-shard builds stand for the aggregate
 
@@ -61,45 +68,132 @@ class Result:
 
 
 @cycle_collection_paused()
-def validate_repository(layout: Layout, options: Options | None = None) -> Result:
+def validate_repository(repo: Repository, options: Options | None = None) -> Result:
+    """Load, then plan, build, check and merge: each step returns its findings."""
     options = options or Options()
     start = time.perf_counter()
     parse_cache = (
         ParseCache(options.cache.directory) if options.cache and options.cache.enabled else None
     )
-    loaded = load_repository(layout, parse_cache)
-    findings = list(loaded.findings)
+    loaded = load_repository(repo, parse_cache)
     store_index = StoreIndex.scan(options.schema_dirs)  # read once per run, bounded and checked
-    findings += [store_finding(layout.root, problem) for problem in store_index.problems]
+    findings = list(loaded.findings)
+    findings += [store_finding(repo.root, problem) for problem in store_index.problems]
+    result = Result([], loaded.catalog, None, files=len(loaded.files))
     too_large = over_budget(loaded.catalog)
     if too_large is not None:  # neither rendered nor built: the bound is the finding
         findings.append(too_large)
-        result = Result(sorted(set(findings)), loaded.catalog, None, files=len(loaded.files))
-        result.seconds = time.perf_counter() - start
-        return result
-    tree = build_tree(loaded.catalog)
-    ctx = Context(loaded.catalog, tree)
-    result = Result(findings, loaded.catalog, tree, files=len(loaded.files))
-    roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
-    check_catalog = lambda: findings.extend(run_rules(ctx))  # noqa: E731
-    if roots:
-        _build_stage(
-            loaded.digests,
-            loaded.catalog,
-            tree,
-            roots,
-            options,
-            result,
-            store_index,
-            meanwhile=check_catalog,
-            repo_root=layout.root,
-            uncacheable=loaded.uncacheable,
-        )
     else:
-        check_catalog()
-    result.findings = sorted(set(result.findings))
+        tree = result.tree = build_tree(loaded.catalog)
+        plan = _plan(loaded, tree, options, store_index)
+        result.cached = len(plan.root_hits)
+        result.objects = sum(len(root.objects) for root in plan.roots)
+        findings += [f for hit in plan.root_hits + plan.aggregate_hits for f in hit]
+        findings += _build_and_check(plan, Context(loaded.catalog, tree), result, repo.root)
+    result.findings = sorted(set(findings))
     result.seconds = time.perf_counter() - start
     return result
+
+
+@dataclass
+class Plan:
+    """What a run must build: the roots and aggregates the cache does not answer."""
+
+    loaded: Loaded
+    tree: Tree
+    options: Options
+    store_index: StoreIndex
+    roots: list[BuildRoot]  # those of the environments asked for
+    todo: list[tuple[BuildRoot, str]]  # (root, cache key) of the roots to build
+    aggregates: list[tuple[str, str]]  # (environment, cache key) of the overlays to build
+    root_hits: list[list[Finding]]  # the cached answers
+    aggregate_hits: list[list[Finding]]
+
+
+def _plan(loaded: Loaded, tree: Tree, options: Options, store_index: StoreIndex) -> Plan:
+    roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
+    todo: list[tuple[BuildRoot, str]] = []
+    hits: list[list[Finding]] = []
+    keys: dict[str, str] = {}
+    for root in roots:
+        key = keys[root.path] = root_key(
+            root, tree, loaded.digests, loaded.catalog, options, store_index.digest
+        )
+        hit = options.cache.get(key) if options.cache else None
+        if hit is None:
+            todo.append((root, key))
+        else:
+            hits.append(hit)
+    aggregates, aggregate_hits = _aggregates_to_build(tree, options, keys) if roots else ([], [])
+    return Plan(loaded, tree, options, store_index, roots, todo, aggregates, hits, aggregate_hits)
+
+
+def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) -> list[Finding]:
+    """Build what the plan holds and check the builds; the catalog rules run meanwhile.
+
+    The builds run in Go with the GIL released, so Python work proceeds beside them: each
+    root's build starts as soon as its files are written, while the next roots are dumped, and
+    the catalog rules (independent of the builds) run while the last builds finish.
+    """
+    if not plan.todo and not plan.aggregates:
+        result.engine = "none needed (all builds cached)" if plan.roots else ""
+        return list(run_rules(ctx))
+    options, tree = plan.options, plan.tree
+    engine = kustomize.engine()
+    result.engine = engine.name
+    workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
+    try:
+        cache = options.cache
+        texts = TextCache(cache.directory) if cache and cache.enabled else None
+        uncacheable = plan.loaded.uncacheable
+        _progress(options, f"building {len(plan.todo)} Kustomize root(s) with {engine.name}")
+        written: set[str] = set()
+        with ThreadPoolExecutor(max_workers=options.workers or default_workers()) as builders:
+            building = {}
+            for root, _ in plan.todo:
+                _write_roots(workdir, tree, [root], texts, written, uncacheable)
+                building[workdir / root.path] = builders.submit(
+                    kustomize.build_or_error, workdir / root.path
+                )
+            findings = list(run_rules(ctx))  # the overlap: rules while the builds finish
+            built = {path: future.result() for path, future in building.items()}
+        findings += _check_builds(plan, workdir, built, repo_root)
+        result.built = len(plan.todo)
+        findings += _aggregate_builds(workdir, tree, plan.aggregates, options)
+        findings += _kubeconform_pass(
+            workdir, plan.loaded.catalog, [r for r, _ in plan.todo], built, plan.store_index
+        )
+        return findings
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_builds(
+    plan: Plan, workdir: Path, built: dict[Path, Any], repo_root: Path
+) -> list[Finding]:
+    """Each built root against what was rendered and the schemas of its Kubernetes version;
+    every root's findings are cached under its key (unless made from a credential)."""
+    findings: list[Finding] = []
+    stores: dict[str, Any] = {}
+    cache, catalog = plan.options.cache, plan.loaded.catalog
+    for i, (root, key) in enumerate(plan.todo, 1):
+        _progress(
+            plan.options, f"checking {i}/{len(plan.todo)}: environment {root.env}, {root.path}"
+        )
+        version = catalog.environments[root.env].kubernetes_version
+        store = stores.get(version) or _store(version, plan.options, plan.store_index)
+        stores[version] = store
+        known = set(store.problems)
+        found = list(_check_root(root, built[workdir / root.path], store))
+        # A store file found unusable while checking this root is reported with it (and cached
+        # with it), so a later run that finds the root cached reports it too.
+        found += [
+            store_finding(repo_root, store.problems[f]) for f in sorted(set(store.problems) - known)
+        ]
+        findings += found
+        if cache and not root.sources & plan.loaded.uncacheable:  # nothing made from a credential
+            cache.put(key, found)
+    return findings
 
 
 def root_key(
@@ -146,85 +240,6 @@ def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
     return [rel for folder in folders for rel in tree.files.under(folder)]
 
 
-def _build_stage(
-    digests: dict[str, str],
-    catalog: Catalog,
-    tree: Tree,
-    roots: list[BuildRoot],
-    options: Options,
-    result: Result,
-    store_index: StoreIndex,
-    meanwhile: Callable[[], None],
-    repo_root: Path,
-    uncacheable: set[str] | frozenset[str] = frozenset(),
-) -> None:
-    """Build and check what the cache does not answer; ``meanwhile`` runs while Kustomize builds.
-
-    The builds run in Go with the GIL released, so Python work proceeds beside them: each
-    root's build starts as soon as its files are written, while the next roots are dumped, and
-    the catalog rules (independent of the builds) run while the last builds finish.
-    """
-    cache = options.cache
-    todo: list[tuple[BuildRoot, str]] = []
-    keys: dict[str, str] = {}
-    for root in roots:
-        key = keys[root.path] = root_key(root, tree, digests, catalog, options, store_index.digest)
-        hit = cache.get(key) if cache else None
-        if hit is None:
-            todo.append((root, key))
-        else:
-            result.findings.extend(hit)
-            result.cached += 1
-        result.objects += len(root.objects)
-    aggregates = _aggregates_to_build(tree, options, keys, result)
-    if not todo and not aggregates:
-        result.engine = "none needed (all builds cached)"
-        meanwhile()
-        return
-    engine = kustomize.engine()
-    result.engine = engine.name
-    workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
-    try:
-        texts = TextCache(cache.directory) if cache and cache.enabled else None
-        _progress(options, f"building {len(todo)} Kustomize root(s) with {engine.name}")
-        written: set[str] = set()
-        with ThreadPoolExecutor(max_workers=options.workers or default_workers()) as builders:
-            building = {}
-            for root, _ in todo:
-                _write_roots(workdir, tree, [root], texts, written, uncacheable)
-                building[workdir / root.path] = builders.submit(
-                    kustomize.build_or_error, workdir / root.path
-                )
-            meanwhile()
-            built = {path: future.result() for path, future in building.items()}
-        stores: dict[str, Any] = {}
-        for i, (root, key) in enumerate(todo, 1):
-            _progress(options, f"checking {i}/{len(todo)}: environment {root.env}, {root.path}")
-            env = catalog.environments[root.env]
-            store = stores.get(env.kubernetes_version) or _store(
-                env.kubernetes_version, options, store_index
-            )
-            stores[env.kubernetes_version] = store
-            known = set(store.problems)
-            found = list(_check_root(root, built[workdir / root.path], store))
-            # A store file found unusable while checking this root is reported with it (and cached
-            # with it), so a later run that finds the root cached reports it too.
-            found += [
-                store_finding(repo_root, store.problems[f])
-                for f in sorted(set(store.problems) - known)
-            ]
-            result.findings.extend(found)
-            result.built += 1
-            if cache and not root.sources & uncacheable:  # nothing made from a credential is cached
-                cache.put(key, found)
-        _aggregate_builds(workdir, tree, aggregates, options, result)
-        _kubeconform_pass(
-            workdir, catalog, [r for r, _ in todo], built, options, result, store_index
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 def _write_roots(
     workdir: Path,
     tree: Tree,
@@ -266,7 +281,7 @@ def _check_root(
 ) -> list[Finding]:
     from modelserve.validate.objects import validate_object
 
-    kustomization = f"deploy/{root.path}/kustomization.yaml"
+    kustomization = root.kustomization
     if isinstance(built, kustomize.BuildError):
         return [
             Finding(
@@ -301,28 +316,14 @@ def _check_root(
             )
             continue
         if rendered.obj != obj:
-            found.append(
-                _locate(
-                    rendered,
-                    (),
-                    kustomization,
-                    "build-mismatch",
-                    Severity.ERROR,
-                    f"Kustomize changed {rendered.label} while building {root.path}",
-                )
-            )
+            message = f"Kustomize changed {rendered.label} while building {root.path}"
+            found.append(rendered.finding(BUILD_MISMATCH, (), message, kustomization))
         for problem in validate_object(store, obj):
+            pointer = tuple(problem.pointer)
+            message = f"{rendered.label}: {format_path(pointer) or 'object'}: {problem.message}"
             severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
-            found.append(
-                _locate(
-                    rendered,
-                    tuple(problem.pointer),
-                    kustomization,
-                    problem.rule,
-                    severity,
-                    f"{rendered.label}: {format_path(list(problem.pointer)) or 'object'}: {problem.message}",
-                )
-            )
+            check = RuleInfo(problem.rule, severity, "", _AT_SOURCE)  # schema, cel, api-version
+            found.append(rendered.finding(check, pointer, message, kustomization))
     for rendered in expected.values():
         found.append(
             Finding(
@@ -337,39 +338,16 @@ def _check_root(
     return found
 
 
-def _locate(
-    rendered: RenderedObject,
-    pointer: tuple[Any, ...],
-    fallback: str,
-    rule: str,
-    severity: Severity,
-    message: str,
-) -> Finding:
-    file, line, col = rendered.locate(pointer)
-    if not file:
-        file, line, col = fallback, 1, 1
-    return Finding(
-        file,
-        line,
-        col,
-        rule,
-        severity,
-        message,
-        format_path(list(pointer)),
-        rendered.label,
-        "fix the catalog or environment field this comes from",
-    )
-
-
 def _aggregates_to_build(
-    tree: Tree, options: Options, keys: dict[str, str], result: Result
-) -> list[tuple[str, str]]:
-    """(env, cache key) of the aggregate overlays to build; cached ones add their findings now.
+    tree: Tree, options: Options, keys: dict[str, str]
+) -> tuple[list[tuple[str, str]], list[list[Finding]]]:
+    """(env, cache key) of the aggregate overlays to build, and the cached answers of the others.
 
     Each small environment's aggregate overlay is built as a person would run it; above
     AGGREGATE_BUILD_LIMIT objects its superlinear cost is not worth it: its shards are built.
     """
     todo = []
+    hits = []
     for env in sorted(tree.aggregates):
         roots = tree.env_roots(env)
         if (options.envs is not None and env not in options.envs) or sum(
@@ -387,13 +365,14 @@ def _aggregates_to_build(
         if hit is None:
             todo.append((env, key))
         else:
-            result.findings.extend(hit)
-    return todo
+            hits.append(hit)
+    return todo, hits
 
 
 def _aggregate_builds(
-    workdir: Path, tree: Tree, aggregates: list[tuple[str, str]], options: Options, result: Result
-) -> None:
+    workdir: Path, tree: Tree, aggregates: list[tuple[str, str]], options: Options
+) -> list[Finding]:
+    findings: list[Finding] = []
     for env, key in aggregates:
         overlay = tree.aggregates[env]
         roots = [r for r in tree.env_roots(env) if not r.path.startswith("clusters/")]
@@ -414,9 +393,10 @@ def _aggregate_builds(
                     f"kustomize build of {overlay} failed: {exc}",
                 )
             )
-        result.findings.extend(found)
+        findings += found
         if options.cache:
             options.cache.put(key, found)
+    return findings
 
 
 def _kubeconform_pass(
@@ -424,20 +404,20 @@ def _kubeconform_pass(
     catalog: Catalog,
     roots: list[BuildRoot],
     built: dict[Path, Any],
-    options: Options,
-    result: Result,
     store_index: StoreIndex,
-) -> None:
+) -> list[Finding]:
     """An extra, independent opinion when kubeconform is on PATH; never required.
 
     kubeconform reads a copy of the store holding only the files that passed the store checks
-    (``generator/schemastore.py``), so it follows no reference out of the store either.
+    (``generator/modelserve/validate/store.py``), so it follows no reference out of the store
+    either.
     """
     from modelserve.render.yamlout import dump_all
     from modelserve.validate.objects import kubeconform_available, run_kubeconform
 
     if not kubeconform_available():
-        return
+        return []
+    findings: list[Finding] = []
     by_version: dict[str, list[Path]] = {}
     objects: dict[tuple[str, str], RenderedObject] = {}
     for root in roots:
@@ -462,7 +442,7 @@ def _kubeconform_pass(
         try:
             entries = run_kubeconform(files, checked, version)
         except ConfigError as exc:  # a second opinion that fails is a warning, not a failed run
-            result.findings.append(
+            findings.append(
                 Finding(
                     "deploy",
                     1,
@@ -481,15 +461,11 @@ def _kubeconform_pass(
                 f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
             )
             if rendered is None:
-                result.findings.append(
-                    Finding(
-                        str(entry.get("filename", "")), 1, 1, "kubeconform", Severity.ERROR, message
-                    )
-                )
+                file = str(entry.get("filename", ""))
+                findings.append(Finding(file, 1, 1, "kubeconform", Severity.ERROR, message))
             else:
-                result.findings.append(
-                    _locate(rendered, (), "deploy", "kubeconform", Severity.ERROR, message)
-                )
+                findings.append(rendered.finding(KUBECONFORM, (), message, DEPLOY_DIR))
+    return findings
 
 
 def _progress(options: Options, message: str) -> None:

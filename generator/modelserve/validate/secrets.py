@@ -145,7 +145,8 @@ def _may_assign_a_secret(text: str) -> bool:
 
 
 def _assignments(text: str) -> Iterator[tuple[str, str]]:
-    """(name, value) of each ``name=value`` in ``text`` whose name says secret and value looks random."""
+    """(name, value) of each ``name=value`` in ``text`` whose name says secret and value looks
+    random."""
     if not _may_assign_a_secret(text):
         return
     for match in _ASSIGNMENT.finditer(text):

@@ -184,7 +184,8 @@ def _read_entry(folder: Path, name: str, real_folder: str) -> tuple[bytes, Store
     if info.st_size > MAX_SCHEMA_BYTES:
         return refused(
             f"{name} is {info.st_size:,} bytes, over the {MAX_SCHEMA_BYTES:,}-byte limit; not read",
-            "a converted CRD schema is a few MB at most: regenerate it with `modelserve schemas import`",
+            "a converted CRD schema is a few MB at most: regenerate it with "
+            "`modelserve schemas import`",
         )
     try:
         # O_NONBLOCK: should the entry have been swapped for a FIFO since the stat, open() does not

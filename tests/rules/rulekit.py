@@ -1,0 +1,47 @@
+"""Shared machinery of the rule tests: a small repository written to tmp_path, loaded, rendered and
+checked exactly as ``modelserve validate`` does before its Kustomize stage.
+
+The base repository is ``modelserve.rules.examples`` (one runtime, one model ``llama``, one
+environment ``dev``); a test replaces whole files with ``overrides`` and looks at the findings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from modelserve.deploy.tree import build_tree
+from modelserve.findings import Finding, Severity
+from modelserve.load.repository import Loaded, Repository, load_repository
+from modelserve.rules import run_rules
+from modelserve.rules.base import Context
+from modelserve.rules.examples import files_for
+
+RUNTIME_FILE = "catalog/runtimes/vllm-runtime.yaml"
+MODEL_FILE = "catalog/models/llama.yaml"
+ENV_FILE = "environments/dev.yaml"
+
+
+def load(root: Path) -> tuple[Loaded, Context]:
+    loaded = load_repository(Repository(root))
+    return loaded, Context(loaded.catalog, build_tree(loaded.catalog))
+
+
+def check_files(
+    write_repo: Any, root: Path, overrides: dict[str, str | None], rule_id: str | None = None
+) -> list[Finding]:
+    """Findings (loader + rules, or one rule) for the base example with ``overrides`` applied."""
+    loaded, ctx = load(write_repo(root, files_for(overrides)))
+    assert loaded.findings == [], "the test's own files must load cleanly"
+    if rule_id is None:
+        return list(run_rules(ctx))
+    return [f for f in run_rules(ctx, {rule_id}) if f.rule == rule_id]
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing ``needle``."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.ERROR]

@@ -1,0 +1,145 @@
+"""The rule registry and every rule's documented examples.
+
+Every rule module is complete and its id stable; its failing example fails at a real line and
+its passing example passes; the rules share one resolved placement per deployment.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pkgutil
+import re
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import modelserve.rules as rules_package
+from modelserve.findings import Severity
+from modelserve.load.repository import Repository, load_repository
+from modelserve.rules import OBJECT_RULES, RULES, run_rules
+from modelserve.rules.base import Context, Scope
+from modelserve.rules.examples import files_for
+from tests.helpers import PROJECT
+from tests.rules.rulekit import errors, load
+
+RULE_IDS = [rule.INFO.id for rule in RULES]
+# Ids are what users filter and suppress by: a rename breaks their configuration. New rules may
+# be added freely; these must stay.
+KNOWN_IDS = {
+    "ref-runtime",
+    "ref-model",
+    "ref-profile",
+    "env-name-file",
+    "runtime-format",
+    "runtime-protocol",
+    "storage-uri",
+    "replicas",
+    "gpu-placement",
+    "gpu-node-fit",
+    "gpu-memory-fit",
+    "gpu-capacity",
+    "image-registry",
+    "image-digest",
+    "image-latest",
+    "name-length",
+    "monitor-port",
+    "monitor-target",
+    "secret-literal",
+    "flux-refs",
+    "cluster-agree",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_rule_module_is_complete(rule: ModuleType) -> None:
+    info = rule.INFO
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", info.id), info.id
+    assert isinstance(info.severity, Severity)
+    assert info.summary.strip() and info.hint.strip()
+    assert (inspect.getdoc(rule) or "").strip(), (
+        f"{rule.__name__} needs a docstring: it is the rule's documentation"
+    )
+    assert set(rule.EXAMPLES) == {"fail", "pass"}
+    assert rule.EXAMPLES["fail"], "a failing example must change at least one file"
+    assert info.scopes and info.scopes <= {Scope.CATALOG, Scope.OBJECT}
+    assert callable(getattr(rule, "check", None)) == (Scope.CATALOG in info.scopes)
+    assert callable(getattr(rule, "check_object", None)) == (Scope.OBJECT in info.scopes)
+
+
+def test_the_registry_is_every_rule_module_in_id_order() -> None:
+    modules = {info.name for info in pkgutil.iter_modules(rules_package.__path__)} - {
+        "base",
+        "examples",
+        "images",
+    }
+    assert {rule.__name__.rsplit(".", 1)[1] for rule in RULES} == modules
+    assert sorted(RULE_IDS) == RULE_IDS
+    assert {r.INFO.id for r in OBJECT_RULES} >= {"image-latest", "gpu-placement", "monitor-target"}
+
+
+def test_a_rule_whose_scope_and_functions_disagree_is_refused(monkeypatch: Any) -> None:
+    import modelserve.rules.image_latest as image_latest
+
+    monkeypatch.setattr(
+        image_latest, "INFO", replace(image_latest.INFO, scopes=frozenset({Scope.CATALOG}))
+    )
+    with pytest.raises(TypeError, match="image-latest: scope catalog"):
+        rules_package._discover()
+
+
+def test_rule_ids_are_unique_and_stable() -> None:
+    assert len(RULE_IDS) == len(set(RULE_IDS))
+    assert set(RULE_IDS) >= KNOWN_IDS, f"renamed or removed: {sorted(KNOWN_IDS - set(RULE_IDS))}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Every rule's documented examples
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_failing_example_fails_at_a_real_line(
+    rule: ModuleType, tmp_path: Path, write_repo: Any
+) -> None:
+    loaded, ctx = load(write_repo(tmp_path, files_for(rule.EXAMPLES["fail"])))
+    assert loaded.findings == []
+    own = [f for f in run_rules(ctx, {rule.INFO.id}) if f.rule == rule.INFO.id]
+    assert own, f"{rule.INFO.id}: the failing example produced no finding"
+    for finding in own:
+        assert (tmp_path / finding.file).is_file(), finding
+        assert finding.line >= 1 and finding.col >= 1, finding
+        assert finding.message and finding.hint
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_passing_example_passes_and_is_clean(
+    rule: ModuleType, tmp_path: Path, write_repo: Any
+) -> None:
+    loaded, ctx = load(write_repo(tmp_path, files_for(rule.EXAMPLES["pass"])))
+    assert loaded.findings == []
+    assert [f for f in run_rules(ctx, {rule.INFO.id}) if f.rule == rule.INFO.id] == []
+    assert errors(list(run_rules(ctx))) == []
+
+
+def test_base_example_has_no_error_from_any_rule(tmp_path: Path, write_repo: Any) -> None:
+    loaded, ctx = load(write_repo(tmp_path, files_for({})))
+    assert loaded.findings == []
+    assert set(loaded.catalog.models) == {"llama"} and set(loaded.catalog.environments) == {"dev"}
+    assert errors(list(run_rules(ctx))) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared context
+
+
+def test_placements_are_resolved_once_and_shared_by_the_rules() -> None:
+    ctx = Context(load_repository(Repository(PROJECT)).catalog)
+    first = list(ctx.placements())
+    assert len(first) == sum(len(env.entries) for env in ctx.catalog.environments.values()) > 0
+    assert all(a is b for a, b in zip(first, ctx.placements(), strict=True))

@@ -1,0 +1,66 @@
+"""`make docs`: write everything generated from the code, so no document is kept by hand.
+
+- docs/rules.md, from the rule modules (their INFO, docstrings and examples);
+- the rule count in README.md;
+- schemas/*.schema.json, through tools/make_input_schemas.py.
+
+    python tools/make_docs.py [--check]
+
+With --check nothing is written: exit 1 and the names of the stale files when any differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from modelserve.commands.rules import markdown
+from modelserve.rules import RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+RULE_COUNT = re.compile(r"`docs/rules\.md`, \d+ rules,")
+
+
+def readme(text: str) -> str:
+    if not RULE_COUNT.search(text):
+        raise SystemExit("README.md: the rule count sentence (`docs/rules.md`, N rules,) is gone")
+    return RULE_COUNT.sub(f"`docs/rules.md`, {len(RULES)} rules,", text)
+
+
+def wanted() -> dict[Path, str]:
+    spec = importlib.util.spec_from_file_location(
+        "make_input_schemas", ROOT / "tools" / "make_input_schemas.py"
+    )
+    assert spec is not None and spec.loader is not None
+    schemas = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(schemas)
+    files = {ROOT / "docs" / "rules.md": markdown()}
+    files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"))
+    files.update({ROOT / "schemas" / name: text for name, text in schemas.render_all().items()})
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make_docs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
+    args = parser.parse_args(argv)
+    files = wanted()
+    stale = [
+        path
+        for path, text in files.items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+    for path in stale:
+        if args.check:
+            print(f"stale: {path.relative_to(ROOT)} (run `make docs`)")
+        else:
+            path.write_text(files[path], encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
