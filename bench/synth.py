@@ -421,6 +421,7 @@ def environment(
         "cluster": f"{cloud}-{name}-1",
         "namespace": f"models-{name}",
         "kubernetesVersion": "1.33" if index % 2 == 0 else "1.32",
+        "platform": {"kserve": "0.20"},
         "flux": {
             "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
             "interval": ("5m", "10m", "15m")[index % 3],

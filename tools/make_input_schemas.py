@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from modelserve.platform.kserve import VERSION_PATTERN as KSERVE_VERSION
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE = "https://modelserve.dev/schemas/"
 
@@ -218,7 +220,10 @@ def runtime_schema() -> dict:
                         "autoSelect": {
                             "type": "boolean",
                             "description": (
-                                "May KServe pick this runtime automatically? Default true."
+                                "May KServe pick this runtime for a model that names none? "
+                                "Default false: every model here names its runtime, and an "
+                                "auto-selected format can collide with KServe's built-in "
+                                "runtimes (rule runtime-collision)."
                             ),
                         },
                         "priority": {
@@ -564,7 +569,15 @@ def environment_schema() -> dict:
         ),
         "type": "object",
         "additionalProperties": False,
-        "required": ["name", "cluster", "namespace", "kubernetesVersion", "flux", "models"],
+        "required": [
+            "name",
+            "cluster",
+            "namespace",
+            "kubernetesVersion",
+            "platform",
+            "flux",
+            "models",
+        ],
         "properties": {
             "name": {
                 **DNS_LABEL,
@@ -590,6 +603,27 @@ def environment_schema() -> dict:
                 "type": "string",
                 "pattern": "^1\\.[0-9]+$",
                 "description": 'Minor version, e.g. "1.33": selects the Kubernetes schemas.',
+            },
+            "platform": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["kserve"],
+                "description": (
+                    "What the cluster runs: rendering and the admission rules follow these "
+                    "releases."
+                ),
+                "properties": {
+                    "kserve": {
+                        "type": "string",
+                        "pattern": KSERVE_VERSION,
+                        "description": (
+                            'KServe release installed on the cluster, 0.15 to 0.20: "0.20" '
+                            '(meaning 0.20.0) or "0.15.1". Decides how deploymentMode is '
+                            "spelled (Standard from 0.16, RawDeployment before), which "
+                            "autoscaler classes exist, and KServe's built-in runtimes."
+                        ),
+                    }
+                },
             },
             "deploymentMode": {
                 "enum": ["Standard", "Knative"],

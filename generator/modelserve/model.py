@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from modelserve.load.yamlio import Document, PathKey
+from modelserve.platform.kserve import KServe
 
 # What a GPU profile requests when it names no resource (the NVIDIA device plugin's).
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
@@ -74,7 +75,7 @@ class Profile:
 class ModelFormat:
     name: str
     version: str | None = None
-    auto_select: bool = True
+    auto_select: bool = False
     priority: int | None = None
 
 
@@ -177,6 +178,11 @@ class Environment:
         return dict(self.data.get("registry") or {})
 
     @cached_property
+    def kserve(self) -> KServe:
+        """The KServe release the environment's cluster runs (``platform.kserve``)."""
+        return KServe.parse(str(self.data["platform"]["kserve"]))
+
+    @cached_property
     def flux_path(self) -> str:
         """The folder Flux's GitRepository path points at, without a trailing slash."""
         return str(self.flux.get("path", DEFAULT_FLUX_PATH)).rstrip("/")
@@ -215,7 +221,7 @@ def runtime_from(data: dict[str, Any], source: Source) -> Runtime:
         name=data["name"],
         image=data["image"],
         formats=tuple(
-            ModelFormat(f["name"], f.get("version"), f.get("autoSelect", True), f.get("priority"))
+            ModelFormat(f["name"], f.get("version"), f.get("autoSelect", False), f.get("priority"))
             for f in data["modelFormats"]
         ),
         protocols=tuple(data.get("protocolVersions") or ()),

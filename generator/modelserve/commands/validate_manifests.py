@@ -10,6 +10,7 @@ from pathlib import Path
 from modelserve.commands import common
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from modelserve.findings import Severity
+from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 from modelserve.report.emit import report
 
 
@@ -22,6 +23,7 @@ class ValidateManifestsOptions:
     format: str
     schema_locations: tuple[Path, ...]
     strict: bool
+    kserve: KServe
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
@@ -35,10 +37,16 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         "--kubernetes-version", default="1.33", help="Kubernetes minor version for core schemas"
     )
     parser.add_argument(
+        "--kserve-version",
+        type=_kserve,
+        default=NEWEST_KSERVE,
+        metavar="VERSION",
+        help=f"KServe release whose admission rules apply (0.15 to 0.20; default {NEWEST_KSERVE})",
+    )
+    parser.add_argument(
         "--policy",
         action="store_true",
-        help="also run the manifest rules: gpu-placement, monitor-target, image-latest, "
-        "secret-literal",
+        help="also run the object rules (`modelserve rules` lists them with scope object)",
     )
     parser.add_argument(
         "--root", type=Path, default=Path("."), help="where the default schema store is looked for"
@@ -56,7 +64,15 @@ def from_args(args: argparse.Namespace) -> ValidateManifestsOptions:
         format=args.format,
         schema_locations=tuple(args.schema_location),
         strict=args.strict,
+        kserve=args.kserve_version,
     )
+
+
+def _kserve(text: str) -> KServe:
+    try:
+        return KServe.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(options: ValidateManifestsOptions) -> int:
@@ -73,7 +89,7 @@ def run(options: ValidateManifestsOptions) -> int:
         strict=options.strict,
     )
     findings, count = validate_manifests(
-        list(options.paths), store, policy=options.policy, root=options.root
+        list(options.paths), store, policy=options.policy, root=options.root, kserve=options.kserve
     )
     findings += [store_finding(options.root.resolve(), p) for p in store.store_problems()]
     if count == 0 and not findings:

@@ -88,11 +88,12 @@ class RenderedObject:
         )
 
     def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
-        """The source position of the longest origin prefix that covers ``pointer``."""
+        """The source position of the longest origin prefix that covers ``pointer``; of two
+        equally long, the later (an environment's override is listed after the catalog field)."""
         best: Origin | None = None
         for origin in self.origins:
             if pointer[: len(origin.prefix)] == origin.prefix and (
-                best is None or len(origin.prefix) > len(best.prefix)
+                best is None or len(origin.prefix) >= len(best.prefix)
             ):
                 best = origin
         if best is None:

@@ -8,6 +8,10 @@ from modelserve.model import DEFAULT_GPU_RESOURCE, Environment, Model, ModelEntr
 from modelserve.render import MANAGED_BY, Origin, RenderedObject, quantity_map
 from modelserve.render.runtime import env_var
 
+ANNOTATIONS = ("metadata", "annotations")
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+
 
 def render_isvc(
     model: Model, entry: ModelEntry, env: Environment, profile: Profile | None
@@ -57,15 +61,19 @@ def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str
 
 def _annotations(model: Model, env: Environment, entry: ModelEntry) -> dict[str, str]:
     notes = dict(model.data.get("annotations") or {})
-    notes["serving.kserve.io/deploymentMode"] = env.deployment_mode
+    # Spelled as the environment's KServe release knows it (RawDeployment before v0.16).
+    notes["serving.kserve.io/deploymentMode"] = env.kserve.mode_annotation(env.deployment_mode)
     autoscaling = model.data.get("autoscaling") or {}
     replicas = entry.replicas(model)
     if "class" in autoscaling:
         notes["serving.kserve.io/autoscalerClass"] = autoscaling["class"]
-    elif env.deployment_mode == "Standard" and replicas.get("min", 1) == replicas.get(
-        "max", replicas.get("min", 1)
+    elif (
+        env.deployment_mode == "Standard"
+        and "none" in env.kserve.autoscaler_classes
+        and replicas.get("min", 1) == replicas.get("max", replicas.get("min", 1))
     ):
-        # A fixed size needs no HPA; HM sets the same for its models.
+        # A fixed size needs no HPA; HM sets the same for its models. KServe 0.15.0 has no
+        # class none (its webhook refuses it) and creates an HPA of min = max instead.
         notes["serving.kserve.io/autoscalerClass"] = "none"
     return dict(sorted(notes.items()))
 
@@ -125,7 +133,15 @@ def _origins(
         Origin(model_path + ("resources",), src, ("gpu",) if model.gpu_count else ("resources",)),
         Origin(model_path + ("env",), src, ("env",)),
         Origin(model_path + ("args",), src, ("args",)),
+        Origin(("spec", "predictor", "minReplicas"), src, ("replicas", "min")),
+        Origin(("spec", "predictor", "maxReplicas"), src, ("replicas", "max")),
+        Origin(("spec", "predictor", "scaleMetric"), src, ("autoscaling", "metric")),
+        Origin(("spec", "predictor", "scaleTarget"), src, ("autoscaling", "target")),
+        Origin(ANNOTATIONS + (AUTOSCALER_CLASS,), src, ("autoscaling", "class")),
+        Origin(ANNOTATIONS + (DEPLOYMENT_MODE,), env_src, ("platform", "kserve")),
     ]
+    if "deploymentMode" in env.data:
+        origins.append(Origin(ANNOTATIONS + (DEPLOYMENT_MODE,), env_src, ("deploymentMode",)))
     for key, prefix in (
         ("replicas", ("spec", "predictor", "minReplicas")),
         ("replicas", ("spec", "predictor", "maxReplicas")),

@@ -68,7 +68,9 @@ def _format(fmt: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": fmt["name"]}
     if "version" in fmt:
         out["version"] = str(fmt["version"])
-    out["autoSelect"] = bool(fmt.get("autoSelect", True))
+    # Every model names its runtime, so KServe never needs to pick one: off unless asked for,
+    # and a runtime that does not auto-select cannot collide with another (runtime-collision).
+    out["autoSelect"] = bool(fmt.get("autoSelect", False))
     if "priority" in fmt:
         out["priority"] = int(fmt["priority"])
     return out

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelserve.findings import Finding
+from modelserve.platform.kserve import NEWEST_KSERVE
 from modelserve.render import RenderedObject
 from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
 
@@ -87,8 +88,15 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
             rendered=True,
             profiles=env.profiles if env else {},
             monitor_labels=env.monitoring_labels if env else {},
+            kserve=env.kserve if env else NEWEST_KSERVE,
         )
         for index, object_rule, problem in check_objects(objects, object_rules):
             rendered, root = placed[index]
             info = object_rule.INFO
-            yield rendered.finding(info, problem.pointer, problem.message, root.kustomization)
+            yield rendered.finding(
+                info,
+                problem.pointer,
+                problem.message,
+                root.kustomization,
+                severity=problem.severity,
+            )

@@ -16,12 +16,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog, Environment, Model, ModelEntry, Profile, Runtime, Source
+from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 
 if TYPE_CHECKING:
     from modelserve.deploy.tree import Tree
 
 
 T = TypeVar("T")
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else an empty one: object rules read objects of any shape."""
+    return value if isinstance(value, dict) else {}
+
+
+def sequence(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
 
 
 class Scope(enum.Enum):
@@ -73,6 +84,12 @@ class ObjectSet:
     rendered: bool
     profiles: Mapping[str, Profile] = field(default_factory=dict)
     monitor_labels: Mapping[str, str] = field(default_factory=dict)
+    # The KServe release that admits and reconciles the objects: the environment's, or for
+    # hand-written manifests the one given to validate-manifests (default: the newest supported).
+    kserve: KServe = NEWEST_KSERVE
+    # KServe installs its own ClusterServingRuntimes with every release; runtime-collision counts
+    # them as present unless told otherwise (a conformance case that lists its own runtimes).
+    builtin_runtimes: bool = True
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
@@ -89,6 +106,7 @@ class Problem:
 
     pointer: tuple[Any, ...]
     message: str
+    severity: Severity | None = None  # None: the rule's own
 
 
 @dataclass(frozen=True)

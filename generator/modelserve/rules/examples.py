@@ -45,6 +45,7 @@ name: dev
 cluster: dev-cluster
 namespace: models
 kubernetesVersion: "1.33"
+platform: {kserve: "0.20"}
 flux:
   sourceRef: {kind: GitRepository, name: flux-system}
 monitoring:

@@ -14,7 +14,7 @@ from typing import Any
 
 from modelserve.findings import Severity
 from modelserve.model import Profile
-from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope
+from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping
 from modelserve.rules.examples import ENVIRONMENT
 
 INFO = RuleInfo(
@@ -134,15 +134,11 @@ def check_predictor(
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     if obj.get("kind") != "InferenceService":
         return
-    predictor = _mapping(_mapping(obj.get("spec")).get("predictor"))
+    predictor = mapping(mapping(obj.get("spec")).get("predictor"))
     if not predictor:
         return
-    labels = _mapping(_mapping(obj.get("metadata")).get("labels"))
+    labels = mapping(mapping(obj.get("metadata")).get("labels"))
     # A rendered model names its profile in a label; a hand-written one is checked without one.
     profile = objects.profiles.get(str(labels.get("modelserve.io/profile", "")))
     for pointer, message in check_predictor(predictor, profile):
         yield Problem(pointer, message)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

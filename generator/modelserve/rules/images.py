@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelserve.model import Environment, Runtime, Source
-from modelserve.rules.base import Context
+from modelserve.rules.base import Context, mapping, sequence
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -62,30 +62,22 @@ def env_images(
                 yield env, runtime, parse_image(runtime.image), runtime.source, ("image",)
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def containers_of(obj: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
     """(pointer, container) of each container an object declares: a runtime's containers, an
     InferenceService's predictor model, or a pod template's; any shape is tolerated."""
-    spec = _mapping(obj.get("spec"))
+    spec = mapping(obj.get("spec"))
     found: list[tuple[tuple[Any, ...], Any]]
     if obj.get("kind") in ("ClusterServingRuntime", "ServingRuntime"):
         found = [
-            (("spec", "containers", i), c) for i, c in enumerate(_items(spec.get("containers")))
+            (("spec", "containers", i), c) for i, c in enumerate(sequence(spec.get("containers")))
         ]
     elif obj.get("kind") == "InferenceService":
-        found = [(("spec", "predictor", "model"), _mapping(spec.get("predictor")).get("model"))]
+        found = [(("spec", "predictor", "model"), mapping(spec.get("predictor")).get("model"))]
     else:
-        pod = _mapping(_mapping(spec.get("template")).get("spec"))
+        pod = mapping(mapping(spec.get("template")).get("spec"))
         found = [
             (("spec", "template", "spec", "containers", i), c)
-            for i, c in enumerate(_items(pod.get("containers")))
+            for i, c in enumerate(sequence(pod.get("containers")))
         ]
     for pointer, container in found:
         if isinstance(container, dict):

@@ -15,7 +15,7 @@ from typing import Any
 
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Environment, Model, Runtime, Source
-from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
+from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope, mapping
 from modelserve.rules.examples import RUNTIME
 from modelserve.rules.images import containers_of
 from modelserve.validate.secrets import find_in, redact, redacted_path
@@ -77,7 +77,7 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
         for pointer, container in containers_of(obj)
         for field in ("env", "args", "command")
     ]
-    meta = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+    meta = mapping(obj.get("metadata"))
     places += [(("metadata", field), meta.get(field)) for field in ("labels", "annotations")]
     for base, value in places:
         for path, label, found in find_in(value, base):

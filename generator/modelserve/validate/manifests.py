@@ -17,6 +17,7 @@ from typing import Any
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
 from modelserve.load.yamlio import Document, YamlError, load_file
+from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 from modelserve.rules import OBJECT_RULES, check_objects
 from modelserve.rules.base import ObjectSet
 from modelserve.validate.objects import validate_object
@@ -117,7 +118,11 @@ def _leaves(path: Path, real_root: str) -> bool:
 
 
 def validate_manifests(
-    paths: list[Path], store: Any, policy: bool = False, root: Path | None = None
+    paths: list[Path],
+    store: Any,
+    policy: bool = False,
+    root: Path | None = None,
+    kserve: KServe = NEWEST_KSERVE,
 ) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     located = load(paths, findings, root)
@@ -144,7 +149,7 @@ def validate_manifests(
             )
     findings += list(metadata_findings(located))
     if policy:
-        findings += list(policy_findings(located, sound))
+        findings += list(policy_findings(located, sound, kserve))
     return sorted(set(findings)), len(located)
 
 
@@ -237,7 +242,9 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
             )
 
 
-def policy_findings(located: list[Located], sound: list[Located]) -> Iterator[Finding]:
+def policy_findings(
+    located: list[Located], sound: list[Located], kserve: KServe = NEWEST_KSERVE
+) -> Iterator[Finding]:
     """The object rules, with the ids, messages and hints ``validate`` gives them on rendered
     objects: all of them on the documents that passed their schema (the others have findings
     already), and those that take any shape (secret-literal) on the others too."""
@@ -245,9 +252,8 @@ def policy_findings(located: list[Located], sound: list[Located]) -> Iterator[Fi
     failed = [i for i in located if id(i) not in passed and isinstance(i.doc.data, dict)]
     any_shape = tuple(r for r in OBJECT_RULES if r.INFO.any_shape)
     for items, rules in ((sound, OBJECT_RULES), (failed, any_shape)):
-        objects = ObjectSet([i.doc.data for i in items], rendered=False)
+        objects = ObjectSet([i.doc.data for i in items], rendered=False, kserve=kserve)
         for index, rule, problem in check_objects(objects, rules):
             info = rule.INFO
-            yield _at(
-                items[index], problem.pointer, info.id, problem.message, info.hint, info.severity
-            )
+            severity = problem.severity or info.severity
+            yield _at(items[index], problem.pointer, info.id, problem.message, info.hint, severity)

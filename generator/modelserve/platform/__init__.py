@@ -1,0 +1,1 @@
+"""The platforms an environment runs on, as data: what each supported release accepts."""
