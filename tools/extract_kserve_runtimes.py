@@ -30,7 +30,9 @@ TAGS = ["v0.15.0", "v0.15.2", "v0.16.0", "v0.17.1", "v0.18.1", "v0.19.0", "v0.20
 def show(git_dir: str, tag: str, path: str) -> str:
     return subprocess.run(
         ["git", "--git-dir", git_dir, "show", f"{tag}:{path}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
@@ -43,17 +45,19 @@ def runtimes_of(git_dir: str, tag: str) -> list[dict[str, object]]:
             if not doc or doc.get("kind") != "ClusterServingRuntime":
                 continue
             spec = doc["spec"]
-            out.append({
-                "name": doc["metadata"]["name"],
-                "source": path,
-                "formats": [
-                    {k: f[k] for k in ("name", "version", "autoSelect", "priority") if k in f}
-                    for f in spec.get("supportedModelFormats") or []
-                ],
-                "protocols": list(spec.get("protocolVersions") or []),
-                "multiModel": bool(spec.get("multiModel", False)),
-                "disabled": bool(spec.get("disabled", False)),
-            })
+            out.append(
+                {
+                    "name": doc["metadata"]["name"],
+                    "source": path,
+                    "formats": [
+                        {k: f[k] for k in ("name", "version", "autoSelect", "priority") if k in f}
+                        for f in spec.get("supportedModelFormats") or []
+                    ],
+                    "protocols": list(spec.get("protocolVersions") or []),
+                    "multiModel": bool(spec.get("multiModel", False)),
+                    "disabled": bool(spec.get("disabled", False)),
+                }
+            )
     return sorted(out, key=lambda r: str(r["name"]))
 
 
@@ -62,7 +66,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     data = {
-        "source": "https://github.com/kserve/kserve config/runtimes/ (the kustomization's resources)",
+        "source": (
+            "https://github.com/kserve/kserve config/runtimes/ (the kustomization's resources)"
+        ),
         "releases": {tag.lstrip("v"): runtimes_of(argv[0], tag) for tag in TAGS},
     }
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -311,6 +311,15 @@ def runtime_schema() -> dict:
             },
             "args": {**ARGS, "description": "Container arguments."},
             "env": ENV_LIST,
+            "imageVariant": {
+                "enum": ["cpu", "gpu"],
+                "description": (
+                    "Which build the image is, when its tag does not say: a GPU model on a cpu "
+                    "image is refused (rule runtime-image-variant). Known without it: "
+                    "kserve/huggingfaceserver, tensorflow/serving and pytorch/torchserve-kfs, "
+                    "whose CUDA builds carry a -gpu tag."
+                ),
+            },
             "sharedMemory": {
                 "$ref": "#/$defs/quantity",
                 "description": "Size of the memory-backed /dev/shm volume, e.g. 16Gi.",

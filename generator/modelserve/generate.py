@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from modelserve.deploy.budget import over_budget
 from modelserve.deploy.tree import Tree, build_tree
@@ -27,14 +28,24 @@ class Generated:
 
 
 @cycle_collection_paused()
-def generate(repo: Repository, progress: Callable[[str], None] | None = None) -> Generated:
-    """Load, check and render; ``tree`` is None when the catalog has errors."""
+def generate(
+    repo: Repository,
+    progress: Callable[[str], None] | None = None,
+    schema_dirs: list[Path] | None = None,
+) -> Generated:
+    """Load, check and render; ``tree`` is None when the catalog has errors. With
+    ``schema_dirs`` (a list, maybe empty: the shipped schemas are always used) the rendered
+    objects are validated against their schemas too, as ``validate`` does after its builds."""
     loaded = load_repository(repo)
     too_large = over_budget(loaded.catalog)
     if too_large is not None:  # not even rendered
         return Generated(loaded.catalog, None, sorted(set(loaded.findings + [too_large])))
     tree = build_tree(loaded.catalog, progress)
     findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree)))
+    if schema_dirs is not None and not any(f.severity is Severity.ERROR for f in findings):
+        from modelserve.validate.rendered import rendered_schema_findings
+
+        findings += rendered_schema_findings(tree, loaded.catalog, schema_dirs)
     result = Generated(loaded.catalog, tree, sorted(set(findings)))
     if result.errors:
         result.tree = None

@@ -7,6 +7,7 @@ its passing example passes; the rules share one resolved placement per deploymen
 from __future__ import annotations
 
 import inspect
+import json
 import pkgutil
 import re
 from dataclasses import replace
@@ -22,7 +23,7 @@ from modelserve.load.repository import Repository, load_repository
 from modelserve.rules import OBJECT_RULES, RULES, run_rules
 from modelserve.rules.base import Context, Scope
 from modelserve.rules.examples import files_for
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, UPSTREAM, run_cli
 from tests.rules.rulekit import errors, load
 
 RULE_IDS = [rule.INFO.id for rule in RULES]
@@ -67,7 +68,11 @@ def test_rule_module_is_complete(rule: ModuleType) -> None:
         f"{rule.__name__} needs a docstring: it is the rule's documentation"
     )
     assert set(rule.EXAMPLES) == {"fail", "pass"}
-    assert rule.EXAMPLES["fail"], "a failing example must change at least one file"
+    manifests = getattr(rule, "MANIFEST_EXAMPLES", None)
+    assert rule.EXAMPLES["fail"] or manifests, "a failing example must change at least one file"
+    if manifests is not None:
+        assert Scope.OBJECT in info.scopes
+        assert {"kserve", "fail", "pass"} <= set(manifests) <= {"kserve", "fail", "pass", "store"}
     assert info.scopes and info.scopes <= {Scope.CATALOG, Scope.OBJECT}
     assert callable(getattr(rule, "check", None)) == (Scope.CATALOG in info.scopes)
     assert callable(getattr(rule, "check_object", None)) == (Scope.OBJECT in info.scopes)
@@ -107,6 +112,8 @@ def test_rule_ids_are_unique_and_stable() -> None:
 def test_failing_example_fails_at_a_real_line(
     rule: ModuleType, tmp_path: Path, write_repo: Any
 ) -> None:
+    if not rule.EXAMPLES["fail"]:
+        pytest.skip(f"{rule.INFO.id} fails on hand-written manifests only (MANIFEST_EXAMPLES)")
     loaded, ctx = load(write_repo(tmp_path, files_for(rule.EXAMPLES["fail"])))
     assert loaded.findings == []
     own = [f for f in run_rules(ctx, {rule.INFO.id}) if f.rule == rule.INFO.id]
@@ -143,3 +150,38 @@ def test_placements_are_resolved_once_and_shared_by_the_rules() -> None:
     first = list(ctx.placements())
     assert len(first) == sum(len(env.entries) for env in ctx.catalog.environments.values()) > 0
     assert all(a is b for a, b in zip(first, ctx.placements(), strict=True))
+
+
+MANIFEST_RULES = [rule for rule in RULES if hasattr(rule, "MANIFEST_EXAMPLES")]
+
+
+@pytest.mark.parametrize("rule", MANIFEST_RULES, ids=[r.INFO.id for r in MANIFEST_RULES])
+@pytest.mark.parametrize("label", ["fail", "pass"])
+def test_manifest_examples_fail_and_pass_in_validate_manifests(
+    rule: ModuleType, label: str, tmp_path: Path
+) -> None:
+    example = rule.MANIFEST_EXAMPLES
+    manifest = tmp_path / "example.yaml"
+    manifest.write_text(example[label])
+    store: list[str | Path] = []
+    if "store" in example:  # KServe's CRD from ../shared/upstream, imported as a user would
+        crd = UPSTREAM / "crds" / "kserve" / example["store"]
+        code, out, err = run_cli("schemas", "import", crd, "--out", tmp_path / "store")
+        assert code == 0, out + err
+        store = ["--schema-location", tmp_path / "store"]
+    code, out, err = run_cli(
+        "validate-manifests",
+        "--policy",
+        "--format",
+        "json",
+        "--kserve-version",
+        example["kserve"],
+        *store,
+        manifest,
+    )
+    own = [f for f in json.loads(out)["findings"] if f["rule"] == rule.INFO.id]
+    if label == "fail":
+        assert own and code == 1, out + err
+        assert all(f["line"] >= 1 and f["message"] and f["hint"] for f in own)
+    else:
+        assert own == [] and code == 0, out + err

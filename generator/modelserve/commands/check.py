@@ -61,7 +61,7 @@ def from_args(args: argparse.Namespace) -> CheckOptions:
 def run(options: CheckOptions) -> int:
     repo = common.open_repository(options.root)
     fmt = resolve_format(options.format)
-    generated = generate(repo)
+    generated = generate(repo, schema_dirs=common.schema_dirs((), repo.root))
     if generated.tree is None:
         report(generated.findings, sys.stdout, fmt, "fix these before deploy/ can be checked")
         return EXIT_FINDINGS

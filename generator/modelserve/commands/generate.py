@@ -38,7 +38,7 @@ def run(options: GenerateOptions) -> int:
     fmt = resolve_format(options.format)
     start = time.perf_counter()
     progress = common.Progress()
-    generated = generate(repo, progress)
+    generated = generate(repo, progress, common.schema_dirs((), repo.root))
     loaded_at = time.perf_counter()
     if generated.tree is None:
         report(generated.findings, sys.stdout, fmt, "nothing was written")

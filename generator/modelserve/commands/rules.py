@@ -74,7 +74,9 @@ def markdown() -> str:
         out += ["", f"**Fix:** {info.hint}."]
         for label, title in (("fail", "Fails"), ("pass", "Passes")):
             changed = rule.EXAMPLES[label] or {}
-            if not changed:
+            if not changed and label == "fail" and hasattr(rule, "MANIFEST_EXAMPLES"):
+                out += ["", "Fails: no catalog (generate never writes what this refuses)."]
+            elif not changed:
                 out += ["", f"{title}: the base example."]
             for path, text in changed.items():
                 out += [
@@ -83,6 +85,18 @@ def markdown() -> str:
                     "",
                     "```yaml",
                     _shown((text or "").rstrip()),
+                    "```",
+                ]
+        manifests = getattr(rule, "MANIFEST_EXAMPLES", None)
+        for label, title in (("fail", "Fails"), ("pass", "Passes")):
+            if manifests is not None:
+                out += [
+                    "",
+                    f"{title} (`modelserve validate-manifests --policy --kserve-version "
+                    f"{manifests['kserve']}`):",
+                    "",
+                    "```yaml",
+                    _shown(manifests[label].rstrip()),
                     "```",
                 ]
     return "\n".join(out) + "\n"

@@ -11,6 +11,9 @@ CONTAINER = "kserve-container"
 SHM_VOLUME = "dshm"
 
 
+IMAGE_VARIANT = "modelserve.io/image-variant"  # read by the runtime-image-variant rule
+
+
 def render_runtime(runtime: Runtime, env: Environment | None = None) -> RenderedObject:
     """The runtime as KServe reads it; ``env`` only supplies a per-environment image."""
     data = runtime.data
@@ -43,6 +46,11 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
         "metadata": {
             "name": runtime.name,
             "labels": {**MANAGED_BY, "modelserve.io/runtime": runtime.name},
+            **(
+                {"annotations": {IMAGE_VARIANT: data["imageVariant"]}}
+                if "imageVariant" in data
+                else {}
+            ),
         },
         "spec": spec,
     }
@@ -54,6 +62,7 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
         ("modelFormats", ("spec", "supportedModelFormats")),
         ("resources", ("spec", "containers", 0, "resources")),
         ("readiness", ("spec", "containers", 0, "readinessProbe")),
+        ("imageVariant", ("metadata", "annotations", IMAGE_VARIANT)),
     ):
         if key in data:
             origins.append(Origin(prefix, runtime.source, (key,)))

@@ -10,18 +10,20 @@ latter matches the deploymentMode annotation literally: ``Standard`` (``RawDeplo
 v0.16) with class ``hpa`` runs ``validateScalingHPACompExtension`` (metric cpu or memory; a target
 above 100 is refused for every metric, as its ``metric == MetricCPU && target < 1 || target > 100``
 reads), with ``keda`` ``validateScalingKedaCompExtension`` (no ``scaleMetric``; the metric types
-and their fields); any other mode, the missing annotation included, runs the Knative checks
-(``validateScalingKPACompExtension``: metric concurrency or rps, no deploymentStrategy) unless
-Knative's class annotation selects its HPA. A refused InferenceService fails Flux's apply of its
-whole shard.
+and their fields, a memory ``AverageValue`` target of at least 1 MiB); any other mode, the missing
+annotation included, runs the Knative checks (``validateScalingKPACompExtension``: metric
+concurrency or rps, no deploymentStrategy) unless Knative's class annotation selects its HPA. A
+refused InferenceService fails Flux's apply of its whole shard.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 from modelserve.findings import Severity
+from modelserve.quantity import parse_quantity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping
 from modelserve.rules.examples import MODEL
 
@@ -167,6 +169,12 @@ def _keda_metric(metric: dict[str, Any]) -> str | None:
             "Utilization",
         ):
             return "the memory target value type should be AverageValue or Utilization"
+        if resource.get("name") == "memory" and target.get("type") == "AverageValue":
+            # MetricQuantity.GetQuantity: an unset value is the zero quantity.
+            value = target.get("averageValue")
+            quantity = Fraction(0) if value is None else parse_quantity(value)
+            if quantity is not None and quantity < MIB:
+                return "the memory target value should be greater than 1 MiB"
         if resource.get("name") not in ("cpu", "memory"):
             return f"resource type {resource.get('name')} is not supported"
         return _scale_target(target)
@@ -187,6 +195,10 @@ def _keda_metric(metric: dict[str, Any]) -> str | None:
     )
 
 
+MIB = 2**20
+
+
+# A Kubernetes quantity, as MetricQuantity (pkg/apis/serving/v1beta1/metric_quantity.go) parses it.
 def _scale_target(target: dict[str, Any]) -> str | None:
     """``validateScaleTarget``."""
     kind = target.get("type")

@@ -4,7 +4,9 @@ Mirrors ``validateInferenceServiceName`` of the InferenceService validating webh
 (``pkg/apis/serving/v1beta1/inference_service_validation.go``, every supported release): the
 name must match ``IsvcRegexp``, ``^[a-z]([-a-z0-9]*[a-z0-9])?$``. That is stricter than the
 API server's DNS-1123 names: a name may not start with a digit nor hold a dot, so
-``1-llama`` and ``llama.3`` pass the API server and are refused by KServe.
+``1-llama`` and ``llama.3`` pass the API server and are refused by KServe. The shipped
+InferenceService schema (``schemas/kinds/``) carries the same pattern; this rule is what refuses
+such a name when a schema store's imported CRD, which lacks it, takes precedence.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ INFO = RuleInfo(
 EXAMPLES: dict[str, dict[str, str]] = {"fail": {}, "pass": {}}
 MANIFEST_EXAMPLES = {
     "kserve": "0.20",
+    # validated against KServe's own CRD (imported into a store), which has no name pattern
+    "store": "serving.kserve.io_inferenceservices.yaml",
     "fail": """\
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService

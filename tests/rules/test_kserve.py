@@ -1,0 +1,220 @@
+"""The KServe release of an environment: rendering that follows it, and the admission rules
+(kserve-autoscaling, kserve-deployment-mode, runtime-collision) on catalogs and manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modelserve.deploy.tree import build_tree
+from modelserve.load.repository import Repository, load_repository
+from modelserve.platform.kserve import KServe
+from modelserve.rules.examples import ENVIRONMENT, MODEL, RUNTIME, files_for
+from tests.helpers import run_cli
+from tests.rules.rulekit import ENV_FILE, MODEL_FILE, RUNTIME_FILE, check_files, line_of
+
+MODE = "serving.kserve.io/deploymentMode"
+CLASS = "serving.kserve.io/autoscalerClass"
+
+
+def _isvc(write_repo: Any, root: Path, overrides: dict[str, str]) -> dict[str, Any]:
+    loaded = load_repository(Repository(write_repo(root, files_for(overrides))))
+    assert loaded.findings == []
+    tree = build_tree(loaded.catalog)
+    [isvc] = [o.obj for r in tree.roots for o in r.objects if o.obj["kind"] == "InferenceService"]
+    return isvc
+
+
+def _release(version: str) -> str:
+    return ENVIRONMENT.replace('platform: {kserve: "0.20"}', f'platform: {{kserve: "{version}"}}')
+
+
+# ---------------------------------------------------------------------------------------------
+# platform.kserve
+
+
+def test_an_environment_must_state_its_kserve_release(tmp_path: Path, write_repo: Any) -> None:
+    env = ENVIRONMENT.replace('platform: {kserve: "0.20"}\n', "")
+    loaded = load_repository(Repository(write_repo(tmp_path, files_for({ENV_FILE: env}))))
+    [finding] = loaded.findings
+    assert finding.rule == "schema" and "platform" in finding.message
+
+
+@pytest.mark.parametrize("version", ["0.14", "0.21", "1.0", "0.20.x", "v0.20"])
+def test_unsupported_releases_are_refused_by_the_schema(
+    version: str, tmp_path: Path, write_repo: Any
+) -> None:
+    env = _release(version)
+    loaded = load_repository(Repository(write_repo(tmp_path, files_for({ENV_FILE: env}))))
+    assert [f.rule for f in loaded.findings] == ["schema"]
+    assert loaded.findings[0].line == line_of(env, "platform:")
+
+
+@pytest.mark.parametrize(
+    "version, mode, annotation",
+    [
+        ("0.15", "Standard", "RawDeployment"),
+        ("0.15.2", "Knative", "Serverless"),
+        ("0.16", "Standard", "Standard"),
+        ("0.20", "Knative", "Knative"),
+    ],
+)
+def test_the_deployment_mode_is_spelled_as_the_release_knows_it(
+    version: str, mode: str, annotation: str, tmp_path: Path, write_repo: Any
+) -> None:
+    env = _release(version).replace("models:\n", f"deploymentMode: {mode}\nmodels:\n", 1)
+    isvc = _isvc(write_repo, tmp_path, {ENV_FILE: env})
+    assert isvc["metadata"]["annotations"][MODE] == annotation
+
+
+@pytest.mark.parametrize("version, none", [("0.15.0", False), ("0.15.1", True), ("0.20", True)])
+def test_class_none_only_where_the_release_accepts_it(
+    version: str, none: bool, tmp_path: Path, write_repo: Any
+) -> None:
+    # A fixed size (min = max = 1) needs no HPA: class none from KServe 0.15.1 (constants.go).
+    isvc = _isvc(write_repo, tmp_path, {ENV_FILE: _release(version)})
+    assert (isvc["metadata"]["annotations"].get(CLASS) == "none") is none
+
+
+def test_supported_releases_parse_and_order() -> None:
+    assert KServe.parse("0.20") == KServe((0, 20, 0)) > KServe.parse("0.15.1")
+    assert str(KServe.parse("0.16")) == "0.16.0"
+    assert "none" not in KServe.parse("0.15").autoscaler_classes
+    assert KServe.parse("0.15").deployment_modes == {"Serverless", "RawDeployment", "ModelMesh"}
+    with pytest.raises(ValueError, match="not a supported release"):
+        KServe.parse("0.21")
+
+
+# ---------------------------------------------------------------------------------------------
+# kserve-autoscaling
+
+
+def test_keda_with_a_scale_metric_is_refused_at_the_metric(tmp_path: Path, write_repo: Any) -> None:
+    model = MODEL + "autoscaling: {class: keda, metric: cpu}\nreplicas: {min: 1, max: 3}\n"
+    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "kserve-autoscaling")
+    assert (finding.file, finding.line) == (MODEL_FILE, line_of(model, "autoscaling:"))
+    assert finding.message.endswith("ScaleMetric is not supported for KEDA")
+    assert finding.path == "spec.predictor.scaleMetric"
+
+
+@pytest.mark.parametrize("metric", ["cpu", "memory"])
+def test_an_hpa_target_above_100_is_refused_for_every_metric(
+    metric: str, tmp_path: Path, write_repo: Any
+) -> None:
+    # inference_service_validation.go: `metric == MetricCPU && target < 1 || target > 100`.
+    model = MODEL + f"autoscaling: {{class: hpa, metric: {metric}, target: 150}}\n"
+    model += "replicas: {min: 1, max: 3}\n"
+    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "kserve-autoscaling")
+    assert "the target utilization percentage should be a [1-100] integer" in finding.message
+    assert "KServe 0.20.0" in finding.message
+
+
+def test_class_none_is_refused_by_kserve_0_15_0(tmp_path: Path, write_repo: Any) -> None:
+    model = MODEL + "autoscaling: {class: none}\n"
+    env = _release("0.15")
+    [finding] = check_files(
+        write_repo, tmp_path, {MODEL_FILE: model, ENV_FILE: env}, "kserve-autoscaling"
+    )
+    assert "[none] is not a supported autoscaler class type" in finding.message
+    assert (finding.file, finding.line) == (MODEL_FILE, line_of(model, "autoscaling:"))
+
+
+def test_a_valid_hpa_passes(tmp_path: Path, write_repo: Any) -> None:
+    model = MODEL + "autoscaling: {class: hpa, metric: memory, target: 80}\n"
+    assert check_files(write_repo, tmp_path, {MODEL_FILE: model}, "kserve-autoscaling") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# runtime-collision
+
+
+def _with_format(fmt: str) -> str:
+    return RUNTIME.replace('    version: "1.3.3"\n', '    version: "1.3.3"\n' + fmt, 1)
+
+
+def test_a_runtime_that_auto_selects_a_builtin_format_is_refused(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    runtime = _with_format('  - {name: huggingface, version: "1", autoSelect: true, priority: 1}\n')
+    runtime = runtime.replace("protocolVersions: [v2, grpc-v2]", "protocolVersions: [v2]")
+    [finding] = check_files(write_repo, tmp_path, {RUNTIME_FILE: runtime}, "runtime-collision")
+    assert finding.file == RUNTIME_FILE
+    assert "kserve-huggingfaceserver" in finding.message
+    assert "config/runtimes/kserve-huggingfaceserver.yaml" in finding.message
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        '  - {name: huggingface, version: "1", autoSelect: false, priority: 1}\n',  # not auto
+        '  - {name: huggingface, version: "1", priority: 1}\n',  # autoSelect defaults to off
+        '  - {name: huggingface, version: "1", autoSelect: true, priority: 3}\n',  # other priority
+        '  - {name: huggingface, version: "2", autoSelect: true, priority: 1}\n',  # other version
+    ],
+)
+def test_runtimes_that_cannot_collide_pass(fmt: str, tmp_path: Path, write_repo: Any) -> None:
+    runtime = _with_format(fmt).replace("protocolVersions: [v2, grpc-v2]", "protocolVersions: [v2]")
+    assert check_files(write_repo, tmp_path, {RUNTIME_FILE: runtime}, "runtime-collision") == []
+
+
+def test_two_catalog_runtimes_serving_one_format_collide(tmp_path: Path, write_repo: Any) -> None:
+    auto = RUNTIME.replace(
+        '    version: "1.3.3"\n', '    version: "1.3.3"\n    autoSelect: true\n    priority: 2\n', 1
+    )
+    second = auto.replace("name: vllm-runtime", "name: vllm-runtime-b", 1)
+    model_b = MODEL.replace("name: llama", "name: llama-b").replace(
+        "runtime: vllm-runtime", "runtime: vllm-runtime-b"
+    )
+    env = ENVIRONMENT + "  - model: llama-b\n    profile: h100\n"
+    found = check_files(
+        write_repo,
+        tmp_path,
+        {
+            RUNTIME_FILE: auto,
+            "catalog/runtimes/vllm-runtime-b.yaml": second,
+            "catalog/models/llama-b.yaml": model_b,
+            ENV_FILE: env,
+        },
+        "runtime-collision",
+    )
+    assert found and all("same priority assigned" in f.message for f in found)
+
+
+# ---------------------------------------------------------------------------------------------
+# kserve-deployment-mode, on hand-written manifests
+
+
+@pytest.mark.parametrize(
+    "version, mode, severity",
+    [("0.15", "Standard", "error"), ("0.20", "RawDeployment", "warning"), ("0.20", "Raw", "error")],
+)
+def test_deployment_modes_the_release_does_not_know(
+    version: str, mode: str, severity: str, tmp_path: Path
+) -> None:
+    isvc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "iris", "annotations": {MODE: mode}},
+        "spec": {
+            "predictor": {
+                "model": {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://bucket/iris"}
+            }
+        },
+    }
+    path = tmp_path / "isvc.yaml"
+    path.write_text(yaml.safe_dump(isvc))
+    _, out, _ = run_cli(
+        "validate-manifests", "--policy", "--format", "json", "--kserve-version", version, path
+    )
+    [finding] = [f for f in json.loads(out)["findings"] if f["rule"] == "kserve-deployment-mode"]
+    assert finding["severity"] == severity and mode in finding["message"]
+
+
+def test_the_example_catalog_names_its_release() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    catalog = load_repository(Repository(repo)).catalog
+    assert {str(env.kserve) for env in catalog.environments.values()} == {"0.20.0"}
