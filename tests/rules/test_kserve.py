@@ -218,3 +218,116 @@ def test_the_example_catalog_names_its_release() -> None:
     repo = Path(__file__).resolve().parents[2]
     catalog = load_repository(Repository(repo)).catalog
     assert {str(env.kserve) for env in catalog.environments.values()} == {"0.20.0"}
+
+
+# ---------------------------------------------------------------------------------------------
+# runtime-image-variant
+
+
+def _gpu_pair(runtime_name: str, image: str, annotations: dict[str, str] | None = None) -> str:
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
+        "metadata": {"name": runtime_name, **({"annotations": annotations} if annotations else {})},
+        "spec": {
+            "supportedModelFormats": [{"name": "huggingface", "version": "1"}],
+            "containers": [{"name": "kserve-container", "image": image}],
+        },
+    }
+    isvc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "qwen", "namespace": "models"},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "huggingface"},
+                    "runtime": runtime_name,
+                    "storageUri": "hf://Qwen/Qwen2.5-7B-Instruct",
+                    "resources": {
+                        "limits": {"nvidia.com/gpu": "1"},
+                        "requests": {"nvidia.com/gpu": "1"},
+                    },
+                }
+            }
+        },
+    }
+    return yaml.safe_dump_all([runtime, isvc])
+
+
+HF = "docker.io/kserve/huggingfaceserver"
+DIGEST = "@sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    "version, name, image, annotations, verdict",
+    [
+        ("0.20", "my-hf", f"{HF}:v0.20.0", None, "the CPU build"),
+        ("0.20", "my-hf", f"{HF}:v0.20.0-gpu", None, None),
+        ("0.20", "kserve-huggingfaceserver", f"{HF}:v0.20.0", None, None),  # KServe swaps it
+        (
+            "0.19",
+            "my-hf",
+            f"{HF}:v0.20.0",
+            {"serving.kserve.io/server-type": "huggingfaceserver"},
+            "the CPU build",
+        ),  # the annotation counts from v0.20
+        (
+            "0.20",
+            "my-hf",
+            f"{HF}:v0.20.0",
+            {"serving.kserve.io/server-type": "huggingfaceserver"},
+            None,
+        ),
+        ("0.20", "kserve-huggingfaceserver", f"{HF}:v0.20.0{DIGEST}", None, "pinned by digest"),
+        ("0.15", "kserve-huggingfaceserver", f"{HF}:v0.15.0{DIGEST}", None, "to the digest"),
+        ("0.20", "my-hf", f"{HF}:v0.20.0", {"modelserve.io/image-variant": "gpu"}, None),
+        ("0.20", "my-hf", "nvcr.io/nim/x:1.0", {"modelserve.io/image-variant": "cpu"}, "CPU build"),
+        ("0.20", "my-hf", "nvcr.io/nim/x:1.0", None, None),  # not a split build
+    ],
+)
+def test_gpu_models_on_cpu_builds(
+    version: str, name: str, image: str, annotations: Any, verdict: str | None, tmp_path: Path
+) -> None:
+    path = tmp_path / "pair.yaml"
+    path.write_text(_gpu_pair(name, image, annotations))
+    _, out, err = run_cli(
+        "validate-manifests", "--policy", "--format", "json", "--kserve-version", version, path
+    )
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "runtime-image-variant"]
+    if verdict is None:
+        assert found == [], out + err
+    else:
+        [finding] = found
+        assert verdict in finding["message"] and finding["path"] == "spec.predictor.model.runtime"
+
+
+def test_the_example_gpu_model_on_the_cpu_image_is_reported_at_its_runtime_line(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    runtime = RUNTIME.replace(RUNTIME.splitlines()[1], f"image: {HF}:v0.20.0{DIGEST}")
+    env = ENVIRONMENT.replace("allowed: [nvcr.io]", "allowed: [nvcr.io, docker.io]")
+    [finding] = check_files(
+        write_repo, tmp_path, {RUNTIME_FILE: runtime, ENV_FILE: env}, "runtime-image-variant"
+    )
+    assert (finding.file, finding.line) == (MODEL_FILE, line_of(MODEL, "runtime:"))
+
+
+# ---------------------------------------------------------------------------------------------
+# shared-memory and generate's rendered-object schemas
+
+
+def test_shared_memory_over_the_memory_limit_is_refused(tmp_path: Path, write_repo: Any) -> None:
+    runtime = RUNTIME + "sharedMemory: 20Gi\nresources: {cpu: '4', memory: 12Gi}\n"
+    [finding] = check_files(write_repo, tmp_path, {RUNTIME_FILE: runtime}, "shared-memory")
+    assert (finding.file, finding.line) == (RUNTIME_FILE, line_of(runtime, "sharedMemory"))
+    assert "20Gi" in finding.message and "12Gi" in finding.message
+
+
+def test_generate_refuses_what_the_rendered_schema_refuses(tmp_path: Path, write_repo: Any) -> None:
+    runtime = RUNTIME + "resources: {cpu: 500mi, memory: 4Gi}\n"
+    root = write_repo(tmp_path, files_for({RUNTIME_FILE: runtime}))
+    code, out, _ = run_cli("generate", "--root", root, "--format", "json")
+    assert code == 1 and not (root / "deploy").exists()
+    [finding] = [f for f in json.loads(out)["findings"] if f["rule"] == "schema"][:1]
+    assert finding["file"] == RUNTIME_FILE and "500mi" in finding["message"]

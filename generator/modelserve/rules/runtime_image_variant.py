@@ -42,11 +42,8 @@ EXAMPLES = {
             r"(?m)^image: .*$", f"image: {HF_CPU}", RUNTIME
         )
     },
-    "pass": {
-        "catalog/runtimes/vllm-runtime.yaml": re.sub(
-            r"(?m)^image: .*$", f"image: {HF_CPU}-gpu", RUNTIME
-        )
-    },
+    # A NIM image states its build: it is no split build, and says it is a GPU one.
+    "pass": {"catalog/runtimes/vllm-runtime.yaml": RUNTIME + "imageVariant: gpu\n"},
 }
 
 VARIANT = "modelserve.io/image-variant"
