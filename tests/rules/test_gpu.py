@@ -20,15 +20,19 @@ from tests.rules.rulekit import ENV_FILE, MODEL_FILE, check_files, line_of
 def test_gpu_memory_fit_message_shows_the_arithmetic(tmp_path: Path, write_repo: Any) -> None:
     # Llama 3.3 70B as in the example catalog: 70.6e9 x 2 bytes = 131.5 GiB, +20% = 157.8 GiB.
     model = MODEL.replace("parametersBillions: 8", "parametersBillions: 70.6")
-    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
-    assert (finding.file, finding.line) == (ENV_FILE, line_of(ENVIRONMENT, "profile: h100"))
+    # Reported where the edit was (the model's size) and at the entry placing it on the pool.
+    at_model, at_entry = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
+    assert (at_model.file, at_model.line) == (MODEL_FILE, line_of(model, "size:"))
+    assert (at_entry.file, at_entry.line) == (ENV_FILE, line_of(ENVIRONMENT, "profile: h100"))
+    assert at_model.message == at_entry.message
     for number in ("157.8 GiB", "131.5 GiB", "bf16", "20%", "1 x 80 GiB", "80.0 GiB", "'h100'"):
-        assert number in finding.message, (number, finding.message)
+        assert number in at_model.message, (number, at_model.message)
+    assert "in 'dev'" in at_model.message
 
 
 def test_gpu_memory_fit_exact_70b(tmp_path: Path, write_repo: Any) -> None:
     model = MODEL.replace("parametersBillions: 8", "parametersBillions: 70")
-    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
+    finding, _ = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
     assert "156.5 GiB" in finding.message and "130.4 GiB" in finding.message
 
 
@@ -68,8 +72,9 @@ def test_gpu_memory_fit_overhead_percent_is_used(tmp_path: Path, write_repo: Any
 
 def test_gpu_memory_fit_min_memory_per_gpu(tmp_path: Path, write_repo: Any) -> None:
     model = MODEL.replace("  count: 1\n", "  count: 1\n  minMemoryGiB: 141\n")
-    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
+    finding, _ = check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")
     assert "141 GiB" in finding.message and "80 GiB" in finding.message
+    assert (finding.file, finding.line) == (MODEL_FILE, line_of(model, "minMemoryGiB"))
 
 
 def test_both_memory_problems_reach_the_report(
@@ -78,7 +83,7 @@ def test_both_memory_problems_reach_the_report(
     model = MODEL.replace("parametersBillions: 8", "parametersBillions: 70.6").replace(
         "  count: 1\n", "  count: 1\n  minMemoryGiB: 141\n"
     )
-    assert len(check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")) == 2
+    assert len(check_files(write_repo, tmp_path, {MODEL_FILE: model}, "gpu-memory-fit")) == 4
     _, out, _ = run_cli("validate", "--root", tmp_path, "--no-cache", "--format", "text")
     assert "at least 141 GiB" in out and "157.8 GiB" in out
 

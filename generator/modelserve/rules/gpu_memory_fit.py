@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modelserve.findings import Finding, Severity
-from modelserve.rules.base import Context, RuleInfo
+from modelserve.load.yamlio import PathKey
+from modelserve.rules.base import Context, Placement, RuleInfo
 from modelserve.rules.examples import MODEL
 
 INFO = RuleInfo(
@@ -40,6 +41,14 @@ def needed_gib(
     return weights, weights * (1 + overhead_percent / 100)
 
 
+def at_model_and_entry(p: Placement, field: PathKey, message: str) -> Iterator[Finding]:
+    """The finding at the model file's field (the edit that usually causes it), and again at the
+    environment's entry that places the model on the profile."""
+    if p.model is not None:
+        yield INFO.at(p.model.source, field, message)
+    yield INFO.at(p.env.source, p.entry.path + ("profile",), message)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     for p in ctx.placements():
         if (
@@ -51,11 +60,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         per_gpu = float(p.profile.gpu_memory_gib)
         if p.model.min_gpu_memory_gib is not None and per_gpu < p.model.min_gpu_memory_gib:
-            yield INFO.at(
-                p.env.source,
-                p.entry.path + ("profile",),
+            yield from at_model_and_entry(
+                p,
+                ("gpu", "minMemoryGiB"),
                 f"model '{p.model.name}' needs GPUs with at least {p.model.min_gpu_memory_gib:g} "
-                f"GiB; profile '{p.profile.name}' has {per_gpu:g} GiB",
+                f"GiB; profile '{p.profile.name}' in '{p.env.name}' has {per_gpu:g} GiB",
             )
         size = p.model.data.get("size")
         if not size:
@@ -64,11 +73,11 @@ def check(ctx: Context) -> Iterator[Finding]:
         weights, needed = needed_gib(float(size["parametersBillions"]), size["dtype"], overhead)
         available = p.model.gpu_count * per_gpu
         if needed > available:
-            yield INFO.at(
-                p.env.source,
-                p.entry.path + ("profile",),
+            yield from at_model_and_entry(
+                p,
+                ("size",),
                 f"model '{p.model.name}' needs {needed:.1f} GiB "
                 f"({weights:.1f} GiB of {size['dtype']} weights + {overhead:g}%) "
                 f"but {p.model.gpu_count} x {per_gpu:g} GiB on profile "
-                f"'{p.profile.name}' gives {available:.1f} GiB",
+                f"'{p.profile.name}' in '{p.env.name}' gives {available:.1f} GiB",
             )

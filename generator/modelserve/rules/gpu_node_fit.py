@@ -38,9 +38,9 @@ def check(ctx: Context) -> Iterator[Finding]:
         ):
             continue
         if p.model.gpu_count > p.profile.gpus_per_node:
-            yield INFO.at(
-                p.env.source,
-                p.entry.path + ("profile",),
+            message = (
                 f"model '{p.model.name}' needs {p.model.gpu_count} GPUs per replica but nodes of "
-                f"profile '{p.profile.name}' have {p.profile.gpus_per_node}",
+                f"profile '{p.profile.name}' in '{p.env.name}' have {p.profile.gpus_per_node}"
             )
+            yield INFO.at(p.model.source, ("gpu", "count"), message)
+            yield INFO.at(p.env.source, p.entry.path + ("profile",), message)
