@@ -177,3 +177,97 @@ def test_validation_with_a_cache_matches_without(example_repo: Path) -> None:
         validate_repository(layout, Options(cache=warm)).findings
         == validate_repository(layout).findings
     )
+
+
+FORGED = {
+    "file": MODEL_FILE,
+    "line": 1,
+    "col": 1,
+    "severity": "error",
+    "rule": "forged-rule",
+    "message": "a finding only the cache holds",
+    "path": "",
+    "object": "",
+    "hint": "",
+}
+FINDINGS_POISONS = {
+    "control": lambda e: [e],  # well formed and signed: used, which shows the cache is read
+    "not-a-list": lambda e: e,
+    "entry-not-a-mapping": lambda e: [[e]],
+    "rule-missing": lambda e: [{k: v for k, v in e.items() if k != "rule"}],
+    "message-not-text": lambda e: [{**e, "message": 5}],
+    "line-a-string": lambda e: [{**e, "line": "1"}],
+    "line-a-boolean": lambda e: [{**e, "line": True}],
+    "negative-col": lambda e: [{**e, "col": -1}],
+    "unknown-severity": lambda e: [{**e, "severity": "fatal"}],
+    "one-good-one-bad": lambda e: [e, {**e, "severity": None}],
+}
+
+
+@pytest.mark.parametrize("poison", sorted(FINDINGS_POISONS))
+def test_a_signed_findings_entry_of_the_wrong_shape_is_a_miss(
+    poison: str, tmp_path: Path, write_repo, run_cli
+) -> None:
+    root = write_repo(tmp_path, files_for({}))
+    assert run_cli("validate", "--root", root)[0] == 0
+    entries = sorted(cache_dir().glob("??/*.json"))
+    assert entries, "each built root's findings are cached"
+    for path in entries:
+        write_signed_json(path, FINDINGS_POISONS[poison](dict(FORGED)))
+    code, out, err = run_cli("validate", "--root", root, "--format", "json")
+    found = [f["rule"] for f in json.loads(out)["findings"]]
+    if poison == "control":
+        assert code == 1 and "forged-rule" in found, out + err
+    else:
+        assert code == 0 and found == [], out + err
+        assert "internal error" not in err
+
+
+def test_a_signed_cache_file_that_is_not_json_is_a_miss(
+    tmp_path: Path, write_repo, run_cli
+) -> None:
+    from modelserve.cache import findings as cache
+
+    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "bogus: 1\n"}))
+    code, out, _ = run_cli("validate", "--root", root, "--format", "json")
+    assert code == 1
+    secret = cache.cache_secret()
+    assert secret is not None
+    body = b'[{"file": "x", "line": 1,'  # cut off mid-write, yet signed
+    for path in [*cache_dir().glob("??/*.json"), *cache_dir().glob("parsed-*.json")]:
+        path.write_bytes(cache._tag(secret, body) + b"\n" + body)
+        assert read_signed_json(path) is None
+    again = run_cli("validate", "--root", root, "--format", "json")
+    assert again[0] == 1
+    assert json.loads(again[1])["findings"] == json.loads(out)["findings"]
+
+
+def test_without_a_cache_setting_the_caches_live_under_xdg_cache_home(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelserve.cache.findings import default_dir
+
+    monkeypatch.delenv("MODELSERVE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_dir() == tmp_path / "xdg" / "modelserve"
+    root = write_repo(tmp_path / "repo", files_for({}))
+    assert run_cli("validate", "--root", root)[0] == 0
+    assert list((tmp_path / "xdg" / "modelserve").rglob("*.json"))
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_dir() == tmp_path / "home" / ".cache" / "modelserve"
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_time(
+    tmp_path: Path, write_repo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("where the cache folder should be\n")
+    monkeypatch.setenv("MODELSERVE_CACHE_DIR", str(blocked / "modelserve"))
+    root = write_repo(tmp_path / "repo", files_for({MODEL_FILE: MODEL + "bogus: 1\n"}))
+    fresh = run_cli("validate", "--root", root, "--no-cache", "--format", "json")
+    for _ in range(2):
+        code, out, err = run_cli("validate", "--root", root, "--format", "json")
+        assert code == fresh[0] == 1 and "internal error" not in err, err
+        assert json.loads(out)["findings"] == json.loads(fresh[1])["findings"]
+    assert blocked.read_text() == "where the cache folder should be\n"

@@ -24,8 +24,9 @@ from modelserve.validate.kubeschemas import (
     import_crds,
     import_from_cluster,
     pick_kubernetes_version,
+    resolve_pointer,
 )
-from tests.helpers import CRDS, PROJECT
+from tests.helpers import CRDS, PROJECT, run_modelserve
 
 SHIPPED = {
     "inferenceservice_v1beta1.json": "serving.kserve.io",
@@ -295,6 +296,144 @@ def test_import_from_cluster_without_kubeconfig(
     assert not (tmp_path / "out").exists()
 
 
+def test_nullable_any_of_accepts_null_too() -> None:
+    schema = crd_schema_to_json_schema(
+        {
+            "type": "object",
+            "properties": {
+                "n": {"nullable": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+            },
+        },
+        "example.com",
+    )
+    validator = jsonschema_rs.validator_for(schema)
+    assert validator.is_valid({"n": None}) and validator.is_valid({"n": 3})
+    assert not validator.is_valid({"n": [3]})
+
+
+def test_an_unreadable_crd_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"gone\.yaml: cannot read CRD YAML: No such file"):
+        import_crds([tmp_path / "gone.yaml"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_documents_that_are_not_mappings_are_skipped(tmp_path: Path) -> None:
+    src = tmp_path / "crds.yaml"
+    src.write_text(
+        "- a list\n---\njust text\n---\n" + json.dumps(_crd("Widget", [_version("v1", {})]))
+    )
+    assert [p.name for p in import_crds([src], tmp_path / "out")] == ["widget_v1.json"]
+
+
+def test_import_from_cluster_without_the_kubernetes_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "kubernetes", None)  # import kubernetes: ImportError
+    with pytest.raises(ConfigError, match="needs the 'kubernetes' package"):
+        import_from_cluster(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> dict[str, str]:
+    """The environment of a ``modelserve`` subprocess whose kubeconfig points at ``server`` (the
+    kubernetes client reads KUBECONFIG once, when imported, so it runs in a fresh process)."""
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": server}}],
+                "users": [{"name": "u", "user": {"token": "not-a-secret"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    return {"KUBECONFIG": str(path), "HOME": str(tmp_path)}
+
+
+class _ApiServer:
+    """A loopback HTTP server answering the CRD list request with ``body`` and ``status``."""
+
+    def __init__(self, body: dict[str, Any], status: int = 200) -> None:
+        import http.server
+        import threading
+
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                outer.paths.append(self.path)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def test_import_from_cluster_writes_the_schemas_of_the_listed_crds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    widget = _crd("Widget", [_version("v1", {"size": {"type": "integer"}})])
+    server = _ApiServer(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinitionList",
+            "metadata": {},
+            "items": [widget],
+        }
+    )
+    out = tmp_path / "out"
+    try:
+        env = kubeconfig(tmp_path, monkeypatch, server.url)
+        proc = run_modelserve(
+            "schemas", "import", "--from-cluster", "--out", out, "--format", "json", env=env
+        )
+    finally:
+        server.close()
+    assert proc.returncode == 0, proc.stderr
+    assert server.paths == ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions"]
+    assert json.loads(proc.stdout) == {"written": [str(out / "widget_v1.json")]}
+    schema = load(out / "widget_v1.json")
+    assert schema[GROUP_KEY] == "example.com"
+    spec = at(schema, "spec")
+    assert spec["additionalProperties"] is False and spec["properties"]["size"]["type"] == "integer"
+
+
+def test_import_from_cluster_that_refuses_the_list_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = _ApiServer({"kind": "Status", "message": "forbidden"}, status=403)
+    try:
+        env = kubeconfig(tmp_path, monkeypatch, server.url)
+        proc = run_modelserve(
+            "schemas", "import", "--from-cluster", "--out", tmp_path / "out", env=env
+        )
+    finally:
+        server.close()
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "cannot list CustomResourceDefinitions from the cluster" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 # --- the store --------------------------------------------------------------------------------
 
 
@@ -359,6 +498,47 @@ def test_broken_store_file_is_reported_and_not_used(tmp_path: Path) -> None:
     assert store.validator_for("x.io/v1", "Widget") is None
     (problem,) = store.store_problems()
     assert "not a usable JSON Schema" in problem.message
+
+
+def test_names_the_api_server_cannot_serve_are_never_looked_up(tmp_path: Path) -> None:
+    (tmp_path / "widget_v1.json").write_text(json.dumps({"type": "object"}))
+    store = SchemaStore(store_dirs=[tmp_path])
+    assert store.validator_for("example.com/v1", "../widget") is None
+    assert store.validator_for("Example.COM/v1", "Widget") is None
+    assert store.validator_for("example.com/V1", "Widget") is None
+    assert store.served_versions("example.com", "../../widget") == []
+    assert store._cache == {}  # nothing was even tried
+    assert store.served_versions("example.com", "Widget") == ["v1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "cannot read JSON schema"), ("[1]", "a JSON schema must be an object")],
+)
+def test_a_broken_shipped_schema_is_a_config_error_naming_the_file(
+    text: str, message: str, tmp_path: Path
+) -> None:
+    store = SchemaStore()
+    store.shipped_dir = tmp_path
+    (tmp_path / "widget_v1.json").write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        store.validator_for("example.com/v1", "Widget")
+    assert str(tmp_path / "widget_v1.json") in str(info.value)
+
+
+def test_without_kubernetes_validate_core_kinds_have_no_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kubeschemas, "core_schema_root", lambda: None)
+    store = SchemaStore("1.33")
+    assert store.core_version == ""
+    assert store.version_note == "kubernetes-validate is not installed: core kinds have no schema"
+    assert store.validator_for("v1", "ConfigMap") is None
+    assert store.served_versions("apps", "Deployment") == []
+    with pytest.raises(ConfigError, match="install kubernetes-validate"):
+        store.definitions()
+    with pytest.raises(ConfigError, match="one.two"):  # a typo fails even so
+        SchemaStore("one.two")
 
 
 def test_version_selection() -> None:
@@ -453,6 +633,44 @@ def test_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+# --- CEL rule sites and pointers ---------------------------------------------------------------
+
+
+def test_cel_rules_are_found_through_local_refs_and_all_of_only() -> None:
+    schema = {
+        "$defs": {"short": {"x-kubernetes-validations": [{"rule": "self.size() < 3"}]}},
+        "properties": {
+            "a": True,  # a boolean schema holds no rule
+            "b": {"$ref": "#/$defs/short"},
+            "c": {"allOf": [{"x-kubernetes-validations": [{"rule": "self.x", "message": "m"}]}]},
+            "d": {
+                "x-kubernetes-validations": [
+                    "not a mapping",
+                    {"rule": 3},
+                    {"message": "no rule"},
+                    {"rule": "self == oldSelf"},  # a transition rule: nothing to compare with
+                ]
+            },
+            "e": {"anyOf": [{"x-kubernetes-validations": [{"rule": "self.y"}]}]},
+        },
+    }
+    rules = collect_cel_rules(schema)
+    assert [(r.path, r.rule, r.message) for r in rules] == [
+        (("b",), "self.size() < 3", ""),
+        (("c",), "self.x", "m"),
+    ]
+
+
+def test_json_pointers_unescape_and_index_lists() -> None:
+    doc = {"a/b": {"c~d": [10, {"e": "found"}]}}
+    assert resolve_pointer(doc, "/a~1b/c~0d/1/e") == "found"
+    assert resolve_pointer(doc, "/a~1b/c~0d/0") == 10
+    assert resolve_pointer(doc, "/a~1b/c~0d/5") is None
+    assert resolve_pointer(doc, "/a~1b/c~0d/first") is None
+    assert resolve_pointer(doc, "/a~1b/c~0d/0/deeper") is None
+    assert resolve_pointer(doc, "/") is doc
 
 
 def test_crd_without_kind_is_a_config_error(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from modelserve.deploy import write as write_module
 from modelserve.deploy.tree import OWNED_MANIFEST
 from modelserve.deploy.write import STAGE_MARKER, plan, recover, safe_relpath, write_tree
 from modelserve.deploy.write import STAGE_MARKER_TEXT as MARKER_TEXT
@@ -195,6 +196,23 @@ def test_foreign_file_where_a_generated_folder_goes_is_refused(tmp_path: Path) -
             write_tree(deploy, {**FILES, "overlays/prod/kustomization.yaml": "resources: []\n"})
     finally:
         assert snapshot(deploy) == before
+
+
+@pytest.mark.parametrize(
+    "manifest", ["{not json", '["overlays/dev/kustomization.yaml"]', '{"files": "all"}']
+)
+def test_a_damaged_owned_files_manifest_owns_nothing_so_nothing_is_overwritten(
+    manifest: str, tmp_path: Path
+) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    (deploy / OWNED_MANIFEST).write_text(manifest)
+    before = snapshot(deploy), stats(deploy)
+    changed = {**FILES, "overlays/dev/kustomization.yaml": "resources: []\n"}
+    with pytest.raises(FatalError, match="was not written by modelserve but is a file it must"):
+        write_tree(deploy, changed)
+    assert (snapshot(deploy), stats(deploy)) == before
+    assert leftovers(tmp_path) == []
 
 
 # --- paths ---------------------------------------------------------------------------------
@@ -538,6 +556,19 @@ def test_only_marked_staging_folders_are_removed(tmp_path: Path) -> None:
     assert not ours.exists() and not empty_exact.exists()
 
 
+def test_look_alikes_of_a_staging_name_are_never_removed(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    short = stage_folder(tmp_path, "short")  # marked, but not the exact name: not ours
+    upper = stage_folder(tmp_path, "ABCDEFGH")
+    a_file = tmp_path / ".deploy.modelserve-stage-filefile"  # the exact name, but a file
+    a_file.write_text(MARKER_TEXT)
+    write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    assert (short / STAGE_MARKER).read_text() == MARKER_TEXT
+    assert (upper / STAGE_MARKER).read_text() == MARKER_TEXT
+    assert a_file.read_text() == MARKER_TEXT
+
+
 def test_a_marker_that_is_a_link_or_wrong_does_not_make_a_folder_ours(tmp_path: Path) -> None:
     deploy = tmp_path / "deploy"
     write_tree(deploy, FILES)
@@ -643,3 +674,82 @@ def test_a_foreign_tree_too_deep_to_walk_is_exit_2(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="folders deep"):
         plan(deploy, FILES)
     assert snapshot(deploy) == before and leftovers(tmp_path) == []
+
+
+# --- without renameat2 or syncfs: the two-rename fallback ------------------------------------
+
+
+def _without_libc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As where ctypes finds no C library: no renameat2 exchange, no syncfs."""
+    monkeypatch.setattr(write_module.ctypes.util, "find_library", lambda name: None)
+
+
+def test_without_an_exchange_two_renames_write_the_new_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    before = stats(deploy)
+    _without_libc(monkeypatch)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    changed = {**FILES, "overlays/dev/kustomization.yaml": "resources:\n- runtimes\n- x\n"}
+    result = write_tree(deploy, changed)
+    assert result.written == ["overlays/dev/kustomization.yaml"]
+    assert snapshot(deploy) == expected(changed)
+    for rel in result.unchanged:
+        assert stats(deploy)[rel] == before[rel]  # hard-linked from the old tree, as with exchange
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # stop signals held, then freed
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_second_rename_puts_the_old_tree_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy = tmp_path / "deploy"
+    write_tree(deploy, FILES)
+    before = snapshot(deploy), stats(deploy)
+    _without_libc(monkeypatch)
+    real_rename = os.rename
+
+    def rename(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(src).name == "tree" and Path(dst) == deploy:
+            raise OSError(28, "No space left on device", str(src))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(ConfigError) as info:
+        write_tree(deploy, {**FILES, "new.yaml": "x: 1\n"})
+    monkeypatch.undo()
+    message = str(info.value)
+    assert message.startswith("cannot write deploy/ (writing the new tree: ")
+    assert "No space left on device); deploy/ was left as it was (fix: free some disk space)" in (
+        message
+    )
+    assert (snapshot(deploy), stats(deploy)) == before  # the very old tree, back in place
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected_message"),
+    [
+        ("soon", "MODELSERVE_LOCK_TIMEOUT='soon' is not a number of seconds"),
+        ("-1", "MODELSERVE_LOCK_TIMEOUT='-1' must be between 0 and 86400 seconds"),
+        ("86400", "MODELSERVE_LOCK_TIMEOUT='86400' must be between 0 and 86400 seconds"),
+    ],
+)
+def test_a_lock_timeout_that_is_no_number_of_seconds_is_exit_2(
+    value: str, expected_message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli
+) -> None:
+    repo = copy_example(tmp_path / "repo")
+    monkeypatch.setenv("MODELSERVE_LOCK_TIMEOUT", value)
+    code, out, err = run_cli("generate", "--root", repo)
+    assert code == 2, out + err
+    assert expected_message in err
+    assert not (repo / "deploy").exists() and leftovers(repo) == []
+
+
+def test_a_deploy_whose_folder_is_missing_cannot_be_locked(tmp_path: Path) -> None:
+    deploy = tmp_path / "missing" / "deploy"
+    with pytest.raises(ConfigError, match=f"cannot open {deploy.parent} to lock it"):
+        write_tree(deploy, FILES)
+    assert not deploy.parent.exists()

@@ -9,6 +9,7 @@ markdown of ``modelserve diff`` is parsed with a real CommonMark + GFM-tables pa
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from modelserve.cli import main
+from modelserve.report import console
 from modelserve.report.display import md_code, neutralize_workflow_commands, one_line
 from modelserve.rules.examples import MODEL, files_for
 from tests.helpers import CRDS, commit_all, modelserve_argv, run_modelserve, write_files
@@ -369,6 +372,75 @@ def test_a_closed_pipe_keeps_the_exit_code(tmp_path: Path, write_repo) -> None:
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
     assert "exit=1" in proc.stdout, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def _stdout_to_a_gone_reader() -> tuple[io.TextIOWrapper, int]:
+    """A line-buffered stdout on a pipe whose reading end is already closed."""
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)
+    return open(write_fd, "w", encoding="utf-8", buffering=1), write_fd
+
+
+def test_a_reader_gone_before_the_report_costs_the_output_never_the_exit_code(
+    tmp_path: Path, write_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "bogus: 1\n"}))
+    stdout, fd = _stdout_to_a_gone_reader()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        code = main(["validate", "--root", str(root)])
+        assert sys.stdout is stdout  # given back as it was
+        # ...but pointed at /dev/null: the interpreter's last flush raises nothing either.
+        assert os.readlink(f"/proc/self/fd/{fd}") == os.devnull
+        stdout.write("written after the end\n")
+    finally:
+        monkeypatch.undo()
+        stdout.close()
+    assert code == 1  # the findings still fail the run (fail closed)
+
+
+def test_a_stdout_that_cannot_encode_the_text_gets_escapes(
+    tmp_path: Path, write_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_repo(tmp_path, files_for({MODEL_FILE: MODEL + "mod\u00e8le: 1\n"}))
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="ascii", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    try:
+        code = main(["validate", "--root", str(root)])
+        stdout.flush()
+    finally:
+        monkeypatch.undo()
+    text = raw.getvalue().decode("ascii")  # strict: every byte is ASCII
+    assert code == 1
+    assert "mod\\xe8le" in text and "catalog/models/llama.yaml:" in text
+
+
+def test_the_wrapped_streams_answer_as_the_real_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with open(os.devnull, "w", encoding="latin-1") as real:
+        monkeypatch.setattr(sys, "stdout", real)
+        with console.installed() as (out, _):
+            assert sys.stdout is out and out is not real
+            assert out.writable() and not out.isatty()
+            assert out.encoding == "latin-1" and out.fileno() == real.fileno()
+        assert sys.stdout is real
+
+
+def test_a_workflow_command_written_in_pieces_is_neutralised_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    raw = io.StringIO()  # no file descriptor: taken to be the runner's log
+    monkeypatch.setattr(sys, "stderr", raw)
+    with console.installed() as (_, err):
+        err.write("::warn")
+        assert raw.getvalue() == ""  # an incomplete line waits for the rest
+        err.write("ing file=x::forged\n  ::err")
+        assert raw.getvalue().count("\n") == 1  # complete lines pass on at once
+        err.write("or::also forged\n##[")
+        err.write("error]and this\n")
+    assert _runner_commands(raw.getvalue()) == [], raw.getvalue()
+    assert raw.getvalue().count("forged") == 2 and "and this" in raw.getvalue()
 
 
 def test_non_utf8_file_names_print_under_a_strict_stdout(tmp_path: Path, write_repo) -> None:

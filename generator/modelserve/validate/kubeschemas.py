@@ -600,14 +600,15 @@ def write_crd_schemas(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     real_out = os.path.realpath(out_dir)
-    written = []
-    for name, text in texts.items():
-        target = out_dir / name
-        if os.path.dirname(os.path.realpath(target)) != real_out:  # proven, not assumed
-            raise ConfigError(f"refusing to write {target}: it would land outside {out_dir}")
+    targets = [out_dir / name for name in texts]
+    for target in targets:  # every target proven inside before the first write: all or nothing
+        if os.path.dirname(os.path.realpath(target)) != real_out:
+            raise ConfigError(
+                f"refusing to write {target}: it would land outside {out_dir}; nothing was written"
+            )
+    for target, text in zip(targets, texts.values(), strict=True):
         write_atomic(target, text)
-        written.append(target)
-    return written
+    return targets
 
 
 def _crds_in_file(path: Path) -> tuple[list[tuple[str, Schema]], int]:

@@ -579,7 +579,7 @@ def run_kubeconform(
         report = json.loads(proc.stdout or "{}")
     except ValueError as exc:
         raise ConfigError(f"kubeconform printed no JSON: {proc.stdout[:200]!r}") from exc
-    resources = report.get("resources") if isinstance(report, dict) else None
+    resources = report.get("resources") if isinstance(report, dict) else "not an object"
     if not isinstance(resources, list | None) or not all(
         isinstance(r, dict) for r in resources or []
     ):

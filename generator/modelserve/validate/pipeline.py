@@ -418,6 +418,7 @@ def _kubeconform_pass(
     if not kubeconform_available():
         return []
     findings: list[Finding] = []
+    kustomization_of: dict[str, str] = {}  # scratch file -> the root's kustomization.yaml
     by_version: dict[str, list[Path]] = {}
     objects: dict[tuple[str, str], RenderedObject] = {}
     for root in roots:
@@ -428,6 +429,7 @@ def _kubeconform_pass(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_all(objs))
         by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
+        kustomization_of[str(out)] = root.kustomization
         objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
     checked = []
     for i, folder in enumerate(store_index.folders):
@@ -461,7 +463,8 @@ def _kubeconform_pass(
                 f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
             )
             if rendered is None:
-                file = str(entry.get("filename", ""))
+                # kubeconform names the scratch file it read: report the root it was built from
+                file = kustomization_of.get(str(entry.get("filename", "")), DEPLOY_DIR)
                 findings.append(Finding(file, 1, 1, "kubeconform", Severity.ERROR, message))
             else:
                 findings.append(rendered.finding(KUBECONFORM, (), message, DEPLOY_DIR))
