@@ -232,7 +232,6 @@ def nim_runtime(family: Family, version: str) -> dict[str, Any]:
             {
                 "name": f"nvidia-nim-{family.slug}",
                 "version": version,
-                "autoSelect": True,
                 "priority": 1,
             }
         ],
@@ -260,14 +259,13 @@ def nim_runtime(family: Family, version: str) -> dict[str, Any]:
 
 def hf_runtime(name: str) -> dict[str, Any]:
     version = name.rsplit("-", 1)[1]
-    repo = f"docker.io/kserve/huggingfaceserver:v{version}"
+    # The CUDA build: its models run on GPUs (rule runtime-image-variant).
+    repo = f"docker.io/kserve/huggingfaceserver:v{version}-gpu"
     return {
         "name": name,
         "description": "KServe Hugging Face server with the vLLM backend.",
         "image": f"{repo}@{digest(repo)}",
-        "modelFormats": [
-            {"name": "huggingface", "version": "1", "autoSelect": True, "priority": 1}
-        ],
+        "modelFormats": [{"name": "huggingface", "version": "1", "priority": 1}],
         "protocolVersions": ["v2", "v1"],
         "args": ["--model_name={{.Name}}", "--backend=vllm"],
         "metrics": {"port": 8080, "path": "/metrics"},
@@ -290,7 +288,7 @@ def sklearn_runtime(name: str) -> dict[str, Any]:
         "name": name,
         "description": "KServe scikit-learn server for CPU predictive models.",
         "image": f"{repo}@{digest(repo)}",
-        "modelFormats": [{"name": "sklearn", "version": "1", "autoSelect": True, "priority": 1}],
+        "modelFormats": [{"name": "sklearn", "version": "1", "priority": 1}],
         "protocolVersions": ["v1", "v2"],
         "args": ["--model_name={{.Name}}"],
         "metrics": {"port": 8080, "path": "/metrics"},

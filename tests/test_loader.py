@@ -67,7 +67,7 @@ CASES = {
     "yaml11-boolean": Broken(
         {ENV_FILE: ENVIRONMENT.replace("  requireDigest: true", "  requireDigest: yes")},
         ENV_FILE,
-        11,
+        12,
         18,
         "yaml-ambiguous",
         "'yes'",

@@ -113,12 +113,20 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
 
 
 def _runtime(obj: dict[str, Any], name: str, objects: ObjectSet) -> dict[str, Any] | None:
+    """The runtime KServe resolves for ``obj``: a ServingRuntime of its namespace, else the
+    ClusterServingRuntime of that name (looked up in an index built once per object set)."""
+    index = objects.memo("runtimes-by-name", lambda: _index(objects.objects))
     namespace = mapping(obj.get("metadata")).get("namespace")
-    for other in objects.objects:
-        meta = mapping(other.get("metadata"))
-        if other.get("kind") not in RUNTIME_KINDS or meta.get("name") != name:
-            continue
-        if other.get("kind") == "ServingRuntime" and meta.get("namespace") != namespace:
-            continue
-        return other
-    return None
+    return index.get(("ServingRuntime", namespace, name)) or index.get(
+        ("ClusterServingRuntime", None, name)
+    )
+
+
+def _index(objects: list[dict[str, Any]]) -> dict[tuple[str, Any, Any], dict[str, Any]]:
+    index: dict[tuple[str, Any, Any], dict[str, Any]] = {}
+    for other in objects:
+        kind, meta = other.get("kind"), mapping(other.get("metadata"))
+        if kind in RUNTIME_KINDS:
+            scope = meta.get("namespace") if kind == "ServingRuntime" else None
+            index.setdefault((str(kind), scope, meta.get("name")), other)
+    return index
