@@ -23,8 +23,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "generator" / "modelserve" / "platform" / "kserve_runtimes.json"
-# The latest patch release of each supported minor version, and 0.15.0 (it differs from 0.15.1).
-TAGS = ["v0.15.0", "v0.15.2", "v0.16.0", "v0.17.1", "v0.18.1", "v0.19.0", "v0.20.0"]
+# Every .0 release of a supported minor version (what "0.17" means) and its latest patch.
+TAGS = [
+    "v0.15.0",
+    "v0.15.2",
+    "v0.16.0",
+    "v0.17.0",
+    "v0.17.1",
+    "v0.18.0",
+    "v0.18.1",
+    "v0.19.0",
+    "v0.20.0",
+]
 
 
 def show(git_dir: str, tag: str, path: str) -> str:

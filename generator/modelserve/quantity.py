@@ -23,7 +23,7 @@ def parse_quantity(value: Any) -> Fraction | None:
     is not one (the API server refuses to decode such an object)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return Fraction(value)
-    match = _QUANTITY.match(value) if isinstance(value, str) else None
+    match = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         return None
     number, binary, decimal, exponent = match.groups()

@@ -331,3 +331,92 @@ def test_generate_refuses_what_the_rendered_schema_refuses(tmp_path: Path, write
     assert code == 1 and not (root / "deploy").exists()
     [finding] = [f for f in json.loads(out)["findings"] if f["rule"] == "schema"][:1]
     assert finding["file"] == RUNTIME_FILE and "500mi" in finding["message"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Found in review: what each release really does
+
+
+def _policy(tmp_path: Path, version: str, *docs: dict[str, Any]) -> tuple[int, list[Any]]:
+    path = tmp_path / "objects.yaml"
+    path.write_text(yaml.safe_dump_all(list(docs)))
+    code, out, err = run_cli(
+        "validate-manifests", "--policy", "--format", "json", "--kserve-version", version, path
+    )
+    assert code in (0, 1), out + err  # never an internal error
+    return code, json.loads(out)["findings"]
+
+
+def _hpa_isvc(mode: Any, **predictor: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "iris", "annotations": {MODE: mode, CLASS: "hpa"}},
+        "spec": {
+            "predictor": {
+                **predictor,
+                "model": {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://bucket/iris"},
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("version, refused", [("0.16", True), ("0.17", False), ("0.20", False)])
+def test_raw_deployment_is_validated_as_standard_from_0_17(
+    version: str, refused: bool, tmp_path: Path
+) -> None:
+    # v0.16 matches "Standard" only (Knative checks refuse cpu); v0.17's defaulter rewrites it.
+    _, found = _policy(tmp_path, version, _hpa_isvc("RawDeployment", scaleMetric="cpu"))
+    errors = [f for f in found if f["rule"] == "kserve-autoscaling"]
+    assert bool(errors) is refused, found
+
+
+def test_odd_shapes_are_findings_not_crashes(tmp_path: Path) -> None:
+    # A list as the annotation value: refused (by the schema here), never an internal error.
+    code, found = _policy(tmp_path, "0.20", _hpa_isvc(["Standard"], scaleMetric=None))
+    assert code == 1 and found
+
+
+def test_runtime_version_decides_the_tag_kserve_runs(tmp_path: Path) -> None:
+    runtime, isvc = yaml.safe_load_all(_gpu_pair("my-hf", f"{HF}:v0.20.0"))
+    isvc["spec"]["predictor"]["model"]["runtimeVersion"] = "v0.20.0-gpu"
+    _, found = _policy(tmp_path, "0.20", runtime, isvc)
+    assert [f for f in found if f["rule"] == "runtime-image-variant"] == []
+
+
+def test_kserve_swaps_only_for_gpus_it_detects(tmp_path: Path) -> None:
+    # IsGPUEnabled: nvidia.com/gpu limits; MIG profiles count from v0.16 only.
+    runtime, isvc = yaml.safe_load_all(_gpu_pair("kserve-huggingfaceserver", f"{HF}:v0.15.0"))
+    isvc["spec"]["predictor"]["model"]["resources"] = {"limits": {"nvidia.com/mig-1g.10gb": "1"}}
+    _, old = _policy(tmp_path, "0.15", runtime, isvc)
+    _, new = _policy(tmp_path, "0.16", runtime, isvc)
+    assert [f["rule"] for f in old if f["rule"] == "runtime-image-variant"] == [
+        "runtime-image-variant"
+    ]
+    assert [f for f in new if f["rule"] == "runtime-image-variant"] == []
+
+
+def test_each_minor_release_uses_its_own_builtin_runtimes() -> None:
+    lgb = {
+        str(v): [
+            f.get("version")
+            for r in KServe.parse(v).builtin_runtimes
+            if r["name"] == "kserve-lgbserver"
+            for f in r["formats"]
+        ]
+        for v in ("0.16", "0.17")
+    }
+    assert lgb["0.16"] != lgb["0.17"], lgb
+
+
+def test_rules_take_values_of_any_type_without_raising() -> None:
+    # What an imported CRD's loose metadata schema lets through to the rules.
+    from modelserve.rules import OBJECT_RULES, check_objects
+    from modelserve.rules.base import ObjectSet
+
+    odd = _hpa_isvc(["Standard"], scaleMetric=None)
+    odd["metadata"]["namespace"] = ["models"]
+    odd["spec"]["predictor"]["model"]["runtime"] = {"name": "x"}
+    runtime = {"kind": "ClusterServingRuntime", "metadata": {"name": ["x"]}, "spec": {"x": 1}}
+    found = list(check_objects(ObjectSet([odd, runtime], rendered=False), OBJECT_RULES))
+    assert [rule.INFO.id for _, rule, _ in found] == ["kserve-deployment-mode"]

@@ -45,9 +45,9 @@ class KServe:
 
     # --- deployment modes ---------------------------------------------------------------------
     # pkg/constants/constants.go, DeploymentModeType: v0.15 knows Serverless, RawDeployment and
-    # ModelMesh; v0.16.0 adds Standard and Knative and keeps the old names as deprecated
-    # aliases (ParseDeploymentMode; in v0.16.0 the controller's GetDeploymentMode in
-    # pkg/controller/v1beta1/inferenceservice/utils/utils.go maps RawDeployment to Standard).
+    # ModelMesh; v0.16.0 adds Standard and Knative and keeps the old names as deprecated aliases
+    # (the controller's GetDeploymentMode in pkg/controller/v1beta1/inferenceservice/utils/utils.go
+    # maps them; ParseDeploymentMode in constants.go does from v0.17.0).
 
     @property
     def deployment_modes(self) -> frozenset[str]:
@@ -61,9 +61,15 @@ class KServe:
             return mode
         return {"Standard": "RawDeployment", "Knative": "Serverless"}.get(mode, mode)
 
-    def is_standard(self, annotation: str) -> bool:
-        """The annotation selects the raw Kubernetes mode (Deployment, Service, HPA)."""
-        return annotation == ("Standard" if self.at_least(16) else "RawDeployment")
+    def is_standard(self, annotation: object) -> bool:
+        """The webhook validates the annotation as the raw Kubernetes mode (Deployment, Service,
+        HPA): ``validateAutoScalingCompExtension`` matches ``RawDeployment`` in v0.15 and
+        ``Standard`` from v0.16; from v0.17 the defaulting webhook first rewrites the deprecated
+        ``RawDeployment`` to ``Standard`` (``DefaultInferenceService``, "Normalize deprecated
+        annotation values", pkg/apis/serving/v1beta1/inference_service_defaults.go)."""
+        if not self.at_least(16):
+            return annotation == "RawDeployment"
+        return annotation == "Standard" or (self.at_least(17) and annotation == "RawDeployment")
 
     # --- autoscaling ----------------------------------------------------------------------------
     # pkg/constants/constants.go: AutoscalerAllowedClassList is hpa, external, keda in v0.15.0

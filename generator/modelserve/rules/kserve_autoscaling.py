@@ -109,7 +109,7 @@ def _replicas(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
 
 
 def _hpa(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    metric = spec.get("scaleMetric", "cpu")
+    metric = spec.get("scaleMetric") if spec.get("scaleMetric") is not None else "cpu"
     if metric not in ("cpu", "memory"):
         yield ("scaleMetric",), f"[{metric}] is not a supported metric"
         return
@@ -138,7 +138,7 @@ def _hpa(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
 
 
 def _keda(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    if "scaleMetric" in spec:
+    if spec.get("scaleMetric") is not None:
         yield ("scaleMetric",), "ScaleMetric is not supported for KEDA"
         return
     for i, metric in enumerate(_metrics(spec)):
@@ -216,13 +216,13 @@ def _scale_target(target: dict[str, Any]) -> str | None:
 
 
 def _kpa(spec: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    if "deploymentStrategy" in spec:
+    if spec.get("deploymentStrategy") is not None:
         yield (
             ("deploymentStrategy",),
             "customizing deploymentStrategy is only supported for raw deployment mode",
         )
         return
-    metric = spec.get("scaleMetric", "concurrency")
+    metric = spec.get("scaleMetric") if spec.get("scaleMetric") is not None else "concurrency"
     if metric not in ("concurrency", "rps"):
         yield ("scaleMetric",), f"[{metric}] is not a supported metric"
         return

@@ -3,14 +3,15 @@
 KServe's controller reads ``serving.kserve.io/deploymentMode`` in ``GetDeploymentMode``
 (``pkg/controller/v1beta1/inferenceservice/utils/utils.go``): a value it does not know is
 ignored and the InferenceService runs in the cluster's default mode
-(``deploy.defaultDeploymentMode`` of the inferenceservice-config ConfigMap; Serverless in
-KServe's shipped config before v0.16).
+(``deploy.defaultDeploymentMode`` of the inferenceservice-config ConfigMap; the shipped
+config/configmap/inferenceservice.yaml says Serverless).
 v0.15 knows ``RawDeployment``, ``Serverless`` and ``ModelMesh``; v0.16.0 added ``Standard`` and
 ``Knative`` (``pkg/constants/constants.go``) and keeps the old names as deprecated aliases. So
 ``Standard`` on a v0.15 cluster is silently a Knative service (an error here); the deprecated
-``RawDeployment`` on v0.16 and later still deploys raw, but the webhook then validates its
-autoscaling as Knative's (``validateAutoScalingCompExtension`` matches ``Standard`` only), so it
-is a warning. ``generate`` spells the environment's ``deploymentMode`` as its release does.
+``RawDeployment`` on v0.16 and later still deploys raw (a warning): v0.16's webhook validates
+its autoscaling as Knative's (``validateAutoScalingCompExtension`` matches ``Standard`` only),
+and from v0.17 the defaulting webhook rewrites it to ``Standard`` first. ``generate`` spells
+the environment's ``deploymentMode`` as its release does.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     mode = notes.get(MODE)
     if mode is None:
         return
+    if not isinstance(mode, str):
+        yield Problem(("metadata", "annotations", MODE), "an annotation value must be a string")
+        return
     kserve = objects.kserve
     pointer = ("metadata", "annotations", MODE)
     if mode not in kserve.deployment_modes:
@@ -84,9 +88,14 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
             "ignores the annotation and runs the InferenceService in the cluster's default mode",
         )
     elif kserve.at_least(16) and mode in LEGACY:
+        why = (
+            "KServe 0.16's webhook validates its autoscaling as Knative's"
+            if not kserve.at_least(17)
+            else "KServe rewrites it on admission"
+        )
         yield Problem(
             pointer,
-            f"deploymentMode '{mode}' is deprecated since KServe 0.16 (use '{LEGACY[mode]}'); "
-            "KServe's webhook validates its autoscaling as Knative's",
+            f"deploymentMode '{mode}' is deprecated since KServe 0.16 "
+            f"(use '{LEGACY[mode]}'); {why}",
             Severity.WARNING,
         )

@@ -57,14 +57,14 @@ spec:
 }
 
 ISVC_NAME_FORMAT = "[a-z]([-a-z0-9]*[a-z0-9])?"
-ISVC_NAME = re.compile(f"^{ISVC_NAME_FORMAT}$")
+ISVC_NAME = re.compile(ISVC_NAME_FORMAT)  # fullmatch: Go's $ does not match before a newline
 
 
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     if obj.get("kind") != "InferenceService":
         return
     name = mapping(obj.get("metadata")).get("name")
-    if isinstance(name, str) and not ISVC_NAME.match(name):
+    if isinstance(name, str) and not ISVC_NAME.fullmatch(name):
         yield Problem(
             ("metadata", "name"),
             f'KServe {objects.kserve} refuses InferenceService "{name}": a InferenceService name '

@@ -53,7 +53,10 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
         return
     name = _name(obj)
     refused = f"KServe's {kind} webhook refuses {name}"
-    split = _split_priority(_formats(spec))
+    others = list(_others(obj, objects))
+    # Handle runs validateModelFormatPrioritySame inside its loop over the existing runtimes:
+    # a runtime alone of its kind (and namespace) is not checked.
+    split = _split_priority(_formats(spec)) if others else None
     if split is not None:
         index, fmt = split
         yield Problem(
@@ -61,7 +64,7 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
             f"{refused}: different priorities assigned for the model format {fmt.get('name')}",
         )
         return
-    for other_name, other, where in _others(obj, objects):
+    for other_name, other, where in others:
         if other_name == name:
             continue
         clash = _clash(spec, other)
@@ -78,22 +81,38 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
 def _others(obj: dict[str, Any], objects: ObjectSet) -> Iterator[tuple[str, dict[str, Any], str]]:
     """(name, spec, where it comes from) of each runtime the webhook lists beside ``obj``."""
     kind, namespace = obj.get("kind"), _namespace(obj)
-    for other in objects.objects:
-        if other is obj or other.get("kind") != kind or not isinstance(other.get("spec"), dict):
-            continue
-        if kind == "ServingRuntime" and _namespace(other) != namespace:
-            continue
-        yield _name(other), other["spec"], ""
+    by_scope = objects.memo("runtimes-by-scope", lambda: _by_scope(objects.objects))
+    scope = (str(kind), namespace if kind == "ServingRuntime" else "")
+    for other in by_scope.get(scope, []):
+        if other is not obj:
+            yield _name(other), other["spec"], ""
     if kind == "ClusterServingRuntime" and objects.builtin_runtimes:
-        for builtin in objects.kserve.builtin_runtimes:
-            spec = {
-                "supportedModelFormats": builtin["formats"],
-                "protocolVersions": builtin["protocols"],
-                "multiModel": builtin["multiModel"],
-                "disabled": builtin["disabled"],
-            }
-            where = f" (KServe {objects.kserve} installs {builtin['name']}: {builtin['source']})"
-            yield builtin["name"], spec, where
+        yield from objects.memo("builtin-runtimes", lambda: _builtins(objects))
+
+
+def _by_scope(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The runtimes of a set by (kind, namespace of a ServingRuntime), built once per set."""
+    index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for other in objects:
+        kind = other.get("kind")
+        if kind in RUNTIME_KINDS and isinstance(other.get("spec"), dict):
+            scope = _namespace(other) if kind == "ServingRuntime" else ""
+            index.setdefault((str(kind), scope), []).append(other)
+    return index
+
+
+def _builtins(objects: ObjectSet) -> list[tuple[str, dict[str, Any], str]]:
+    out = []
+    for builtin in objects.kserve.builtin_runtimes:
+        spec = {
+            "supportedModelFormats": builtin["formats"],
+            "protocolVersions": builtin["protocols"],
+            "multiModel": builtin["multiModel"],
+            "disabled": builtin["disabled"],
+        }
+        where = f" (KServe {objects.kserve} installs {builtin['name']}: {builtin['source']})"
+        out.append((builtin["name"], spec, where))
+    return out
 
 
 def _split_priority(formats: list[dict[str, Any]]) -> tuple[int, dict[str, Any]] | None:

@@ -65,7 +65,9 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     resources = mapping(model.get("resources"))
     if not gpu_amounts(resources, "limits") and not gpu_amounts(resources, "requests"):
         return
-    runtime = _runtime(obj, str(model.get("runtime", "")), objects)
+    if not isinstance(model.get("runtime"), str):
+        return
+    runtime = _runtime(obj, model["runtime"], objects)
     if runtime is None:
         return
     name = str(mapping(runtime.get("metadata")).get("name", ""))
@@ -83,13 +85,19 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     image = image if image is not None else (containers[0].get("image") if containers else None)
     if not isinstance(image, str):
         return
+    kserve = objects.kserve
+    version = model.get("runtimeVersion")
+    if isinstance(version, str) and not (kserve.at_least(16) and "@sha256:" in image):
+        # UpdateImageTag replaces the tag with runtimeVersion (and appends nothing).
+        image = re.sub(r"(:([\w.\-_]*))$", "", image) + ":" + version
+        version_set = True
+    else:
+        version_set = False
     ref = parse_image(image)
     family = SPLIT_BUILDS.get(ref.repository.removeprefix("library/"))
-    if family is None or (ref.tag or "").endswith("-gpu"):
-        return
-    kserve = objects.kserve
-    swaps = name == family[0] or (kserve.at_least(20) and notes.get(SERVER_TYPE) == family[1])
-    if swaps and ref.tag is not None and model.get("runtimeVersion") is None:
+    if family is None or ref.tag is None or ref.tag.endswith("-gpu"):
+        return  # not a split build, the GPU build, or a bare digest (set imageVariant)
+    if not version_set and _kserve_swaps(name, notes, family, resources, kserve):
         if ref.digest is None:
             return  # KServe runs the -gpu tag
         if not kserve.at_least(16):
@@ -108,8 +116,29 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     yield Problem(
         pointer,
         f"GPU model on runtime '{name}': '{image}' is the CPU build "
-        f"(the CUDA build is tagged '{ref.tag or 'latest'}-gpu')",
+        f"(the CUDA build is tagged '{ref.tag}-gpu')",
     )
+
+
+def _kserve_swaps(
+    name: str,
+    notes: dict[str, Any],
+    family: tuple[str, str],
+    resources: dict[str, Any],
+    kserve: Any,
+) -> bool:
+    """``UpdateImageTag`` appends ``-gpu`` itself: the server type resolves to the family (from
+    v0.20 the ``serving.kserve.io/server-type`` annotation first, else the runtime's name) and
+    ``IsGPUEnabled`` holds (``pkg/utils/utils.go``: a ``nvidia.com/gpu`` limit; from v0.16 also a
+    ``nvidia.com/mig-*`` one; requests and other vendors never count)."""
+    server_type = notes.get(SERVER_TYPE) if kserve.at_least(20) else None
+    if not server_type:
+        server_type = family[1] if name == family[0] else ""
+    limits = mapping(resources.get("limits"))
+    gpu = "nvidia.com/gpu" in limits or (
+        kserve.at_least(16) and any(str(k).startswith("nvidia.com/mig") for k in limits)
+    )
+    return bool(server_type == family[1] and gpu)
 
 
 def _runtime(obj: dict[str, Any], name: str, objects: ObjectSet) -> dict[str, Any] | None:
@@ -117,6 +146,7 @@ def _runtime(obj: dict[str, Any], name: str, objects: ObjectSet) -> dict[str, An
     ClusterServingRuntime of that name (looked up in an index built once per object set)."""
     index = objects.memo("runtimes-by-name", lambda: _index(objects.objects))
     namespace = mapping(obj.get("metadata")).get("namespace")
+    namespace = namespace if isinstance(namespace, str) else None
     return index.get(("ServingRuntime", namespace, name)) or index.get(
         ("ClusterServingRuntime", None, name)
     )
@@ -126,7 +156,8 @@ def _index(objects: list[dict[str, Any]]) -> dict[tuple[str, Any, Any], dict[str
     index: dict[tuple[str, Any, Any], dict[str, Any]] = {}
     for other in objects:
         kind, meta = other.get("kind"), mapping(other.get("metadata"))
-        if kind in RUNTIME_KINDS:
-            scope = meta.get("namespace") if kind == "ServingRuntime" else None
-            index.setdefault((str(kind), scope, meta.get("name")), other)
+        name, namespace = meta.get("name"), meta.get("namespace")
+        if kind in RUNTIME_KINDS and isinstance(name, str):
+            scope = namespace if kind == "ServingRuntime" and isinstance(namespace, str) else None
+            index.setdefault((str(kind), scope, name), other)
     return index

@@ -222,7 +222,7 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
                 "metadata.name is missing; the API server and Flux refuse an object without a name",
                 "set metadata.name",
             )
-        elif isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+        elif isinstance(name, str) and (len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name)):
             yield _at(
                 item,
                 ("metadata", "name"),
