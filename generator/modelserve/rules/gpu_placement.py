@@ -46,7 +46,8 @@ GPU_PREFIXES = (
 
 
 def gpu_amounts(resources: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in (resources.get(key) or {}).items() if k.startswith(GPU_PREFIXES)}
+    amounts = mapping(resources.get(key))
+    return {k: v for k, v in amounts.items() if isinstance(k, str) and k.startswith(GPU_PREFIXES)}
 
 
 def required_terms(predictor: dict[str, Any]) -> list[dict[str, Any]]:
