@@ -25,7 +25,7 @@ from modelserve.cache.text import TextCache
 from modelserve.deploy.budget import over_budget
 from modelserve.deploy.tree import DEPLOY_DIR, BuildRoot, Tree, build_tree
 from modelserve.errors import ConfigError
-from modelserve.findings import Finding, Severity, format_path
+from modelserve.findings import Finding, Severity
 from modelserve.gcpause import cycle_collection_paused
 from modelserve.load.repository import Loaded, Repository, load_repository
 from modelserve.model import Catalog
@@ -33,13 +33,12 @@ from modelserve.render import RenderedObject
 from modelserve.rules import run_rules
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.validate import kustomize
+from modelserve.validate.rendered import AT_SOURCE, schema_findings
 from modelserve.validate.store import RULE, StoreIndex, StoreProblem
 
-# The checks of rendered objects that are not catalog rules: a finding located at the field
-# that produced the part in question, with this hint.
-_AT_SOURCE = "fix the catalog or environment field this comes from"
-BUILD_MISMATCH = RuleInfo("build-mismatch", Severity.ERROR, "", _AT_SOURCE)
-KUBECONFORM = RuleInfo("kubeconform", Severity.ERROR, "", _AT_SOURCE)
+# Checks of rendered objects that are no catalog rules, located at the field they came from.
+BUILD_MISMATCH = RuleInfo("build-mismatch", Severity.ERROR, "", AT_SOURCE)
+KUBECONFORM = RuleInfo("kubeconform", Severity.ERROR, "", AT_SOURCE)
 
 AGGREGATE_BUILD_LIMIT = 256  # objects; above this the per-shard builds stand for the aggregate
 
@@ -279,7 +278,6 @@ def _store(version: str, options: Options, index: StoreIndex) -> Any:
 def _check_root(
     root: BuildRoot, built: list[dict[str, Any]] | kustomize.BuildError, store: Any
 ) -> list[Finding]:
-    from modelserve.validate.objects import validate_object
 
     kustomization = root.kustomization
     if isinstance(built, kustomize.BuildError):
@@ -318,12 +316,7 @@ def _check_root(
         if rendered.obj != obj:
             message = f"Kustomize changed {rendered.label} while building {root.path}"
             found.append(rendered.finding(BUILD_MISMATCH, (), message, kustomization))
-        for problem in validate_object(store, obj):
-            pointer = tuple(problem.pointer)
-            message = f"{rendered.label}: {format_path(pointer) or 'object'}: {problem.message}"
-            severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
-            check = RuleInfo(problem.rule, severity, "", _AT_SOURCE)  # schema, cel, api-version
-            found.append(rendered.finding(check, pointer, message, kustomization))
+        found += schema_findings(store, rendered, obj, kustomization)
     for rendered in expected.values():
         found.append(
             Finding(

@@ -14,16 +14,17 @@ from typing import Any
 from modelserve.deploy.tree import Tree
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog
+from modelserve.render import RenderedObject
 from modelserve.rules.base import RuleInfo
 
-_AT_SOURCE = "fix the catalog or environment field this comes from"
+# The hint of a problem found in a rendered object: where to fix it.
+AT_SOURCE = "fix the catalog or environment field this comes from"
 
 
 def rendered_schema_findings(
     tree: Tree, catalog: Catalog, store_dirs: list[Path], strict: bool = False
 ) -> list[Finding]:
     from modelserve.validate.kubeschemas import SchemaStore
-    from modelserve.validate.objects import validate_object
     from modelserve.validate.store import StoreIndex
 
     index = StoreIndex.scan(store_dirs)
@@ -35,10 +36,22 @@ def rendered_schema_findings(
         if version not in stores:
             stores[version] = SchemaStore(version, store_dirs, strict=strict, index=index)
         for rendered in root.objects:
-            for problem in validate_object(stores[version], rendered.obj):
-                pointer = tuple(problem.pointer)
-                severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
-                message = f"{rendered.label}: {format_path(pointer) or 'object'}: {problem.message}"
-                check = RuleInfo(problem.rule, severity, "", _AT_SOURCE)
-                findings.append(rendered.finding(check, pointer, message, root.kustomization))
+            findings += schema_findings(stores[version], rendered, rendered.obj, root.kustomization)
+    return findings
+
+
+def schema_findings(
+    store: Any, rendered: RenderedObject, obj: dict[str, Any], fallback: str
+) -> list[Finding]:
+    """``obj`` (``rendered``'s object, or what a build made of it) against its schema; each
+    problem at the catalog or environment line of the field (else line 1 of ``fallback``)."""
+    from modelserve.validate.objects import validate_object
+
+    findings = []
+    for problem in validate_object(store, obj):
+        pointer = tuple(problem.pointer)
+        severity = Severity.ERROR if problem.severity == "error" else Severity.WARNING
+        message = f"{rendered.label}: {format_path(pointer) or 'object'}: {problem.message}"
+        check = RuleInfo(problem.rule, severity, "", AT_SOURCE)  # schema, cel, api-version
+        findings.append(rendered.finding(check, pointer, message, fallback))
     return findings
