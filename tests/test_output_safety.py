@@ -310,11 +310,8 @@ def committed_example(tmp_path: Path) -> Path:
 def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
     root = committed_example(tmp_path)
     value = "`x` [click](https://evil.example) @octocat <img src=x> | y"
-    key = (
-        "example.com/`](https://evil.example) @octocat"  # field paths quote keys: a backtick in one
-    )
     (root / MODEL_FILE).write_text(
-        MODEL + f"annotations:\n  {json.dumps(key)}: {json.dumps(value)}\n"
+        MODEL + f"annotations:\n  example.com/note: {json.dumps(value)}\n"
     )
     proc = run_modelserve("diff", "--root", root, "--base", "main")
     assert proc.returncode == 0, proc.stderr
@@ -325,6 +322,20 @@ def test_diff_comment_keeps_hostile_values_in_code(tmp_path: Path) -> None:
         "[click](https://evil.example)" in code
         for code in re.findall(r"<code>(.*?)</code>", html, re.S)
     )
+
+
+def test_diff_comment_keeps_a_hostile_annotation_key_in_code(tmp_path: Path) -> None:
+    """Such a key is no annotation key the API server accepts (api-labels): the comment is the
+    failure report, and quotes the key only inside code."""
+    root = committed_example(tmp_path)
+    key = "example.com/`](https://evil.example) @octocat"  # field paths quote keys: a backtick
+    (root / MODEL_FILE).write_text(MODEL + f"annotations:\n  {json.dumps(key)}: x\n")
+    proc = run_modelserve("diff", "--root", root, "--base", "main")
+    assert proc.returncode == 1, proc.stderr
+    assert "api-labels" in proc.stdout
+    html = MARKDOWN.render(proc.stdout)
+    assert "<a " not in html
+    assert "@octocat" not in re.sub(r"<code>.*?</code>", "", html, flags=re.S)
 
 
 def test_a_side_that_does_not_render_is_markdown_too_and_bounded(tmp_path: Path) -> None:

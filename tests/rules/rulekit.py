@@ -13,9 +13,10 @@ from typing import Any
 from modelserve.deploy.tree import build_tree
 from modelserve.findings import Finding, Severity
 from modelserve.load.repository import Loaded, Repository, load_repository
-from modelserve.rules import run_rules
+from modelserve.rules import DERIVED_RULES, run_rules
 from modelserve.rules.base import Context
 from modelserve.rules.examples import files_for
+from modelserve.validate.derived import check_derived
 
 RUNTIME_FILE = "catalog/runtimes/vllm-runtime.yaml"
 MODEL_FILE = "catalog/models/llama.yaml"
@@ -33,9 +34,18 @@ def check_files(
     """Findings (loader + rules, or one rule) for the base example with ``overrides`` applied."""
     loaded, ctx = load(write_repo(root, files_for(overrides)))
     assert loaded.findings == [], "the test's own files must load cleanly"
-    if rule_id is None:
-        return list(run_rules(ctx))
-    return [f for f in run_rules(ctx, {rule_id}) if f.rule == rule_id]
+    return rule_findings(ctx, rule_id)
+
+
+def rule_findings(ctx: Context, rule_id: str | None = None) -> list[Finding]:
+    """What ``validate`` reports from the rules (all, or one): on the catalog, the rendered
+    objects, and the objects KServe derives from them (without the schema checks)."""
+    found = list(run_rules(ctx, None if rule_id is None else {rule_id}))
+    rules = tuple(r for r in DERIVED_RULES if rule_id is None or r.INFO.id == rule_id)
+    assert ctx.tree is not None
+    for root in ctx.tree.roots:
+        found += check_derived(root, ctx.tree, ctx.catalog, None, rules).findings
+    return [f for f in found if rule_id is None or f.rule == rule_id]
 
 
 def line_of(text: str, needle: str) -> int:

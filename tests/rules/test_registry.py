@@ -20,11 +20,11 @@ import pytest
 import modelserve.rules as rules_package
 from modelserve.findings import Severity
 from modelserve.load.repository import Repository, load_repository
-from modelserve.rules import OBJECT_RULES, RULES, run_rules
+from modelserve.rules import OBJECT_RULES, RULES
 from modelserve.rules.base import Context, Scope
 from modelserve.rules.examples import files_for
 from tests.helpers import PROJECT, UPSTREAM, run_cli
-from tests.rules.rulekit import errors, load
+from tests.rules.rulekit import errors, load, rule_findings
 
 RULE_IDS = [rule.INFO.id for rule in RULES]
 # Ids are what users filter and suppress by: a rename breaks their configuration. New rules may
@@ -73,9 +73,11 @@ def test_rule_module_is_complete(rule: ModuleType) -> None:
     if manifests is not None:
         assert Scope.OBJECT in info.scopes
         assert {"kserve", "fail", "pass"} <= set(manifests) <= {"kserve", "fail", "pass", "store"}
-    assert info.scopes and info.scopes <= {Scope.CATALOG, Scope.OBJECT}
+    assert info.scopes and info.scopes <= set(Scope)
     assert callable(getattr(rule, "check", None)) == (Scope.CATALOG in info.scopes)
-    assert callable(getattr(rule, "check_object", None)) == (Scope.OBJECT in info.scopes)
+    assert callable(getattr(rule, "check_object", None)) == bool(
+        info.scopes & {Scope.OBJECT, Scope.DERIVED}
+    )
 
 
 def test_the_registry_is_every_rule_module_in_id_order() -> None:
@@ -83,6 +85,7 @@ def test_the_registry_is_every_rule_module_in_id_order() -> None:
         "base",
         "examples",
         "images",
+        "kubeapi",
     }
     assert {rule.__name__.rsplit(".", 1)[1] for rule in RULES} == modules
     assert sorted(RULE_IDS) == RULE_IDS
@@ -95,7 +98,7 @@ def test_a_rule_whose_scope_and_functions_disagree_is_refused(monkeypatch: Any) 
     monkeypatch.setattr(
         image_latest, "INFO", replace(image_latest.INFO, scopes=frozenset({Scope.CATALOG}))
     )
-    with pytest.raises(TypeError, match="image-latest: scope catalog"):
+    with pytest.raises(TypeError, match="image-latest: its scopes and its functions disagree"):
         rules_package._discover()
 
 
@@ -116,7 +119,7 @@ def test_failing_example_fails_at_a_real_line(
         pytest.skip(f"{rule.INFO.id} fails on hand-written manifests only (MANIFEST_EXAMPLES)")
     loaded, ctx = load(write_repo(tmp_path, files_for(rule.EXAMPLES["fail"])))
     assert loaded.findings == []
-    own = [f for f in run_rules(ctx, {rule.INFO.id}) if f.rule == rule.INFO.id]
+    own = rule_findings(ctx, rule.INFO.id)
     assert own, f"{rule.INFO.id}: the failing example produced no finding"
     for finding in own:
         assert (tmp_path / finding.file).is_file(), finding
@@ -130,15 +133,15 @@ def test_passing_example_passes_and_is_clean(
 ) -> None:
     loaded, ctx = load(write_repo(tmp_path, files_for(rule.EXAMPLES["pass"])))
     assert loaded.findings == []
-    assert [f for f in run_rules(ctx, {rule.INFO.id}) if f.rule == rule.INFO.id] == []
-    assert errors(list(run_rules(ctx))) == []
+    assert rule_findings(ctx, rule.INFO.id) == []
+    assert errors(rule_findings(ctx)) == []
 
 
 def test_base_example_has_no_error_from_any_rule(tmp_path: Path, write_repo: Any) -> None:
     loaded, ctx = load(write_repo(tmp_path, files_for({})))
     assert loaded.findings == []
     assert set(loaded.catalog.models) == {"llama"} and set(loaded.catalog.environments) == {"dev"}
-    assert errors(list(run_rules(ctx))) == []
+    assert errors(rule_findings(ctx)) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,7 +91,8 @@ def run(options: ValidateOptions) -> int:
     progress.done("")
     extra = (
         f"{result.files} files, {result.objects} objects in {result.built + result.cached} builds "
-        f"({result.cached} cached); kustomize engine: {result.engine or 'not run'}; "
+        f"({result.cached} cached), {result.derived} derived objects checked; "
+        f"kustomize engine: {result.engine or 'not run'}; "
         f"{result.seconds:.2f}s"
     )
     report(result.findings, sys.stdout, options.format, extra)

@@ -22,11 +22,14 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "modelserve"}
 
 @dataclass(frozen=True)
 class Origin:
-    """Rendered field ``prefix`` came from field ``path`` of ``source``."""
+    """Rendered field ``prefix`` came from field ``path`` of ``source``; when ``mirrored``, the
+    rendered value has the source's shape below it (a label map, a list of ports), so a field
+    deeper than ``prefix`` is located at the same place below ``path``."""
 
     prefix: tuple[Any, ...]
     source: Source
     path: tuple[Any, ...]
+    mirrored: bool = False
 
 
 class RenderedObject:
@@ -98,6 +101,8 @@ class RenderedObject:
                 best = origin
         if best is None:
             return ("", 0, 0)
+        if best.mirrored:  # the nearest located ancestor when the source has no such field
+            return best.source.at(*best.path, *pointer[len(best.prefix) :])
         return best.source.at(*best.path)
 
 

@@ -126,6 +126,8 @@ def _origins(
         Origin((), src, ("name",)),
         Origin(("metadata", "namespace"), env_src, ("namespace",)),
         Origin(("spec",), src, ()),
+        Origin(("metadata", "labels"), src, ("labels",), mirrored=True),
+        Origin(("metadata", "annotations"), src, ("annotations",), mirrored=True),
         Origin(model_path + ("modelFormat",), src, ("format",)),
         Origin(model_path + ("runtime",), src, ("runtime",)),
         Origin(model_path + ("storageUri",), src, ("storageUri",)),

@@ -12,6 +12,8 @@ SHM_VOLUME = "dshm"
 
 
 IMAGE_VARIANT = "modelserve.io/image-variant"  # read by the runtime-image-variant rule
+# Catalog fields rendered in their own shape: a finding below them lands on the element.
+MIRRORED = frozenset({"ports", "env", "podLabels", "podAnnotations", "args", "command"})
 
 
 def render_runtime(runtime: Runtime, env: Environment | None = None) -> RenderedObject:
@@ -63,9 +65,15 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
         ("resources", ("spec", "containers", 0, "resources")),
         ("readiness", ("spec", "containers", 0, "readinessProbe")),
         ("imageVariant", ("metadata", "annotations", IMAGE_VARIANT)),
+        ("podLabels", ("spec", "labels")),
+        ("podAnnotations", ("spec", "annotations")),
+        ("imagePullSecrets", ("spec", "imagePullSecrets")),
+        ("sharedMemory", ("spec", "volumes")),
+        ("command", ("spec", "containers", 0, "command")),
+        ("args", ("spec", "containers", 0, "args")),
     ):
         if key in data:
-            origins.append(Origin(prefix, runtime.source, (key,)))
+            origins.append(Origin(prefix, runtime.source, (key,), mirrored=key in MIRRORED))
     if env is not None and runtime.name in env.runtime_images:
         origins.append(
             Origin(("spec", "containers", 0, "image"), env.source, ("runtimeImages", runtime.name))

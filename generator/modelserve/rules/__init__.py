@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelserve.findings import Finding
+from modelserve.platform import DEFAULT_KUBERNETES_VERSION
 from modelserve.platform.kserve import NEWEST_KSERVE
 from modelserve.render import RenderedObject
 from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
@@ -46,16 +47,26 @@ def _discover() -> tuple[Rule, ...]:
         if not isinstance(getattr(module, "INFO", None), RuleInfo):
             continue  # a helper shared by rules (base, examples, images)
         rule: Rule = module
-        for scope, kind in ((Scope.CATALOG, CatalogRule), (Scope.OBJECT, ObjectRule)):
-            if (scope in rule.INFO.scopes) != isinstance(rule, kind):
-                raise TypeError(f"rule {rule.INFO.id}: scope {scope} and its functions disagree")
+        scopes = rule.INFO.scopes
+        for wanted, kind in (
+            (Scope.CATALOG in scopes, CatalogRule),
+            (bool(scopes & {Scope.OBJECT, Scope.DERIVED}), ObjectRule),
+        ):
+            if wanted != isinstance(rule, kind):
+                raise TypeError(f"rule {rule.INFO.id}: its scopes and its functions disagree")
         found.append(rule)
     return tuple(sorted(found, key=lambda r: r.INFO.id))
 
 
 RULES = _discover()
 CATALOG_RULES: tuple[CatalogRule, ...] = tuple(r for r in RULES if isinstance(r, CatalogRule))
-OBJECT_RULES: tuple[ObjectRule, ...] = tuple(r for r in RULES if isinstance(r, ObjectRule))
+OBJECT_RULES: tuple[ObjectRule, ...] = tuple(
+    r for r in RULES if isinstance(r, ObjectRule) and Scope.OBJECT in r.INFO.scopes
+)
+# Rules on the objects KServe derives from each InferenceService (modelserve.validate.derived).
+DERIVED_RULES: tuple[ObjectRule, ...] = tuple(
+    r for r in RULES if isinstance(r, ObjectRule) and Scope.DERIVED in r.INFO.scopes
+)
 
 
 def check_objects(
@@ -89,6 +100,7 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
             profiles=env.profiles if env else {},
             monitor_labels=env.monitoring_labels if env else {},
             kserve=env.kserve if env else NEWEST_KSERVE,
+            kubernetes_version=env.kubernetes_version if env else DEFAULT_KUBERNETES_VERSION,
         )
         for index, object_rule, problem in check_objects(objects, object_rules):
             rendered, root = placed[index]

@@ -4,7 +4,9 @@ A rule's scope says what it reads. A ``catalog`` rule reads the typed catalog (`
 an ``object`` rule checks one Kubernetes object, rendered or hand-written
 (``check_object(obj, objects)``), and answers with problems at JSON pointers into it, which
 ``validate`` maps back to catalog lines and ``validate-manifests --policy`` to the manifest's own.
-``derived`` is for rules on the objects KServe creates from an InferenceService.
+A ``derived`` rule checks the objects KServe's reconciler creates from each InferenceService
+(``modelserve.validate.derived``) with the same ``check_object``; its problems are reported at
+the catalog or environment line each derived field came from.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog, Environment, Model, ModelEntry, Profile, Runtime, Source
+from modelserve.platform import DEFAULT_KUBERNETES_VERSION
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 
 if TYPE_CHECKING:
@@ -90,6 +93,8 @@ class ObjectSet:
     # KServe installs its own ClusterServingRuntimes with every release; runtime-collision counts
     # them as present unless told otherwise (a conformance case that lists its own runtimes).
     builtin_runtimes: bool = True
+    # The environment's Kubernetes minor version: some API server checks changed between them.
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:

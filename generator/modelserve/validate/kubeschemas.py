@@ -31,13 +31,13 @@ import jsonschema_rs
 from modelserve.atomic import write_atomic
 from modelserve.errors import ConfigError
 from modelserve.load.shipped import shipped_kinds
+from modelserve.platform import DEFAULT_KUBERNETES_VERSION
 from modelserve.validate.store import StoreIndex, StoreProblem
 
 Schema = dict[str, Any]
 
 GROUP_KEY = "x-modelserve-group"
 K8S_DEFS_URI = "https://kubernetes.io/api/_definitions.json"
-DEFAULT_KUBERNETES_VERSION = "1.33"
 # The canonical Kubernetes quantity grammar (resource.Quantity); the bundled core definitions
 # accept any string, which would let `cpu: "2 cores"` through although the API server rejects it.
 QUANTITY_PATTERN = (

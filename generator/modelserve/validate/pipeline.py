@@ -33,6 +33,7 @@ from modelserve.render import RenderedObject
 from modelserve.rules import run_rules
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.validate import kustomize
+from modelserve.validate.derived import check_derived
 from modelserve.validate.rendered import AT_SOURCE, schema_findings
 from modelserve.validate.store import RULE, StoreIndex, StoreProblem
 
@@ -62,6 +63,7 @@ class Result:
     built: int = 0
     cached: int = 0
     objects: int = 0
+    derived: int = 0  # objects KServe derives, checked in this run (cached roots not counted)
     seconds: float = 0.0
     files: int = 0
 
@@ -156,7 +158,7 @@ def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) 
                 )
             findings = list(run_rules(ctx))  # the overlap: rules while the builds finish
             built = {path: future.result() for path, future in building.items()}
-        findings += _check_builds(plan, workdir, built, repo_root)
+        findings += _check_builds(plan, workdir, built, repo_root, result)
         result.built = len(plan.todo)
         findings += _aggregate_builds(workdir, tree, plan.aggregates, options)
         findings += _kubeconform_pass(
@@ -168,13 +170,15 @@ def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) 
 
 
 def _check_builds(
-    plan: Plan, workdir: Path, built: dict[Path, Any], repo_root: Path
+    plan: Plan, workdir: Path, built: dict[Path, Any], repo_root: Path, result: Result
 ) -> list[Finding]:
-    """Each built root against what was rendered and the schemas of its Kubernetes version;
-    every root's findings are cached under its key (unless made from a credential)."""
+    """Each built root against what was rendered and the schemas of its Kubernetes version, and
+    the objects KServe derives from its InferenceServices; every root's findings are cached under
+    its key (unless made from a credential)."""
     findings: list[Finding] = []
     stores: dict[str, Any] = {}
     cache, catalog = plan.options.cache, plan.loaded.catalog
+    derived_count = 0
     for i, (root, key) in enumerate(plan.todo, 1):
         _progress(
             plan.options, f"checking {i}/{len(plan.todo)}: environment {root.env}, {root.path}"
@@ -184,6 +188,9 @@ def _check_builds(
         stores[version] = store
         known = set(store.problems)
         found = list(_check_root(root, built[workdir / root.path], store))
+        derived = check_derived(root, plan.tree, catalog, store)
+        found += derived.findings
+        derived_count += derived.objects
         # A store file found unusable while checking this root is reported with it (and cached
         # with it), so a later run that finds the root cached reports it too.
         found += [
@@ -192,6 +199,7 @@ def _check_builds(
         findings += found
         if cache and not root.sources & plan.loaded.uncacheable:  # nothing made from a credential
             cache.put(key, found)
+    result.derived = derived_count
     return findings
 
 

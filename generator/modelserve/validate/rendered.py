@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from modelserve.deploy.tree import Tree
+from modelserve.derive import DerivedObject
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog
 from modelserve.render import RenderedObject
@@ -24,6 +25,7 @@ AT_SOURCE = "fix the catalog or environment field this comes from"
 def rendered_schema_findings(
     tree: Tree, catalog: Catalog, store_dirs: list[Path], strict: bool = False
 ) -> list[Finding]:
+    from modelserve.validate.derived import check_derived
     from modelserve.validate.kubeschemas import SchemaStore
     from modelserve.validate.store import StoreIndex
 
@@ -37,14 +39,16 @@ def rendered_schema_findings(
             stores[version] = SchemaStore(version, store_dirs, strict=strict, index=index)
         for rendered in root.objects:
             findings += schema_findings(stores[version], rendered, rendered.obj, root.kustomization)
+        findings += check_derived(root, tree, catalog, stores[version]).findings
     return findings
 
 
 def schema_findings(
-    store: Any, rendered: RenderedObject, obj: dict[str, Any], fallback: str
+    store: Any, rendered: RenderedObject | DerivedObject, obj: dict[str, Any], fallback: str
 ) -> list[Finding]:
-    """``obj`` (``rendered``'s object, or what a build made of it) against its schema; each
-    problem at the catalog or environment line of the field (else line 1 of ``fallback``)."""
+    """``obj`` (``rendered``'s object, what a build made of it, or an object KServe derives)
+    against its schema; each problem at the catalog or environment line of the field (else line
+    1 of ``fallback``)."""
     from modelserve.validate.objects import validate_object
 
     findings = []
