@@ -220,3 +220,33 @@ def test_generate_refuses_what_the_derived_objects_fail(tmp_path: Path, write_re
     assert code == 1, out + err
     assert "api-ports" in out + err
     assert not (root / "deploy").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Knative mode: the Knative Service's container, as Knative Serving's webhook admits it
+
+
+@pytest.mark.parametrize("version", ["0.15", "0.20"])
+def test_knative_refuses_a_port_named_http(version: str, tmp_path: Path, write_repo: Any) -> None:
+    env = _release(version) + "deploymentMode: Knative\n"
+    [finding] = check_files(write_repo, tmp_path, {ENV_FILE: env}, "knative-ports")
+    assert "Port name http is not allowed" in finding.message
+    assert finding.file == MODEL_FILE and finding.line == line_of(MODEL, "runtime:")
+
+
+def test_knative_refuses_two_ports(tmp_path: Path, write_repo: Any) -> None:
+    runtime = RUNTIME.replace("- name: http\n", "- name: h2c\n").replace(
+        "    containerPort: 8000\n",
+        "    containerPort: 8000\n  - name: metrics\n    containerPort: 9000\n",
+    )
+    env = ENVIRONMENT + "deploymentMode: Knative\n"
+    found = check_files(
+        write_repo, tmp_path, {ENV_FILE: env, RUNTIME_FILE: runtime}, "knative-ports"
+    )
+    assert [f.message.split(":")[1].strip() for f in found] == [
+        "More than one container port is set (runtime 'vllm-runtime' declares h2c, metrics)"
+    ]
+
+
+def test_standard_mode_takes_any_port_names(tmp_path: Path, write_repo: Any) -> None:
+    assert check_files(write_repo, tmp_path, {}, "knative-ports") == []

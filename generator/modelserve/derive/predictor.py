@@ -728,3 +728,23 @@ def derive_all(
                 ("ClusterServingRuntime", None, name)
             )
         yield rendered, derive_predictor(rendered, runtime, kserve)
+
+
+def predictor_container(
+    isvc: dict[str, Any], runtime: dict[str, Any], kserve: KServe
+) -> dict[str, Any] | None:
+    """The predictor container KServe builds from ``isvc`` and ``runtime`` in any mode (the
+    Knative Service's container is built by the same ``buildPodSpec``), or None when the
+    runtime has no ``kserve-container``."""
+    predictor = _mapping(_mapping(isvc.get("spec")).get("predictor"))
+    model = predictor.get("model")
+    containers = [
+        c for c in _sequence(_mapping(runtime.get("spec")).get("containers")) if isinstance(c, dict)
+    ]
+    index = next((i for i, c in enumerate(containers) if c.get("name") == CONTAINER), -1)
+    if not isinstance(model, dict) or index < 0:
+        return None
+    builder = _Builder(
+        RenderedObject(isvc), RenderedObject(runtime), kserve, predictor, model, containers, index
+    )
+    return builder.container()

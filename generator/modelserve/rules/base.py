@@ -104,6 +104,28 @@ class ObjectSet:
         value: T = self._memo[key]
         return value
 
+    def runtime_of(self, isvc: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """The runtime KServe resolves for the InferenceService ``isvc`` naming runtime
+        ``name``: a ServingRuntime of its namespace, else the ClusterServingRuntime of that name
+        (``GetServingRuntime``, pkg/controller/v1beta1/inferenceservice/utils/utils.go)."""
+        index = self.memo("runtimes-by-name", lambda: _runtime_index(self.objects))
+        namespace = mapping(isvc.get("metadata")).get("namespace")
+        namespace = namespace if isinstance(namespace, str) else None
+        return index.get(("ServingRuntime", namespace, name)) or index.get(
+            ("ClusterServingRuntime", None, name)
+        )
+
+
+def _runtime_index(objects: list[dict[str, Any]]) -> dict[tuple[str, Any, Any], dict[str, Any]]:
+    index: dict[tuple[str, Any, Any], dict[str, Any]] = {}
+    for other in objects:
+        kind, meta = other.get("kind"), mapping(other.get("metadata"))
+        name, namespace = meta.get("name"), meta.get("namespace")
+        if kind in ("ClusterServingRuntime", "ServingRuntime") and isinstance(name, str):
+            scope = namespace if kind == "ServingRuntime" and isinstance(namespace, str) else None
+            index.setdefault((str(kind), scope, name), other)
+    return index
+
 
 @dataclass(frozen=True)
 class Problem:

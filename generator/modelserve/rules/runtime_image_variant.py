@@ -55,7 +55,6 @@ SPLIT_BUILDS = {
     "tensorflow/serving": ("kserve-tensorflow-serving", "tensorflow-serving"),
     "pytorch/torchserve-kfs": ("kserve-torchserve", "torchserve"),
 }
-RUNTIME_KINDS = ("ClusterServingRuntime", "ServingRuntime")
 
 
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
@@ -67,7 +66,7 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
         return
     if not isinstance(model.get("runtime"), str):
         return
-    runtime = _runtime(obj, model["runtime"], objects)
+    runtime = objects.runtime_of(obj, model["runtime"])
     if runtime is None:
         return
     name = str(mapping(runtime.get("metadata")).get("name", ""))
@@ -139,25 +138,3 @@ def _kserve_swaps(
         kserve.at_least(16) and any(str(k).startswith("nvidia.com/mig") for k in limits)
     )
     return bool(server_type == family[1] and gpu)
-
-
-def _runtime(obj: dict[str, Any], name: str, objects: ObjectSet) -> dict[str, Any] | None:
-    """The runtime KServe resolves for ``obj``: a ServingRuntime of its namespace, else the
-    ClusterServingRuntime of that name (looked up in an index built once per object set)."""
-    index = objects.memo("runtimes-by-name", lambda: _index(objects.objects))
-    namespace = mapping(obj.get("metadata")).get("namespace")
-    namespace = namespace if isinstance(namespace, str) else None
-    return index.get(("ServingRuntime", namespace, name)) or index.get(
-        ("ClusterServingRuntime", None, name)
-    )
-
-
-def _index(objects: list[dict[str, Any]]) -> dict[tuple[str, Any, Any], dict[str, Any]]:
-    index: dict[tuple[str, Any, Any], dict[str, Any]] = {}
-    for other in objects:
-        kind, meta = other.get("kind"), mapping(other.get("metadata"))
-        name, namespace = meta.get("name"), meta.get("namespace")
-        if kind in RUNTIME_KINDS and isinstance(name, str):
-            scope = namespace if kind == "ServingRuntime" and isinstance(namespace, str) else None
-            index.setdefault((str(kind), scope, name), other)
-    return index
