@@ -631,7 +631,16 @@ def environment_schema() -> dict:
                             "spelled (Standard from 0.16, RawDeployment before), which "
                             "autoscaler classes exist, and KServe's built-in runtimes."
                         ),
-                    }
+                    },
+                    "hybridManager": {
+                        "type": "boolean",
+                        "description": (
+                            "The cluster is an EDB Hybrid Manager project cluster: the "
+                            "ClusterServingRuntimes its documentation deploys for its model "
+                            "library (nvidia-nim-snowflake-arctic-embed-l, ...) count as present "
+                            "for runtime-collision. Default false."
+                        ),
+                    },
                 },
             },
             "deploymentMode": {

@@ -182,6 +182,12 @@ class Environment:
         """The KServe release the environment's cluster runs (``platform.kserve``)."""
         return KServe.parse(str(self.data["platform"]["kserve"]))
 
+    @property
+    def hybrid_manager(self) -> bool:
+        """The cluster is a Hybrid Manager one (``platform.hybridManager``): its documented
+        runtimes exist there."""
+        return self.data["platform"].get("hybridManager") is True
+
     @cached_property
     def flux_path(self) -> str:
         """The folder Flux's GitRepository path points at, without a trailing slash."""

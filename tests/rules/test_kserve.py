@@ -420,3 +420,68 @@ def test_rules_take_values_of_any_type_without_raising() -> None:
     runtime = {"kind": "ClusterServingRuntime", "metadata": {"name": ["x"]}, "spec": {"x": 1}}
     found = list(check_objects(ObjectSet([odd, runtime], rendered=False), OBJECT_RULES))
     assert [rule.INFO.id for _, rule, _ in found] == ["kserve-deployment-mode"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hybrid Manager's documented runtimes (platform/hm_runtimes.json)
+
+_ARCTIC = RUNTIME.replace(
+    '  - name: nvidia-nim-llama-3.1-8b-instruct\n    version: "1.3.3"\n',
+    '  - name: nvidia-nim-llama-3.1-8b-instruct\n    version: "1.3.3"\n'
+    '  - name: nvidia-nim-snowflake-arctic-embed-l\n    version: "1.0.1"\n'
+    "    autoSelect: true\n    priority: 1\n",
+)
+_HM = ENVIRONMENT.replace(
+    'platform: {kserve: "0.20"}', 'platform: {kserve: "0.20", hybridManager: true}'
+)
+
+
+def test_a_runtime_colliding_with_hybrid_managers_documented_one_is_refused_there(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    [finding] = check_files(
+        write_repo, tmp_path, {RUNTIME_FILE: _ARCTIC, ENV_FILE: _HM}, "runtime-collision"
+    )
+    assert finding.file == RUNTIME_FILE
+    assert "nvidia-nim-snowflake-arctic-embed-l" in finding.message
+    assert "Hybrid Manager deploys" in finding.message and "EDB docs" in finding.message
+
+
+def test_hybrid_managers_runtimes_exist_only_on_hybrid_manager_clusters(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    assert check_files(write_repo, tmp_path, {RUNTIME_FILE: _ARCTIC}, "runtime-collision") == []
+
+
+def test_the_documented_runtimes_are_the_ones_in_edbs_documentation() -> None:
+    from modelserve.platform.hybrid_manager import documented_runtimes
+    from tests.helpers import UPSTREAM
+
+    runtimes = {r["name"]: r for r in documented_runtimes()}
+    assert "nvidia-nim-snowflake-arctic-embed-l" in runtimes
+    for runtime in runtimes.values():
+        for source in runtime["sources"]:  # each names a real documentation file
+            docs = list(yaml.safe_load_all((UPSTREAM / "samples" / "edb" / source).read_text()))
+            [doc] = [d for d in docs if d and d["metadata"]["name"] == runtime["name"]]
+            assert doc["spec"]["supportedModelFormats"][0]["name"] == runtime["formats"][0]["name"]
+
+
+def test_validate_manifests_knows_hybrid_manager_clusters(tmp_path: Path) -> None:
+    manifest = tmp_path / "runtime.yaml"
+    manifest.write_text(
+        """\
+apiVersion: serving.kserve.io/v1alpha1
+kind: ClusterServingRuntime
+metadata: {name: my-arctic}
+spec:
+  protocolVersions: [v2]
+  supportedModelFormats:
+    - {name: nvidia-nim-snowflake-arctic-embed-l, version: "1.0.1", autoSelect: true, priority: 1}
+  containers: [{name: kserve-container, image: nvcr.io/nim/snowflake/arctic-embed-l:1.0.1}]
+"""
+    )
+    args = ("validate-manifests", "--policy", "--format", "json", manifest)
+    code, out, _ = run_cli(*args)
+    assert code == 0 and "runtime-collision" not in out
+    code, out, _ = run_cli(*args, "--hybrid-manager")
+    assert code == 1 and "runtime-collision" in out

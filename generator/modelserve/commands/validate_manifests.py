@@ -24,6 +24,7 @@ class ValidateManifestsOptions:
     schema_locations: tuple[Path, ...]
     strict: bool
     kserve: KServe
+    hybrid_manager: bool = False
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
@@ -42,6 +43,11 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         default=NEWEST_KSERVE,
         metavar="VERSION",
         help=f"KServe release whose admission rules apply (0.15 to 0.20; default {NEWEST_KSERVE})",
+    )
+    parser.add_argument(
+        "--hybrid-manager",
+        action="store_true",
+        help="the cluster is an EDB Hybrid Manager one: its documented runtimes exist there",
     )
     parser.add_argument(
         "--policy",
@@ -65,6 +71,7 @@ def from_args(args: argparse.Namespace) -> ValidateManifestsOptions:
         schema_locations=tuple(args.schema_location),
         strict=args.strict,
         kserve=args.kserve_version,
+        hybrid_manager=args.hybrid_manager,
     )
 
 
@@ -88,8 +95,17 @@ def run(options: ValidateManifestsOptions) -> int:
         store_dirs=common.schema_dirs(options.schema_locations, options.root),
         strict=options.strict,
     )
+    platform = {
+        "kubernetes_version": options.kubernetes_version,
+        "hybrid_manager": options.hybrid_manager,
+    }
     findings, count = validate_manifests(
-        list(options.paths), store, policy=options.policy, root=options.root, kserve=options.kserve
+        list(options.paths),
+        store,
+        policy=options.policy,
+        root=options.root,
+        kserve=options.kserve,
+        platform=platform,
     )
     findings += [store_finding(options.root.resolve(), p) for p in store.store_problems()]
     if count == 0 and not findings:

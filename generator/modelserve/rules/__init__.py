@@ -101,6 +101,7 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
             monitor_labels=env.monitoring_labels if env else {},
             kserve=env.kserve if env else NEWEST_KSERVE,
             kubernetes_version=env.kubernetes_version if env else DEFAULT_KUBERNETES_VERSION,
+            hybrid_manager=env.hybrid_manager if env else False,
         )
         for index, object_rule, problem in check_objects(objects, object_rules):
             rendered, root = placed[index]

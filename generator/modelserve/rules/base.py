@@ -93,6 +93,8 @@ class ObjectSet:
     # KServe installs its own ClusterServingRuntimes with every release; runtime-collision counts
     # them as present unless told otherwise (a conformance case that lists its own runtimes).
     builtin_runtimes: bool = True
+    # On an EDB Hybrid Manager cluster the runtimes its documentation deploys exist too.
+    hybrid_manager: bool = False
     # The environment's Kubernetes minor version: some API server checks changed between them.
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -11,7 +11,9 @@ case-insensitively and the same version, or both without one) with the same prio
 ``autoSelect`` counts only when set to true (``IsAutoSelectEnabled``); a runtime of the same name
 is the runtime itself. The other runtimes are the ones applied with it and the runtimes KServe
 installs with the environment's release (its ``config/runtimes/``, kept in
-``modelserve/platform/kserve_runtimes.json``). A refused runtime fails Flux's apply of the whole
+``modelserve/platform/kserve_runtimes.json``) and, on a Hybrid Manager cluster
+(``platform.hybridManager: true``), the runtimes EDB's documentation deploys for HM's model
+library (``modelserve/platform/hm_runtimes.json``, from the documentation's own YAML). A refused runtime fails Flux's apply of the whole
 runtimes Kustomization, and every model shard that depends on it stalls.
 """
 
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from modelserve.findings import Severity
+from modelserve.platform.hybrid_manager import documented_runtimes
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import RUNTIME
 
@@ -88,6 +91,24 @@ def _others(obj: dict[str, Any], objects: ObjectSet) -> Iterator[tuple[str, dict
             yield _name(other), other["spec"], ""
     if kind == "ClusterServingRuntime" and objects.builtin_runtimes:
         yield from objects.memo("builtin-runtimes", lambda: _builtins(objects))
+    if kind == "ClusterServingRuntime" and objects.hybrid_manager:
+        yield from _documented()
+
+
+def _documented() -> Iterator[tuple[str, dict[str, Any], str]]:
+    """The runtimes Hybrid Manager's documentation deploys (platform/hm_runtimes.json)."""
+    for runtime in documented_runtimes():
+        spec = {
+            "supportedModelFormats": runtime["formats"],
+            "protocolVersions": runtime["protocols"],
+            "multiModel": runtime["multiModel"],
+            "disabled": runtime["disabled"],
+        }
+        where = (
+            f" (Hybrid Manager deploys {runtime['name']} for its model library: EDB docs, "
+            f"{runtime['sources'][0]})"
+        )
+        yield runtime["name"], spec, where
 
 
 def _by_scope(objects: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

@@ -123,7 +123,10 @@ def validate_manifests(
     policy: bool = False,
     root: Path | None = None,
     kserve: KServe = NEWEST_KSERVE,
+    platform: dict[str, Any] | None = None,
 ) -> tuple[list[Finding], int]:
+    """``platform`` (``kubernetes_version``, ``hybrid_manager``) is what the object rules know
+    of the cluster beside its KServe release."""
     findings: list[Finding] = []
     located = load(paths, findings, root)
     sound = []
@@ -149,7 +152,7 @@ def validate_manifests(
             )
     findings += list(metadata_findings(located))
     if policy:
-        findings += list(policy_findings(located, sound, kserve))
+        findings += list(policy_findings(located, sound, kserve, platform or {}))
     return sorted(set(findings)), len(located)
 
 
@@ -243,7 +246,10 @@ def metadata_findings(located: list[Located]) -> Iterator[Finding]:
 
 
 def policy_findings(
-    located: list[Located], sound: list[Located], kserve: KServe = NEWEST_KSERVE
+    located: list[Located],
+    sound: list[Located],
+    kserve: KServe = NEWEST_KSERVE,
+    platform: dict[str, Any] | None = None,
 ) -> Iterator[Finding]:
     """The object rules, with the ids, messages and hints ``validate`` gives them on rendered
     objects: all of them on the documents that passed their schema (the others have findings
@@ -252,7 +258,9 @@ def policy_findings(
     failed = [i for i in located if id(i) not in passed and isinstance(i.doc.data, dict)]
     any_shape = tuple(r for r in OBJECT_RULES if r.INFO.any_shape)
     for items, rules in ((sound, OBJECT_RULES), (failed, any_shape)):
-        objects = ObjectSet([i.doc.data for i in items], rendered=False, kserve=kserve)
+        objects = ObjectSet(
+            [i.doc.data for i in items], rendered=False, kserve=kserve, **(platform or {})
+        )
         for index, rule, problem in check_objects(objects, rules):
             info = rule.INFO
             severity = problem.severity or info.severity
