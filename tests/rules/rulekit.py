@@ -25,7 +25,7 @@ ENV_FILE = "environments/dev.yaml"
 
 def load(root: Path) -> tuple[Loaded, Context]:
     loaded = load_repository(Repository(root))
-    return loaded, Context(loaded.catalog, build_tree(loaded.catalog))
+    return loaded, Context(loaded.catalog, build_tree(loaded.catalog), loaded.recency)
 
 
 def check_files(

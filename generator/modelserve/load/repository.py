@@ -16,6 +16,7 @@ from typing import Any
 
 from modelserve.cache.parse import ParseCache
 from modelserve.findings import Finding, Severity
+from modelserve.load.recency import Recency
 from modelserve.load.walk import TooDeep, walk
 from modelserve.load.yamlio import Document, YamlError, decode, load_text, read_bytes
 from modelserve.model import (
@@ -70,6 +71,7 @@ class Loaded:
         default_factory=dict
     )  # folder -> its resolved path, for this load
     uncacheable: set[str] = field(default_factory=set)  # files holding a credential: never cached
+    recency: Recency | None = None  # which of two files was edited last (git), asked on conflicts
 
 
 def discover(repo: Repository, kind: str, findings: list[Finding] | None = None) -> list[Path]:
@@ -221,7 +223,7 @@ def stray_files(repo: Repository, findings: list[Finding]) -> None:
 
 
 def load_repository(repo: Repository, parse_cache: ParseCache | None = None) -> Loaded:
-    loaded = Loaded(Catalog())
+    loaded = Loaded(Catalog(), recency=Recency(repo.root))
     builders: dict[str, Callable[[dict[str, Any], Source], Runtime | Model | Environment]] = {
         "runtime": runtime_from,
         "model": model_from,
@@ -244,7 +246,16 @@ def load_repository(repo: Repository, parse_cache: ParseCache | None = None) -> 
             obj = builders[kind](doc.data, Source(rel, doc))
             previous = targets[kind].get(obj.name)
             if previous is not None:
-                loaded.findings.append(_duplicate(kind, obj.name, rel, doc, previous.source.file))
+                # Reported on the copy the user edited last (else on the one that sorts later);
+                # the other stays the definition the rest of the checks see.
+                older = previous.source.file
+                if loaded.recency is not None and loaded.recency.newer(older, rel) == older:
+                    targets[kind][obj.name] = obj
+                    loaded.findings.append(
+                        _duplicate(kind, obj.name, older, previous.source.doc, rel)
+                    )
+                else:
+                    loaded.findings.append(_duplicate(kind, obj.name, rel, doc, older))
                 continue
             targets[kind][obj.name] = obj
     if parse_cache is not None:

@@ -23,6 +23,7 @@ from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 
 if TYPE_CHECKING:
     from modelserve.deploy.tree import Tree
+    from modelserve.load.recency import Recency
 
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ class Placement:
 class Context:
     catalog: Catalog
     tree: Tree | None = None
+    recency: Recency | None = None  # which file a user edited last, for conflicts of two files
     _placements: list[Placement] | None = field(default=None, init=False, repr=False, compare=False)
 
     def placements(self) -> Iterator[Placement]:

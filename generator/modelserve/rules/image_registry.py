@@ -2,7 +2,10 @@
 
 ``registry.allowed`` lists registry hosts (shell patterns such as
 ``*.dkr.ecr.us-east-1.amazonaws.com``). A reference without a host silently means Docker Hub,
-which air-gapped clusters cannot reach and which rate-limits pulls.
+which air-gapped clusters cannot reach and which rate-limits pulls. An image the allow-list
+refuses is reported at the image, unless the environment file was edited after the runtime's
+(in git, or uncommitted): then the allow-list edit is what broke it, and the finding is on
+``registry.allowed``.
 """
 
 from __future__ import annotations
@@ -41,9 +44,15 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         allowed = list(env.registry.get("allowed") or [])
         if allowed and not registry_allowed(image.registry, allowed):
-            yield INFO.at(
-                source,
-                path,
+            message = (
                 f"registry '{image.registry}' of runtime '{runtime.name}' is not allowed in "
-                f"'{env.name}' (allowed: {', '.join(allowed)})",
+                f"'{env.name}' (allowed: {', '.join(allowed)})"
             )
+            recency = ctx.recency
+            if source is not env.source and recency is not None and (
+                recency.newer(source.file, env.source.file) == env.source.file
+            ):
+                # The allow-list is what changed: reported where it was edited.
+                yield INFO.at(env.source, ("registry", "allowed"), message)
+            else:
+                yield INFO.at(source, path, message)
