@@ -41,7 +41,9 @@ def generate(
     if too_large is not None:  # not even rendered
         return Generated(loaded.catalog, None, sorted(set(loaded.findings + [too_large])))
     tree = build_tree(loaded.catalog, progress)
-    findings = list(loaded.findings) + list(run_rules(Context(loaded.catalog, tree, loaded.recency)))
+    findings = list(loaded.findings) + list(
+        run_rules(Context(loaded.catalog, tree, loaded.recency))
+    )
     if schema_dirs is not None and not any(f.severity is Severity.ERROR for f in findings):
         from modelserve.validate.rendered import rendered_schema_findings
 

@@ -49,8 +49,10 @@ def check(ctx: Context) -> Iterator[Finding]:
                 f"'{env.name}' (allowed: {', '.join(allowed)})"
             )
             recency = ctx.recency
-            if source is not env.source and recency is not None and (
-                recency.newer(source.file, env.source.file) == env.source.file
+            if (
+                source is not env.source
+                and recency is not None
+                and (recency.newer(source.file, env.source.file) == env.source.file)
             ):
                 # The allow-list is what changed: reported where it was edited.
                 yield INFO.at(env.source, ("registry", "allowed"), message)

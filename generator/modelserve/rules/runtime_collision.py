@@ -13,8 +13,9 @@ is the runtime itself. The other runtimes are the ones applied with it and the r
 installs with the environment's release (its ``config/runtimes/``, kept in
 ``modelserve/platform/kserve_runtimes.json``) and, on a Hybrid Manager cluster
 (``platform.hybridManager: true``), the runtimes EDB's documentation deploys for HM's model
-library (``modelserve/platform/hm_runtimes.json``, from the documentation's own YAML). A refused runtime fails Flux's apply of the whole
-runtimes Kustomization, and every model shard that depends on it stalls.
+library (``modelserve/platform/hm_runtimes.json``, from the documentation's own YAML). A
+refused runtime fails Flux's apply of the whole runtimes Kustomization, and every model shard
+that depends on it stalls.
 """
 
 from __future__ import annotations

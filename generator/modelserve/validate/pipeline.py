@@ -90,7 +90,9 @@ def validate_repository(repo: Repository, options: Options | None = None) -> Res
         result.cached = len(plan.root_hits)
         result.objects = sum(len(root.objects) for root in plan.roots)
         findings += [f for hit in plan.root_hits + plan.aggregate_hits for f in hit]
-        findings += _build_and_check(plan, Context(loaded.catalog, tree, loaded.recency), result, repo.root)
+        findings += _build_and_check(
+            plan, Context(loaded.catalog, tree, loaded.recency), result, repo.root
+        )
     result.findings = sorted(set(findings))
     result.seconds = time.perf_counter() - start
     return result
