@@ -79,12 +79,16 @@ def knative(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Tree]:
     text = env.read_text().replace(
         "namespace: models-dev\n", "namespace: models-dev\ndeploymentMode: Knative\n"
     )
-    # Runtimes without a named port cannot be scraped outside Standard mode (the monitor-port rule).
-    for model in ("qwen2-5-7b-instruct", "sklearn-iris"):
+    # Runtimes without a named port cannot be scraped outside Standard mode (the monitor-port rule),
+    # and Knative admits one port named http1, h2c or nothing (knative-ports): the Triton-based
+    # NIMs, whose metrics need a second port, stay in Standard mode.
+    for model in ("qwen2-5-7b-instruct", "sklearn-iris", "arctic-embed-l", "nv-rerankqa-1b"):
         start = text.index(f"  - model: {model}\n")
         end = text.find("  - model: ", start + 1)
         text = text[:start] + (text[end:] if end != -1 else "")
     env.write_text(text)
+    llama = root / "catalog/runtimes/nvidia-nim-llama-3.1-8b-instruct-1.3.3.yaml"
+    llama.write_text(llama.read_text().replace("  - name: http\n", "  - name: http1\n"))
     return root / "deploy", generate_into(root)
 
 
