@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 import modelserve.rules as rules_package
 from modelserve.findings import Severity
@@ -188,3 +189,38 @@ def test_manifest_examples_fail_and_pass_in_validate_manifests(
         assert all(f["line"] >= 1 and f["message"] and f["hint"] for f in own)
     else:
         assert own == [] and code == 0, out + err
+
+
+def test_dispatch_by_kind_skips_only_objects_a_rule_ignores() -> None:
+    """A rule's ``kinds`` only saves calls: on every other kind of the example's rendered and
+    derived objects (and of the manifest examples) the rule finds nothing."""
+    from modelserve.deploy.tree import build_tree
+    from modelserve.derive.predictor import derive_all
+    from modelserve.rules import DERIVED_RULES
+    from modelserve.rules.base import ObjectSet
+
+    loaded = load_repository(Repository(PROJECT))
+    tree = build_tree(loaded.catalog)
+    rendered = [o for r in tree.roots for o in r.objects]
+    objects = [o.obj for o in rendered]
+    for env in loaded.catalog.environments.values():
+        for _, derivation in derive_all(rendered, env.kserve):
+            objects += [d.obj for d in derivation.objects]
+    for rule in RULES:
+        objects += [
+            yaml_doc
+            for label in ("fail", "pass")
+            for yaml_doc in yaml.safe_load_all(
+                getattr(rule, "MANIFEST_EXAMPLES", {}).get(label, "")
+            )
+            if isinstance(yaml_doc, dict)
+        ]
+    kinds = {o.get("kind") for o in objects}
+    assert {"Deployment", "Service", "InferenceService", "ClusterServingRuntime"} <= kinds
+    every = ObjectSet(objects, rendered=False)
+    for rule in set(OBJECT_RULES) | set(DERIVED_RULES):
+        if rule.INFO.kinds is None:
+            continue
+        others = [o for o in objects if o.get("kind") not in rule.INFO.kinds]
+        assert others
+        assert [p for o in others for p in rule.check_object(o, every)] == [], rule.INFO.id

@@ -72,9 +72,18 @@ DERIVED_RULES: tuple[ObjectRule, ...] = tuple(
 def check_objects(
     objects: ObjectSet, rules: tuple[ObjectRule, ...] = OBJECT_RULES
 ) -> Iterator[tuple[int, ObjectRule, Problem]]:
-    """(index of the object, rule, problem) for each of ``rules`` on every object of the set."""
+    """(index of the object, rule, problem) for each of ``rules`` on every object of the set
+    (of the kinds each rule looks at)."""
+    by_kind: dict[Any, tuple[ObjectRule, ...]] = {}
     for index, obj in enumerate(objects.objects):
-        for rule in rules:
+        kind = obj.get("kind")
+        kind = kind if isinstance(kind, str) else None
+        applicable = by_kind.get(kind)
+        if applicable is None:
+            applicable = by_kind[kind] = tuple(
+                r for r in rules if r.INFO.kinds is None or kind in r.INFO.kinds
+            )
+        for rule in applicable:
             for problem in rule.check_object(obj, objects):
                 yield index, rule, problem
 

@@ -18,7 +18,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import ENVIRONMENT, MODEL, RUNTIME
-from modelserve.rules.kubeapi import containers, invalid, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, invalid, pod_spec
 from modelserve.validate.apimachinery import is_env_var_name, mirrored_version
 
 INFO = RuleInfo(
@@ -28,6 +28,7 @@ INFO = RuleInfo(
     "rename the variable, or give it either value or valueFrom (a model's secretKeyRef on a "
     "runtime variable with a value needs KServe 0.20, or a different name)",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 _RUNTIME_TOKEN = RUNTIME + "  - name: HF_TOKEN\n    value: none\n"
 _MODEL_TOKEN = MODEL + "env:\n  - name: HF_TOKEN\n    secretKeyRef: {name: hf, key: token}\n"

@@ -19,7 +19,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import RUNTIME
-from modelserve.rules.kubeapi import containers, invalid, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, invalid, pod_spec
 from modelserve.validate.apimachinery import is_dns1123_label, is_valid_port_name, is_valid_port_num
 
 INFO = RuleInfo(
@@ -29,6 +29,7 @@ INFO = RuleInfo(
     "name ports with at most 15 of a-z, 0-9 and '-' including a letter (http, grpc), each "
     "name once, numbers 1-65535",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT) | {"Service"},
 )
 EXAMPLES = {
     "fail": {

@@ -18,7 +18,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import RUNTIME
-from modelserve.rules.kubeapi import containers, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, pod_spec
 
 INFO = RuleInfo(
     "api-probes",
@@ -26,6 +26,7 @@ INFO = RuleInfo(
     "Probes aim at ports the container declares",
     "point the probe at a declared port (or declare the port the server listens on)",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 EXAMPLES = {
     "fail": {

@@ -20,7 +20,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.quantity import parse_quantity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping
-from modelserve.rules.kubeapi import containers, invalid, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, invalid, pod_spec
 from modelserve.validate.apimachinery import request_limit_errors, validate_resource_quantity_value
 
 INFO = RuleInfo(
@@ -29,6 +29,7 @@ INFO = RuleInfo(
     "Resource requests are at most their limits; GPUs are whole and requested equal to the limit",
     "raise the limit to the request (GPUs: request exactly the limit, in whole devices)",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 # The catalog renders requests equal to limits: only hand-written objects can fail.
 EXAMPLES: dict[str, dict[str, str]] = {"fail": {}, "pass": {}}

@@ -17,7 +17,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import ENVIRONMENT
-from modelserve.rules.kubeapi import pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, pod_spec
 from modelserve.validate.apimachinery import toleration_errors
 
 INFO = RuleInfo(
@@ -26,6 +26,7 @@ INFO = RuleInfo(
     "Tolerations (from GPU profile taints) are ones the API server accepts",
     "write a taint as key, value and effect separately: key: sku, value: gpu",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 EXAMPLES = {
     "fail": {

@@ -15,7 +15,7 @@ from typing import Any
 
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
-from modelserve.rules.kubeapi import containers, invalid, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, invalid, pod_spec
 from modelserve.validate.apimachinery import is_dns1123_label
 
 INFO = RuleInfo(
@@ -24,6 +24,7 @@ INFO = RuleInfo(
     "Volumes have unique DNS-1123 names and every mount names a volume of the pod",
     "declare the volume in the pod (or the runtime's volumes) under the name the mount uses",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 # The catalog renders one shared-memory volume with its mount: only hand-written objects fail.
 EXAMPLES: dict[str, dict[str, str]] = {"fail": {}, "pass": {}}

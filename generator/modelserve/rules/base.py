@@ -150,6 +150,9 @@ class RuleInfo:
     # An object rule that tolerates any shape of object also checks hand-written documents
     # that failed their schema (a credential is no less leaked in a malformed manifest).
     any_shape: bool = False
+    # The kinds an object rule looks at (None: every kind); check_objects dispatches by it, so a
+    # rule is not called for the thousands of objects it would return from at once.
+    kinds: frozenset[str] | None = None
 
     def at(
         self,

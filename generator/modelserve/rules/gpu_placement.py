@@ -24,6 +24,7 @@ INFO = RuleInfo(
     "GPUs = limits",
     "describe the node pool's labels and taints in the environment's gpuProfiles",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 EXAMPLES = {
     # A profile with no labels: the GPU model could land on any GPU node.

@@ -18,7 +18,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope
 from modelserve.rules.examples import RUNTIME
-from modelserve.rules.kubeapi import containers, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, containers, pod_spec
 from modelserve.validate.apimachinery import mirrored_version, parse_image_reference
 
 INFO = RuleInfo(
@@ -27,6 +27,7 @@ INFO = RuleInfo(
     "Images are references the kubelet can parse and pull",
     "write the repository in lower case, as registry/path:tag or registry/path@sha256:digest",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 EXAMPLES = {
     "fail": {"catalog/runtimes/vllm-runtime.yaml": RUNTIME.replace("nvcr.io/nim/", "nvcr.io/NIM/")},

@@ -29,6 +29,7 @@ INFO = RuleInfo(
     "In Knative mode the predictor has at most one port, named h2c, http1 or nothing",
     "declare one port, named http1 (HTTP/1) or h2c (gRPC / HTTP/2), or run in Standard mode",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 _KNATIVE = ENVIRONMENT + "deploymentMode: Knative\n"
 EXAMPLES = {

@@ -34,6 +34,7 @@ INFO = RuleInfo(
     "use a class and metric the environment's KServe release accepts (hpa: cpu or memory, "
     "target 1-100; keda: no metric)",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 EXAMPLES = {
     "fail": {

@@ -29,6 +29,7 @@ INFO = RuleInfo(
     "set platform.kserve to the release the cluster runs; write Standard or Knative from v0.16, "
     "RawDeployment or Serverless before",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 # generate always spells the mode as the environment's release does, so no catalog fails:
 # the failing example is a hand-written manifest, for validate-manifests --policy.

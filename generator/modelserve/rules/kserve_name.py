@@ -24,6 +24,7 @@ INFO = RuleInfo(
     "InferenceService names start with a letter and hold only a-z, 0-9 and '-'",
     "rename the model: lower-case letters, digits and '-', starting with a letter",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 # Model names are DNS labels starting with a letter in the catalog's schema, so no catalog
 # fails: the failing example is a hand-written manifest (KServe's TestRejectBadNameIncludeDot).

@@ -18,12 +18,14 @@ from modelserve.render.monitor import predictor_service_ports
 from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
 from modelserve.rules.examples import ENVIRONMENT
 
+MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
 INFO = RuleInfo(
     "monitor-target",
     Severity.ERROR,
     "Monitors select a model's Service or pods, by an existing port, with Prometheus' labels",
     "fix the runtime's ports or metrics, or the environment's monitoring.labels",
     frozenset({Scope.CATALOG, Scope.OBJECT}),
+    kinds=frozenset(MONITOR_KINDS),
 )
 EXAMPLES = {
     "fail": {
@@ -150,9 +152,6 @@ def check_monitor(
             ("metadata", "labels"),
             f"{kind} lacks the labels Prometheus selects monitors by ({shown})",
         )
-
-
-MONITOR_KINDS = ("ServiceMonitor", "PodMonitor")
 
 
 def check(ctx: Context) -> Iterator[Finding]:

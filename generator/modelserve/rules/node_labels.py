@@ -18,7 +18,7 @@ from typing import Any
 from modelserve.findings import Severity
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import ENVIRONMENT
-from modelserve.rules.kubeapi import invalid, pod_spec
+from modelserve.rules.kubeapi import POD_SPEC_AT, invalid, pod_spec
 from modelserve.validate.apimachinery import is_qualified_name, is_valid_label_value
 
 INFO = RuleInfo(
@@ -28,6 +28,7 @@ INFO = RuleInfo(
     "spell the node label as the node has it (kubectl get nodes --show-labels): values have "
     "no spaces, e.g. NVIDIA-H100-80GB-HBM3",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset(POD_SPEC_AT),
 )
 EXAMPLES = {
     "fail": {

@@ -28,6 +28,7 @@ from modelserve.platform.hybrid_manager import documented_runtimes
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import RUNTIME
 
+RUNTIME_KINDS = ("ClusterServingRuntime", "ServingRuntime")
 INFO = RuleInfo(
     "runtime-collision",
     Severity.ERROR,
@@ -35,6 +36,7 @@ INFO = RuleInfo(
     "(KServe's built-ins included) uses",
     "set autoSelect: false on the format (models name their runtime), or give it another priority",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset(RUNTIME_KINDS),
 )
 EXAMPLES = {
     "fail": {
@@ -46,8 +48,6 @@ EXAMPLES = {
     },
     "pass": {},
 }
-
-RUNTIME_KINDS = ("ClusterServingRuntime", "ServingRuntime")
 
 
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:

@@ -34,6 +34,7 @@ INFO = RuleInfo(
     "GPU models run the GPU build of images published as CPU and GPU builds",
     "use the -gpu tag of the image (or set imageVariant: gpu on a runtime whose image is one)",
     frozenset({Scope.OBJECT}),
+    kinds=frozenset({"InferenceService"}),
 )
 HF_CPU = "docker.io/kserve/huggingfaceserver:v0.20.0"
 EXAMPLES = {
