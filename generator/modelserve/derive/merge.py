@@ -18,7 +18,6 @@ matters: the Service KServe builds exposes the first container port on port 80.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 # Lists merged element by element, by field name in the structs KServe patches, with their
@@ -44,6 +43,16 @@ POD_MERGE_KEYS = {
 RETAIN_KEYS = frozenset({"volumes", "resourceClaims"})
 
 
+def clone(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists, scalars): ``copy.deepcopy`` without its memo,
+    several times faster on the thousands of small objects a large catalog derives."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
+
 def merge_container(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """``patch`` (an InferenceService container) merged onto ``base`` (the runtime's)."""
     return _merge_map(base, patch, CONTAINER_MERGE_KEYS)
@@ -57,7 +66,7 @@ def merge_pod_spec(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
 def _merge_map(
     original: dict[str, Any], patch: dict[str, Any], merge_keys: dict[str, str]
 ) -> dict[str, Any]:
-    merged = copy.deepcopy(original)
+    merged: dict[str, Any] = clone(original)
     for key, value in patch.items():
         if value is None:  # a null deletes the field
             merged.pop(key, None)
@@ -68,7 +77,7 @@ def _merge_map(
         elif isinstance(value, list) and key in merge_keys and isinstance(merged.get(key), list):
             merged[key] = merge_list(merged[key], value, merge_keys[key], key in RETAIN_KEYS)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = clone(value)
     return merged
 
 
@@ -76,12 +85,13 @@ def merge_list(
     original: list[Any], patch: list[Any], merge_key: str, retain_keys: bool
 ) -> list[Any]:
     if not all(isinstance(e, dict) and merge_key in e for e in original + patch):
-        return copy.deepcopy(patch)  # what the API server would refuse anyway; keep the patch's
-    merged = [copy.deepcopy(e) for e in original]
+        kept: list[Any] = clone(patch)  # what the API server would refuse anyway
+        return kept
+    merged = [clone(e) for e in original]
     for element in patch:
         at = _index(merged, element[merge_key], merge_key)
         if at < 0:
-            merged.append(copy.deepcopy(element))
+            merged.append(clone(element))
         elif retain_keys:
             merged[at] = _merge_map(
                 {k: v for k, v in merged[at].items() if k in element}, element, {}

@@ -34,7 +34,6 @@ config is KServe's shipped one (no rollout strategy or extra disallowed annotati
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from modelserve.derive import DerivedObject, Trace
 from modelserve.derive.merge import (
     CONTAINER_MERGE_KEYS,
     POD_MERGE_KEYS,
+    clone,
     merge_container,
     merge_list,
 )
@@ -228,9 +228,7 @@ class _Builder:
             chosen = theirs or ours
         if chosen is None:
             return []
-        return [
-            _replace_placeholders(copy.deepcopy(chosen), _mapping(self.isvc.obj.get("metadata")))
-        ]
+        return [_replace_placeholders(clone(chosen), _mapping(self.isvc.obj.get("metadata")))]
 
     def pod_spec(self) -> dict[str, Any]:
         fields = RUNTIME_POD_FIELDS + (("schedulerName",) if self.kserve.at_least(17) else ())
@@ -238,12 +236,12 @@ class _Builder:
         patch = {k: v for k, v in self.predictor.items() if k not in NOT_POD and k != "containers"}
         pod = merge_pods(base, patch)
         pod["containers"] = [self.container(), *self.transformer()] + [
-            copy.deepcopy(c)
+            clone(c)
             for i, c in enumerate(self.containers)
             if i != self.index and c.get("name") != TRANSFORMER
         ]
         pod["containers"] += [
-            copy.deepcopy(c)
+            clone(c)
             for c in _sequence(self.predictor.get("containers"))
             if isinstance(c, dict) and c.get("name") != TRANSFORMER
         ]
@@ -300,11 +298,11 @@ class _Builder:
         pod = self.pod_spec()
         deployment_spec: dict[str, Any] = {
             "selector": {"matchLabels": {"app": labels["app"]}},
-            "template": {"metadata": copy.deepcopy(meta), "spec": pod},
+            "template": {"metadata": clone(meta), "spec": pod},
         }
         strategy = self.predictor.get("deploymentStrategy")
         if isinstance(strategy, dict):
-            deployment_spec["strategy"] = copy.deepcopy(strategy)
+            deployment_spec["strategy"] = clone(strategy)
         if not isinstance(strategy, dict) or not self.kserve.at_least(16):
             _set_default_deployment_spec(deployment_spec)
         klass = annotations.get(AUTOSCALER_CLASS, "hpa")
@@ -314,13 +312,13 @@ class _Builder:
         deployment = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": copy.deepcopy(meta),
+            "metadata": clone(meta),
             "spec": deployment_spec,
         }
         service = {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": copy.deepcopy(meta),
+            "metadata": clone(meta),
             "spec": {"selector": {"app": labels["app"]}, "ports": self.service_ports(pod)},
         }
         version = str(self.kserve)
@@ -332,7 +330,7 @@ class _Builder:
             hpa = {
                 "apiVersion": "autoscaling/v2",
                 "kind": "HorizontalPodAutoscaler",
-                "metadata": copy.deepcopy(meta),
+                "metadata": clone(meta),
                 "spec": self.hpa_spec(),
             }
             objects.append(DerivedObject(hpa, self.isvc, version, self.hpa_traces))

@@ -72,6 +72,8 @@ class Loaded:
     )  # folder -> its resolved path, for this load
     uncacheable: set[str] = field(default_factory=set)  # files holding a credential: never cached
     recency: Recency | None = None  # which of two files was edited last (git), asked on conflicts
+    # files whose document came from the parse cache, which holds none with a credential
+    known_clean: set[str] = field(default_factory=set)
 
 
 def discover(repo: Repository, kind: str, findings: list[Finding] | None = None) -> list[Path]:
@@ -330,6 +332,7 @@ def _parse(path: Path, rel: str, loaded: Loaded, parse_cache: ParseCache | None)
     digest = loaded.digests[rel] = ParseCache.digest(raw)
     cached = parse_cache.get(digest) if parse_cache is not None else None
     if cached is not None:
+        loaded.known_clean.add(rel)  # the parse cache stores only documents without credentials
         return [cached]
     docs = load_text(decode(raw), multi=False)
     if parse_cache is not None and docs and not parse_cache.put(digest, docs[0]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelserve.findings import Finding
@@ -70,12 +70,16 @@ DERIVED_RULES: tuple[ObjectRule, ...] = tuple(
 
 
 def check_objects(
-    objects: ObjectSet, rules: tuple[ObjectRule, ...] = OBJECT_RULES
+    objects: ObjectSet,
+    rules: tuple[ObjectRule, ...] = OBJECT_RULES,
+    indexes: Iterable[int] | None = None,
 ) -> Iterator[tuple[int, ObjectRule, Problem]]:
     """(index of the object, rule, problem) for each of ``rules`` on every object of the set
-    (of the kinds each rule looks at)."""
+    (or those at ``indexes``; the others are still there to be looked up), of the kinds each
+    rule looks at."""
     by_kind: dict[Any, tuple[ObjectRule, ...]] = {}
-    for index, obj in enumerate(objects.objects):
+    for index in range(len(objects.objects)) if indexes is None else indexes:
+        obj = objects.objects[index]
         kind = obj.get("kind")
         kind = kind if isinstance(kind, str) else None
         applicable = by_kind.get(kind)
@@ -91,7 +95,13 @@ def check_objects(
 def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
     """The catalog rules, then the object rules on each environment's rendered objects, their
     problems reported at the catalog or environment line each object field came from; with
-    ``only``, just the rules of those ids."""
+    ``only``, just the rules of those ids.
+
+    With ``ctx.cache`` and the roots' keys, the object rules' findings are cached per Kustomize
+    root: what they find on a root's objects depends on those objects (the root's key), the
+    environment's runtimes (its runtimes root's key) and, for monitors, which predictors the
+    environment's labels select (a digest of every InferenceService's name and labels).
+    """
     for rule in CATALOG_RULES:
         if only is None or rule.INFO.id in only:
             yield from rule.check(ctx)
@@ -112,13 +122,61 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
             kubernetes_version=env.kubernetes_version if env else DEFAULT_KUBERNETES_VERSION,
             hybrid_manager=env.hybrid_manager if env else False,
         )
-        for index, object_rule, problem in check_objects(objects, object_rules):
-            rendered, root = placed[index]
-            info = object_rule.INFO
-            yield rendered.finding(
-                info,
-                problem.pointer,
-                problem.message,
-                root.kustomization,
-                severity=problem.severity,
+        for root, indexes, key in _root_groups(ctx, placed, object_rules):
+            hit = ctx.cache.get(key) if ctx.cache is not None and key else None
+            if hit is not None:
+                yield from hit
+                continue
+            found = []
+            for index, object_rule, problem in check_objects(objects, object_rules, indexes):
+                rendered = placed[index][0]
+                found.append(
+                    rendered.finding(
+                        object_rule.INFO,
+                        problem.pointer,
+                        problem.message,
+                        root.kustomization,
+                        severity=problem.severity,
+                    )
+                )
+            if ctx.cache is not None and key:
+                ctx.cache.put(key, found)
+            yield from found
+
+
+def _root_groups(
+    ctx: Context, placed: list[tuple[RenderedObject, BuildRoot]], rules: tuple[ObjectRule, ...]
+) -> Iterator[tuple[BuildRoot, list[int], str]]:
+    """The indexes of each root's objects, and the key of its object-rule findings ("" when
+    they are not to be cached: no keys, or a root made from a credential)."""
+    groups: dict[str, tuple[BuildRoot, list[int]]] = {}
+    for index, (_, root) in enumerate(placed):
+        groups.setdefault(root.path, (root, []))[1].append(index)
+    keys = ctx.root_keys
+    runtimes = next((r.path for _, r in placed if r.path.endswith("/runtimes")), "")
+    selected = ""
+    if keys:
+        from modelserve.cache.findings import make_key
+
+        selected = make_key(
+            *sorted(
+                repr(
+                    (
+                        o.obj["metadata"].get("namespace"),
+                        o.obj["metadata"]["name"],
+                        sorted((o.obj["metadata"].get("labels") or {}).items()),
+                    )
+                )
+                for o, _ in placed
+                if o.obj.get("kind") == "InferenceService"
             )
+        )
+    for path, (root, indexes) in groups.items():
+        key = ""
+        if keys and path in keys and runtimes in keys and not root.sources & ctx.uncacheable:
+            from modelserve.cache.findings import make_key
+
+            key = make_key(
+                "object-rules", keys[path], keys[runtimes], selected, *(r.INFO.id for r in rules)
+            )
+        yield root, indexes, key

@@ -13,6 +13,7 @@ space (``team: "ml ops"``) is refused: the InferenceService is never created, an
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from modelserve.findings import Severity
@@ -59,6 +60,17 @@ spec:
 ANNOTATIONS_MAX = 256 * 1024  # TotalAnnotationSizeLimitB
 
 
+# Thousands of objects carry the same few keys and values: each is checked once per process.
+@lru_cache(maxsize=16384)
+def _key_errors(key: str) -> tuple[str, ...]:
+    return tuple(is_qualified_name(key))
+
+
+@lru_cache(maxsize=16384)
+def _value_errors(value: str) -> tuple[str, ...]:
+    return tuple(is_valid_label_value(value))
+
+
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     yield from _metadata(mapping(obj.get("metadata")), ("metadata",))
     pod_at = POD_SPEC_AT.get(str(obj.get("kind")))
@@ -80,7 +92,7 @@ def _metadata(meta: dict[str, Any], at: Pointer) -> Iterator[Problem]:
     yield from _labels(mapping(meta.get("labels")), at + ("labels",))
     notes = mapping(meta.get("annotations"))
     for key in notes:
-        errors = is_qualified_name(str(key).lower())
+        errors = list(_key_errors(str(key).lower()))
         if errors:
             yield Problem(
                 at + ("annotations", key),
@@ -98,9 +110,9 @@ def _metadata(meta: dict[str, Any], at: Pointer) -> Iterator[Problem]:
 def _labels(labels: dict[str, Any], at: Pointer) -> Iterator[Problem]:
     shown = ".".join(map(str, at))
     for key, value in labels.items():
-        errors = is_qualified_name(str(key))
+        errors = list(_key_errors(str(key)))
         if errors:
             yield Problem(at + (key,), f"{shown}: {invalid(key, errors)}")
-        errors = is_valid_label_value(str(value)) if isinstance(value, str) else []
+        errors = list(_value_errors(value)) if isinstance(value, str) else []
         if errors:
             yield Problem(at + (key,), f"{shown}: {invalid(value, errors)}")

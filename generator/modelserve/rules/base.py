@@ -22,6 +22,7 @@ from modelserve.platform import DEFAULT_KUBERNETES_VERSION
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 
 if TYPE_CHECKING:
+    from modelserve.cache.findings import FindingsCache
     from modelserve.deploy.tree import Tree
     from modelserve.load.recency import Recency
 
@@ -65,6 +66,11 @@ class Context:
     catalog: Catalog
     tree: Tree | None = None
     recency: Recency | None = None  # which file a user edited last, for conflicts of two files
+    # validate's cache and its Kustomize roots' keys: object-rule findings are cached per root
+    cache: FindingsCache | None = None
+    root_keys: dict[str, str] = field(default_factory=dict)
+    uncacheable: frozenset[str] | set[str] = frozenset()
+    known_clean: frozenset[str] | set[str] = frozenset()  # files known to hold no credential
     _placements: list[Placement] | None = field(default=None, init=False, repr=False, compare=False)
 
     def placements(self) -> Iterator[Placement]:

@@ -90,9 +90,16 @@ def validate_repository(repo: Repository, options: Options | None = None) -> Res
         result.cached = len(plan.root_hits)
         result.objects = sum(len(root.objects) for root in plan.roots)
         findings += [f for hit in plan.root_hits + plan.aggregate_hits for f in hit]
-        findings += _build_and_check(
-            plan, Context(loaded.catalog, tree, loaded.recency), result, repo.root
+        ctx = Context(
+            loaded.catalog,
+            tree,
+            loaded.recency,
+            cache=options.cache if options.cache and options.cache.enabled else None,
+            root_keys=plan.keys,
+            uncacheable=loaded.uncacheable,
+            known_clean=loaded.known_clean,
         )
+        findings += _build_and_check(plan, ctx, result, repo.root)
     result.findings = sorted(set(findings))
     result.seconds = time.perf_counter() - start
     return result
@@ -111,6 +118,7 @@ class Plan:
     aggregates: list[tuple[str, str]]  # (environment, cache key) of the overlays to build
     root_hits: list[list[Finding]]  # the cached answers
     aggregate_hits: list[list[Finding]]
+    keys: dict[str, str] = field(default_factory=dict)  # root path -> its cache key
 
 
 def _plan(loaded: Loaded, tree: Tree, options: Options, store_index: StoreIndex) -> Plan:
@@ -128,7 +136,9 @@ def _plan(loaded: Loaded, tree: Tree, options: Options, store_index: StoreIndex)
         else:
             hits.append(hit)
     aggregates, aggregate_hits = _aggregates_to_build(tree, options, keys) if roots else ([], [])
-    return Plan(loaded, tree, options, store_index, roots, todo, aggregates, hits, aggregate_hits)
+    return Plan(
+        loaded, tree, options, store_index, roots, todo, aggregates, hits, aggregate_hits, keys
+    )
 
 
 def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) -> list[Finding]:
@@ -268,10 +278,10 @@ def _write_roots(
         wanted.update(files)
     wanted -= written
     written |= wanted
+    for folder in sorted({(workdir / rel).parent for rel in wanted}):
+        folder.mkdir(parents=True, exist_ok=True)
     for rel in sorted(wanted):
-        path = workdir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(tree.files[rel], encoding="utf-8")
+        (workdir / rel).write_text(tree.files[rel], encoding="utf-8")
 
 
 def _store(version: str, options: Options, index: StoreIndex) -> Any:
