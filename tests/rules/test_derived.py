@@ -250,3 +250,111 @@ def test_knative_refuses_two_ports(tmp_path: Path, write_repo: Any) -> None:
 
 def test_standard_mode_takes_any_port_names(tmp_path: Path, write_repo: Any) -> None:
     assert check_files(write_repo, tmp_path, {}, "knative-ports") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules that reason about KServe's objects without deriving them agree with derive
+
+
+def test_monitor_targets_are_the_derived_services_and_pods() -> None:
+    """monitor-target simulates each predictor's Service ports and pod labels (deriving every
+    InferenceService of an environment for each check would cost seconds on a large catalog):
+    on the example they are exactly what derive builds."""
+    from modelserve.deploy.tree import build_tree
+    from modelserve.load.repository import Repository, load_repository
+    from modelserve.rules.monitor_target import simulated_targets
+
+    loaded = load_repository(Repository(PROJECT))
+    tree = build_tree(loaded.catalog)
+    checked = 0
+    for env in loaded.catalog.environments.values():
+        rendered = [o for r in tree.env_roots(env.name) for o in r.objects]
+        targets = {
+            t["labels"]["serving.kserve.io/inferenceservice"]: t
+            for t in simulated_targets([o.obj for o in rendered])
+        }
+        for isvc, derivation in derive_all(rendered, env.kserve):
+            objs = {d.obj["kind"]: d.obj for d in derivation.objects}
+            target = targets[isvc.obj["metadata"]["name"]]
+            assert target["service_ports"] == {
+                p.get("name", "") for p in objs["Service"]["spec"]["ports"]
+            }
+            pod = objs["Deployment"]["spec"]["template"]
+            assert target["labels"].items() <= pod["metadata"]["labels"].items()
+            declared = {
+                p["name"]
+                for c in pod["spec"]["containers"]
+                for p in c.get("ports", [])
+                if p.get("name")
+            }
+            assert target["pod_ports"] == declared
+            checked += 1
+    assert checked == sum(len(e.entries) for e in loaded.catalog.environments.values())
+
+
+def test_the_derived_name_name_length_guards_is_the_derived_label() -> None:
+    """name-length bounds isvc.<model>-predictor at 63 by hand; it is the app label derive puts
+    on the Deployment, its pods and the Service's selector (a label value: 63 at most)."""
+    from modelserve.deploy.tree import build_tree
+    from modelserve.load.repository import Repository, load_repository
+
+    loaded = load_repository(Repository(PROJECT))
+    tree = build_tree(loaded.catalog)
+    for env in loaded.catalog.environments.values():
+        rendered = [o for r in tree.env_roots(env.name) for o in r.objects]
+        for isvc, derivation in derive_all(rendered, env.kserve):
+            name = isvc.obj["metadata"]["name"]
+            for obj in (d.obj for d in derivation.objects):
+                assert obj["metadata"]["labels"]["app"] == f"isvc.{name}-predictor"
+
+
+def test_a_model_port_comes_first_as_strategic_merge_orders_it() -> None:
+    """A port the InferenceService adds is new to the runtime's list: the merge puts it first
+    (mergeSortedSlice), so the Service exposes it on 80; monitor-target sees the same."""
+    from modelserve.derive.predictor import derive_predictor
+    from modelserve.render import RenderedObject
+    from modelserve.rules.monitor_target import simulated_targets
+
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ClusterServingRuntime",
+        "metadata": {"name": "rt"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "nvcr.io/x:1",
+                    "ports": [{"name": "http", "containerPort": 8000}],
+                }
+            ]
+        },
+    }
+    isvc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": "m",
+            "namespace": "ns",
+            "annotations": {"serving.kserve.io/deploymentMode": "Standard"},
+        },
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "x"},
+                    "runtime": "rt",
+                    "ports": [{"name": "grpc", "containerPort": 9000}],
+                }
+            }
+        },
+    }
+    derivation = derive_predictor(
+        RenderedObject(isvc), RenderedObject(runtime), KServe.parse("0.20")
+    )
+    service = next(d.obj for d in derivation.objects if d.obj["kind"] == "Service")
+    assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [
+        ("grpc", 80, 9000),
+        ("http", 8000, 8000),
+    ]
+    assert service["spec"]["ports"][0]["appProtocol"] == "kubernetes.io/h2c"
+    [target] = simulated_targets([isvc, runtime])
+    assert target["service_ports"] == {"grpc", "http"}

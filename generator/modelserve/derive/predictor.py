@@ -53,6 +53,7 @@ from modelserve.render import RenderedObject
 
 CONTAINER = "kserve-container"
 AGENT_PORT = 9081  # InferenceServiceDefaultAgentPort
+DEFAULT_HTTP_PORT = 8080  # InferenceServiceDefaultHttpPort
 TRANSFORMER = "transformer-container"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 STORAGE_URI_ANNOTATION = "internal.serving.kserve.io/storage-initializer-sourceuri"
@@ -340,26 +341,8 @@ class _Builder:
         containers = pod["containers"]
         container = next((c for c in containers if c.get("name") == TRANSFORMER), containers[0])
         ports = [p for p in _sequence(container.get("ports")) if isinstance(p, dict)]
-        if not ports:
-            target = AGENT_PORT if {"logger", "batcher"} & set(self.predictor) else 8080
-            return [{"name": self.component, "port": 80, "targetPort": target, "protocol": "TCP"}]
-        out = []
-        for i, port in enumerate(ports):
-            entry: dict[str, Any] = {
-                "name": port.get("name", ""),
-                "port": 80 if i == 0 else port.get("containerPort"),
-                "targetPort": port.get("containerPort"),
-                # The first port keeps its protocol as given (the API server defaults "" to TCP)
-                "protocol": port.get("protocol") or "TCP",
-            }
-            if "grpc" in str(port.get("name", "")) or "h2c" in str(port.get("name", "")):
-                entry["appProtocol"] = "kubernetes.io/h2c"
-            if not entry["name"]:
-                del entry["name"]
-            out.append(entry)
-        if "logger" in self.predictor or "batcher" in self.predictor:
-            out[0]["targetPort"] = AGENT_PORT  # the agent sidecar fronts the server
-        return out
+        agent = bool({"logger", "batcher"} & set(self.predictor))
+        return service_ports(self.component, ports, agent)
 
     def hpa_spec(self) -> dict[str, Any]:
         low = self.predictor.get("minReplicas")
@@ -551,6 +534,35 @@ class _Builder:
             Trace(("spec", "metrics", 0, "resource", "target"), isvc, predictor + ("scaleTarget",)),
         ]
         return traces
+
+
+def service_ports(
+    component: str, container_ports: list[dict[str, Any]], agent: bool = False
+) -> list[dict[str, Any]]:
+    """The ports of the ``<isvc>-predictor`` Service (``createDefaultSvc``,
+    reconcilers/service/service_reconciler.go): the first container port on 80, every further
+    one on its own number, ``appProtocol: kubernetes.io/h2c`` for names holding ``grpc`` or
+    ``h2c``; without ports, port 80 named after the component to 8080; with a logger or batcher
+    the first port aims at the agent sidecar (9081)."""
+    if not container_ports:
+        target = AGENT_PORT if agent else DEFAULT_HTTP_PORT
+        return [{"name": component, "port": 80, "targetPort": target, "protocol": "TCP"}]
+    out = []
+    for i, port in enumerate(container_ports):
+        entry: dict[str, Any] = {
+            "name": port.get("name", ""),
+            "port": 80 if i == 0 else port.get("containerPort"),
+            "targetPort": port.get("containerPort"),
+            "protocol": port.get("protocol") or "TCP",  # the API server defaults "" to TCP
+        }
+        if "grpc" in str(port.get("name", "")) or "h2c" in str(port.get("name", "")):
+            entry["appProtocol"] = "kubernetes.io/h2c"
+        if not entry["name"]:
+            del entry["name"]
+        out.append(entry)
+    if agent:
+        out[0]["targetPort"] = AGENT_PORT  # the agent sidecar fronts the server
+    return out
 
 
 def update_image_tag(

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from modelserve.derive.predictor import service_ports
 from modelserve.model import Environment, Model, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
-
-DEFAULT_TARGET_PORT = 8080
 
 
 @dataclass(frozen=True)
@@ -36,16 +35,11 @@ class MonitorPlan:
 def predictor_service_ports(
     isvc_name: str, container_ports: list[dict[str, Any]]
 ) -> list[ServicePort]:
-    """The ports of the ``<isvc>-predictor`` Service, exactly as KServe derives them."""
-    if not container_ports:
-        return [ServicePort(f"{isvc_name}-predictor", 80, DEFAULT_TARGET_PORT)]
-    first = container_ports[0]
-    ports = [ServicePort(str(first.get("name", "")), 80, int(first["containerPort"]))]
-    ports += [
-        ServicePort(str(p.get("name", "")), int(p["containerPort"]), int(p["containerPort"]))
-        for p in container_ports[1:]
+    """The ports of the ``<isvc>-predictor`` Service, as the derived Service has them."""
+    return [
+        ServicePort(str(p.get("name", "")), int(p["port"]), int(p["targetPort"]))
+        for p in service_ports(f"{isvc_name}-predictor", container_ports)
     ]
-    return ports
 
 
 def plan_monitor(runtime: Runtime, isvc_name: str, deployment_mode: str) -> MonitorPlan:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from modelserve.derive.merge import merge_list
 from modelserve.findings import Finding, Severity
 from modelserve.render.monitor import predictor_service_ports
 from modelserve.rules.base import Context, ObjectSet, Problem, RuleInfo, Scope
@@ -70,7 +71,12 @@ def simulated_targets(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         model = (isvc.get("spec", {}).get("predictor") or {}).get("model") or {}
         runtime = runtimes.get(model.get("runtime", ""), {})
         containers = (runtime.get("spec") or {}).get("containers") or [{}]
-        ports = list(model.get("ports") or containers[0].get("ports") or [])
+        # The container KServe builds: the model's ports merged onto the runtime's by
+        # containerPort (a new one first), as MergeRuntimeContainers merges them.
+        main = next((c for c in containers if c.get("name") == "kserve-container"), containers[0])
+        theirs = [p for p in main.get("ports") or [] if isinstance(p, dict)]
+        ours = [p for p in model.get("ports") or [] if isinstance(p, dict)]
+        ports = merge_list(theirs, ours, "containerPort", False) if ours else theirs
         labels = {
             **(isvc["metadata"].get("labels") or {}),
             "serving.kserve.io/inferenceservice": name,
