@@ -13,13 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from modelserve.findings import Finding, Severity, format_path
-from modelserve.render import RenderedObject
-
-if TYPE_CHECKING:
-    from modelserve.rules.base import RuleInfo
+from modelserve.render import Locatable, RenderedObject
 
 
 @dataclass(frozen=True)
@@ -31,7 +27,7 @@ class Trace:
     path: tuple[Any, ...]
 
 
-class DerivedObject:
+class DerivedObject(Locatable):
     """A derived object and, computed when first asked for, where its fields came from."""
 
     __slots__ = ("obj", "owner", "kserve", "_traces")
@@ -75,30 +71,6 @@ class DerivedObject:
             return self.owner, ()
         return best.source, best.path + pointer[len(best.prefix) :]
 
-    def finding(
-        self,
-        rule: RuleInfo,
-        pointer: tuple[Any, ...],
-        message: str,
-        fallback: str,
-        *,
-        severity: Severity | None = None,
-        hint: str | None = None,
-    ) -> Finding:
-        """A finding at ``pointer`` of this object, at the catalog or environment line that
-        produced the field, naming the derived object and the field in it."""
+    def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
         source, path = self.source_of(pointer)
-        file, line, col = source.locate(path)
-        if not file:
-            file, line, col = fallback, 1, 1
-        return Finding(
-            file,
-            line,
-            col,
-            rule.id,
-            severity or rule.severity,
-            message,
-            format_path(pointer),
-            self.label,
-            rule.hint if hint is None else hint,
-        )
+        return source.locate(path)

@@ -50,6 +50,7 @@ from modelserve.derive.merge import (
 from modelserve.derive.merge import merge_pod_spec as merge_pods
 from modelserve.platform.kserve import KServe
 from modelserve.render import RenderedObject
+from modelserve.shapes import mapping, sequence
 
 CONTAINER = "kserve-container"
 AGENT_PORT = 9081  # InferenceServiceDefaultAgentPort
@@ -134,16 +135,16 @@ def derive_predictor(
     """The Standard-mode objects of ``isvc`` with its resolved ``runtime`` (None: not found,
     which the runtime reference rules report); nothing for other modes."""
     obj = isvc.obj
-    meta = _mapping(obj.get("metadata"))
-    notes = _mapping(meta.get("annotations"))
-    predictor = _mapping(_mapping(obj.get("spec")).get("predictor"))
+    meta = mapping(obj.get("metadata"))
+    notes = mapping(meta.get("annotations"))
+    predictor = mapping(mapping(obj.get("spec")).get("predictor"))
     model = predictor.get("model")
     if not kserve.is_standard(notes.get("serving.kserve.io/deploymentMode")):
         return Derivation()
     if not isinstance(model, dict) or runtime is None or "workerSpec" in predictor:
         return Derivation()
-    runtime_spec = _mapping(runtime.obj.get("spec"))
-    containers = [c for c in _sequence(runtime_spec.get("containers")) if isinstance(c, dict)]
+    runtime_spec = mapping(runtime.obj.get("spec"))
+    containers = [c for c in sequence(runtime_spec.get("containers")) if isinstance(c, dict)]
     runtime_ptr = ("spec", "predictor", "model", "runtime")
     if not containers:
         return Derivation(
@@ -175,11 +176,11 @@ class _Builder:
             containers,
             index,
         )
-        meta = _mapping(isvc.obj.get("metadata"))
+        meta = mapping(isvc.obj.get("metadata"))
         self.name = str(meta.get("name", ""))
         self.namespace = str(meta.get("namespace", ""))
         self.component = f"{self.name}-predictor"
-        self.runtime_spec = _mapping(runtime.obj.get("spec"))
+        self.runtime_spec = mapping(runtime.obj.get("spec"))
 
     # --- pieces ---------------------------------------------------------------------------------
 
@@ -188,21 +189,21 @@ class _Builder:
         patch = {k: v for k, v in self.model.items() if k not in NOT_CONTAINER}
         merged = merge_container(base, patch)
         merged["name"] = patch.get("name") or base.get("name")
-        args = _sequence(base.get("args")) + _sequence(patch.get("args"))
+        args = sequence(base.get("args")) + sequence(patch.get("args"))
         if args:
             merged["args"] = args
         if self.kserve.at_least(20):
-            _reconcile_env_conflicts(merged, _sequence(patch.get("env")))
-        meta = _mapping(self.isvc.obj.get("metadata"))
+            _reconcile_env_conflicts(merged, sequence(patch.get("env")))
+        meta = mapping(self.isvc.obj.get("metadata"))
         merged = _replace_placeholders(merged, meta)
         image = merged.get("image")
         if isinstance(image, str):
             merged["image"] = update_image_tag(
                 image,
-                _mapping(merged.get("resources")),
+                mapping(merged.get("resources")),
                 self.model.get("runtimeVersion"),
                 str(self.model.get("runtime", "")),
-                _mapping(_mapping(self.runtime.obj.get("metadata")).get("annotations")),
+                mapping(mapping(self.runtime.obj.get("metadata")).get("annotations")),
                 self.kserve,
             )
         return merged
@@ -214,14 +215,14 @@ class _Builder:
         ours = next(
             (
                 c
-                for c in _sequence(self.predictor.get("containers"))
+                for c in sequence(self.predictor.get("containers"))
                 if isinstance(c, dict) and c.get("name") == TRANSFORMER
             ),
             None,
         )
         if theirs is not None and ours is not None:
             merged = merge_container(theirs, ours)
-            merged["args"] = _sequence(theirs.get("args")) + _sequence(ours.get("args"))
+            merged["args"] = sequence(theirs.get("args")) + sequence(ours.get("args"))
             if not merged["args"]:
                 del merged["args"]
             chosen: dict[str, Any] | None = merged
@@ -229,7 +230,7 @@ class _Builder:
             chosen = theirs or ours
         if chosen is None:
             return []
-        return [_replace_placeholders(clone(chosen), _mapping(self.isvc.obj.get("metadata")))]
+        return [_replace_placeholders(clone(chosen), mapping(self.isvc.obj.get("metadata")))]
 
     def pod_spec(self) -> dict[str, Any]:
         fields = RUNTIME_POD_FIELDS + (("schedulerName",) if self.kserve.at_least(17) else ())
@@ -243,7 +244,7 @@ class _Builder:
         ]
         pod["containers"] += [
             clone(c)
-            for c in _sequence(self.predictor.get("containers"))
+            for c in sequence(self.predictor.get("containers"))
             if isinstance(c, dict) and c.get("name") != TRANSFORMER
         ]
         if self.kserve.at_least(17):
@@ -255,7 +256,7 @@ class _Builder:
     def labels(self) -> dict[str, str]:
         return {
             **_strings(self.runtime_spec.get("labels")),
-            **_strings(_mapping(self.isvc.obj.get("metadata")).get("labels")),
+            **_strings(mapping(self.isvc.obj.get("metadata")).get("labels")),
             **_strings(self.predictor.get("labels")),
             ISVC_LABEL: self.name,
             "component": "predictor",
@@ -267,7 +268,7 @@ class _Builder:
         )
         isvc_notes = {
             k: v
-            for k, v in _strings(_mapping(self.isvc.obj.get("metadata")).get("annotations")).items()
+            for k, v in _strings(mapping(self.isvc.obj.get("metadata")).get("annotations")).items()
             if k not in disallowed
         }
         if isinstance(self.model.get("storageUri"), str):
@@ -340,7 +341,7 @@ class _Builder:
     def service_ports(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
         containers = pod["containers"]
         container = next((c for c in containers if c.get("name") == TRANSFORMER), containers[0])
-        ports = [p for p in _sequence(container.get("ports")) if isinstance(p, dict)]
+        ports = [p for p in sequence(container.get("ports")) if isinstance(p, dict)]
         agent = bool({"logger", "batcher"} & set(self.predictor))
         return service_ports(self.component, ports, agent)
 
@@ -371,11 +372,11 @@ class _Builder:
         autoscaling = self.predictor.get("autoScaling")
         if isinstance(autoscaling, dict):
             metrics = []
-            for metric in _sequence(autoscaling.get("metrics")):
-                resource = _mapping(metric).get("resource")
+            for metric in sequence(autoscaling.get("metrics")):
+                resource = mapping(metric).get("resource")
                 if not isinstance(resource, dict):
                     continue
-                target = _mapping(resource.get("target"))
+                target = mapping(resource.get("target"))
                 if resource.get("name") == "cpu":
                     utilization = target.get("averageUtilization", 80)
                     metrics.append(_resource_metric("cpu", "Utilization", utilization))
@@ -411,9 +412,9 @@ class _Builder:
         for key in ("labels", "annotations"):
             yield Trace(prefix + (key,), isvc, ("metadata", key))
             sources = [
-                (runtime, ("spec", key), _mapping(self.runtime_spec.get(key))),
-                (isvc, ("metadata", key), _mapping(_mapping(isvc.obj.get("metadata")).get(key))),
-                (isvc, ("spec", "predictor", key), _mapping(self.predictor.get(key))),
+                (runtime, ("spec", key), mapping(self.runtime_spec.get(key))),
+                (isvc, ("metadata", key), mapping(mapping(isvc.obj.get("metadata")).get(key))),
+                (isvc, ("spec", "predictor", key), mapping(self.predictor.get(key))),
             ]
             for source, path, values in sources:
                 for name in values:
@@ -439,7 +440,7 @@ class _Builder:
             if key in POD_MERGE_KEYS and isinstance(value, list):
                 yield from self._element_traces(
                     pod + (key,),
-                    _sequence(self.runtime_spec.get(key)),
+                    sequence(self.runtime_spec.get(key)),
                     (runtime, ("spec", key)),
                     value,
                     (isvc, ("spec", "predictor", key)),
@@ -465,26 +466,26 @@ class _Builder:
             if isinstance(value, dict):
                 for inner in value:  # resources: limits and requests merge key by key
                     yield Trace(prefix + (key, inner), isvc, model_path + (key, inner))
-                    base_inner = _mapping(_mapping(base.get(key)).get(inner))
+                    base_inner = mapping(mapping(base.get(key)).get(inner))
                     for name in base_inner:
-                        if name not in _mapping(value.get(inner)):
+                        if name not in mapping(value.get(inner)):
                             yield Trace(
                                 prefix + (key, inner, name), runtime, base_path + (key, inner, name)
                             )
             if key in CONTAINER_MERGE_KEYS and isinstance(value, list):
                 yield from self._element_traces(
                     prefix + (key,),
-                    _sequence(base.get(key)),
+                    sequence(base.get(key)),
                     (runtime, base_path + (key,)),
                     value,
                     (isvc, model_path + (key,)),
                     CONTAINER_MERGE_KEYS[key],
                 )
-        base_args = _sequence(base.get("args"))
+        base_args = sequence(base.get("args"))
         if base_args and "args" in self.model:
             for i in range(len(base_args)):
                 yield Trace(prefix + ("args", i), runtime, base_path + ("args", i))
-            for j in range(len(_sequence(self.model.get("args")))):
+            for j in range(len(sequence(self.model.get("args")))):
                 yield Trace(prefix + ("args", len(base_args) + j), isvc, model_path + ("args", j))
         yield Trace(prefix + ("image",), runtime, base_path + ("image",))
         if "runtimeVersion" in self.model:
@@ -518,7 +519,7 @@ class _Builder:
         container = pod["containers"][0]
         traces = list(self.container_traces(()))
         holder = DerivedObject(container, self.isvc, "", lambda: traces)
-        for i, _ in enumerate(_sequence(container.get("ports"))):
+        for i, _ in enumerate(sequence(container.get("ports"))):
             source, path = holder.source_of(("ports", i))
             yield Trace(("spec", "ports", i), source, path)
 
@@ -587,7 +588,7 @@ def update_image_tag(
             if TAG.search(image)
             else (f"{image}:{runtime_version}")
         )
-    limits = _mapping(resources.get("limits"))
+    limits = mapping(resources.get("limits"))
     gpu = "nvidia.com/gpu" in limits or (
         kserve.at_least(16) and any(str(k).startswith("nvidia.com/mig") for k in limits)
     )
@@ -620,7 +621,7 @@ def _reconcile_env_conflicts(container: dict[str, Any], overlay: list[Any]) -> N
     """v0.20's ``reconcileEnvValueConflicts`` (``pkg/utils/container_merge.go``): an env var
     the merge left with both ``value`` and ``valueFrom`` keeps the overlay's choice."""
     by_name = {e.get("name"): e for e in overlay if isinstance(e, dict)}
-    for entry in _sequence(container.get("env")):
+    for entry in sequence(container.get("env")):
         if not isinstance(entry, dict) or not entry.get("value") or not entry.get("valueFrom"):
             continue
         chosen = by_name.get(entry.get("name"))
@@ -643,7 +644,7 @@ def _replace_placeholders(container: dict[str, Any], meta: dict[str, Any]) -> di
             return str(meta.get(match.group(1)[0].lower() + match.group(1)[1:], ""))
         field_name = match.group(2) or match.group(4)
         key = match.group(3) or match.group(5)
-        values = _mapping(meta.get(field_name.lower()))
+        values = mapping(meta.get(field_name.lower()))
         return str(values[key]) if key in values else "<no value>"
 
     def replace(item: Any) -> Any:
@@ -680,7 +681,7 @@ def _set_default_pod_spec(pod: dict[str, Any]) -> None:
         container.setdefault("terminationMessagePolicy", "File")
         container.setdefault("imagePullPolicy", "IfNotPresent")
         if container.get("name") in (CONTAINER, TRANSFORMER) and "readinessProbe" not in container:
-            ports = [p for p in _sequence(container.get("ports")) if isinstance(p, dict)]
+            ports = [p for p in sequence(container.get("ports")) if isinstance(p, dict)]
             port = ports[0].get("containerPort", 8080) if ports else 8080
             container["readinessProbe"] = {
                 "tcpSocket": {"port": port},
@@ -700,16 +701,8 @@ def _set_default_deployment_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("progressDeadlineSeconds", 600)
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _sequence(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _strings(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _mapping(value).items()}
+    return {str(k): str(v) for k, v in mapping(value).items()}
 
 
 def derive_all(
@@ -720,7 +713,7 @@ def derive_all(
     ClusterServingRuntime of that name)."""
     runtimes: dict[tuple[str, str | None, str], RenderedObject] = {}
     for rendered in objects:
-        kind, meta = rendered.obj.get("kind"), _mapping(rendered.obj.get("metadata"))
+        kind, meta = rendered.obj.get("kind"), mapping(rendered.obj.get("metadata"))
         if kind in ("ServingRuntime", "ClusterServingRuntime") and isinstance(
             meta.get("name"), str
         ):
@@ -729,8 +722,8 @@ def derive_all(
     for rendered in objects:
         if rendered.obj.get("kind") != "InferenceService":
             continue
-        meta = _mapping(rendered.obj.get("metadata"))
-        model = _mapping(_mapping(_mapping(rendered.obj.get("spec")).get("predictor")).get("model"))
+        meta = mapping(rendered.obj.get("metadata"))
+        model = mapping(mapping(mapping(rendered.obj.get("spec")).get("predictor")).get("model"))
         name = model.get("runtime")
         runtime = None
         if isinstance(name, str):
@@ -746,10 +739,10 @@ def predictor_container(
     """The predictor container KServe builds from ``isvc`` and ``runtime`` in any mode (the
     Knative Service's container is built by the same ``buildPodSpec``), or None when the
     runtime has no ``kserve-container``."""
-    predictor = _mapping(_mapping(isvc.get("spec")).get("predictor"))
+    predictor = mapping(mapping(isvc.get("spec")).get("predictor"))
     model = predictor.get("model")
     containers = [
-        c for c in _sequence(_mapping(runtime.get("spec")).get("containers")) if isinstance(c, dict)
+        c for c in sequence(mapping(runtime.get("spec")).get("containers")) if isinstance(c, dict)
     ]
     index = next((i for i, c in enumerate(containers) if c.get("name") == CONTAINER), -1)
     if not isinstance(model, dict) or index < 0:

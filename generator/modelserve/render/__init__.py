@@ -32,7 +32,48 @@ class Origin:
     mirrored: bool = False
 
 
-class RenderedObject:
+class Locatable:
+    """An object whose fields can be traced to catalog or environment lines: a finding on one of
+    its fields is reported there."""
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        rule: RuleInfo,
+        pointer: tuple[Any, ...],
+        message: str,
+        fallback: str,
+        *,
+        severity: Severity | None = None,
+        hint: str | None = None,
+    ) -> Finding:
+        """A finding at ``pointer`` of this object, reported at the catalog or environment line
+        that produced it (or at line 1 of ``fallback`` when no field did), naming the object."""
+        file, line, col = self.locate(pointer)
+        if not file:
+            file, line, col = fallback, 1, 1
+        return Finding(
+            file,
+            line,
+            col,
+            rule.id,
+            severity or rule.severity,
+            message,
+            format_path(pointer),
+            self.label,
+            rule.hint if hint is None else hint,
+        )
+
+
+class RenderedObject(Locatable):
     """A rendered object; its origins may be given as a function, computed when first located."""
 
     __slots__ = ("obj", "model", "_origins")
@@ -62,33 +103,6 @@ class RenderedObject:
     def label(self) -> str:
         kind, namespace, name = self.key
         return f"{kind} {namespace + '/' if namespace else ''}{name}"
-
-    def finding(
-        self,
-        rule: RuleInfo,
-        pointer: tuple[Any, ...],
-        message: str,
-        fallback: str,
-        *,
-        severity: Severity | None = None,
-        hint: str | None = None,
-    ) -> Finding:
-        """A finding at ``pointer`` of this object, reported at the catalog or environment line
-        that produced it (or at line 1 of ``fallback`` when no field did)."""
-        file, line, col = self.locate(pointer)
-        if not file:
-            file, line, col = fallback, 1, 1
-        return Finding(
-            file,
-            line,
-            col,
-            rule.id,
-            severity or rule.severity,
-            message,
-            format_path(pointer),
-            self.label,
-            rule.hint if hint is None else hint,
-        )
 
     def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
         """The source position of the longest origin prefix that covers ``pointer``; of two

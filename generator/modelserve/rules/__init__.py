@@ -154,10 +154,10 @@ def _root_groups(
         groups.setdefault(root.path, (root, []))[1].append(index)
     keys = ctx.root_keys
     runtimes = next((r.path for _, r in placed if r.path.endswith("/runtimes")), "")
+    from modelserve.cache.findings import make_key
+
     selected = ""
     if keys:
-        from modelserve.cache.findings import make_key
-
         selected = make_key(
             *sorted(
                 repr(
@@ -174,8 +174,6 @@ def _root_groups(
     for path, (root, indexes) in groups.items():
         key = ""
         if keys and path in keys and runtimes in keys and not root.sources & ctx.uncacheable:
-            from modelserve.cache.findings import make_key
-
             key = make_key(
                 "object-rules", keys[path], keys[runtimes], selected, *(r.INFO.id for r in rules)
             )

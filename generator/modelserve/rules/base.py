@@ -20,6 +20,8 @@ from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog, Environment, Model, ModelEntry, Profile, Runtime, Source
 from modelserve.platform import DEFAULT_KUBERNETES_VERSION
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
+from modelserve.shapes import mapping as mapping  # re-exported: the rules import them from here
+from modelserve.shapes import sequence as sequence
 
 if TYPE_CHECKING:
     from modelserve.cache.findings import FindingsCache
@@ -28,16 +30,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-
-
-def mapping(value: Any) -> dict[str, Any]:
-    """``value`` if it is a mapping, else an empty one: object rules read objects of any shape."""
-    return value if isinstance(value, dict) else {}
-
-
-def sequence(value: Any) -> list[Any]:
-    """``value`` if it is a list, else an empty one."""
-    return value if isinstance(value, list) else []
 
 
 class Scope(enum.Enum):

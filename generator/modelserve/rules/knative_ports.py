@@ -49,7 +49,7 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
         return
     meta = mapping(obj.get("metadata"))
     mode = mapping(meta.get("annotations")).get(MODE)
-    if mode not in ("Knative", "Serverless") or objects.kserve.is_standard(mode):
+    if mode not in ("Knative", "Serverless"):
         return
     model = mapping(mapping(mapping(obj.get("spec")).get("predictor")).get("model"))
     name = model.get("runtime")

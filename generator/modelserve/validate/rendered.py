@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from modelserve.deploy.tree import Tree
-from modelserve.derive import DerivedObject
 from modelserve.findings import Finding, Severity, format_path
 from modelserve.model import Catalog
-from modelserve.render import RenderedObject
+from modelserve.render import Locatable
 from modelserve.rules.base import RuleInfo
 
 # The hint of a problem found in a rendered object: where to fix it.
@@ -44,7 +43,7 @@ def rendered_schema_findings(
 
 
 def schema_findings(
-    store: Any, rendered: RenderedObject | DerivedObject, obj: dict[str, Any], fallback: str
+    store: Any, rendered: Locatable, obj: dict[str, Any], fallback: str
 ) -> list[Finding]:
     """``obj`` (``rendered``'s object, what a build made of it, or an object KServe derives)
     against its schema; each problem at the catalog or environment line of the field (else line
