@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from modelserve.cache.findings import read_signed_json, write_signed_json
+from modelserve.cache.findings import FindingsCache, read_signed_json, write_signed_json
 from modelserve.load.repository import Repository
 from modelserve.rules.examples import MODEL, RUNTIME, files_for
 from modelserve.validate.pipeline import Options, validate_repository
@@ -48,18 +49,23 @@ def test_cache_files_are_signed_and_unsigned_ones_are_misses(
 ) -> None:
     root = write_repo(tmp_path, files_for({}))
     run_cli("validate", "--root", root)
-    parsed = next(cache_dir().glob("parsed-*.json"))
-    assert read_signed_json(parsed) is not None
+    parsed = next(p for p in cache_dir().glob("parsed-*.json") if read_signed_json(p))
     data = read_signed_json(parsed)
     parsed.write_text(json.dumps(data))  # the same content, without the signature
     assert read_signed_json(parsed) is None
 
 
+def _parse_cache_shards() -> list[Path]:
+    shards = sorted(cache_dir().glob("parsed-*.json"))
+    assert shards, "the run wrote no parse cache"
+    return shards
+
+
 def _poison_parse_cache(entry_for) -> None:
     """Rewrite every entry of the parse cache with ``entry_for(old entry)``, signed properly."""
-    parsed = next(cache_dir().glob("parsed-*.json"))
-    data = read_signed_json(parsed)
-    write_signed_json(parsed, {digest: entry_for(entry) for digest, entry in data.items()})
+    for parsed in _parse_cache_shards():
+        data = read_signed_json(parsed)
+        write_signed_json(parsed, {digest: entry_for(entry) for digest, entry in data.items()})
 
 
 POISONS = {
@@ -99,8 +105,7 @@ def test_a_forged_parse_cache_cannot_hide_a_literal_key(
     """The attacker's cache says the file with the key parses to the clean catalog."""
     clean = write_repo(tmp_path / "clean", files_for({}))
     run_cli("validate", "--root", clean)
-    parsed = next(cache_dir().glob("parsed-*.json"))
-    clean_entries = read_signed_json(parsed)
+    clean_entries = {k: v for p in _parse_cache_shards() for k, v in read_signed_json(p).items()}
     runtime = RUNTIME.replace(SECRET_REF, f"    value: {NGC}")
     dirty = write_repo(tmp_path / "dirty", files_for({RUNTIME_FILE: runtime}))
     import hashlib
@@ -108,6 +113,10 @@ def test_a_forged_parse_cache_cannot_hide_a_literal_key(
     digest = hashlib.sha256(runtime.encode()).hexdigest()
     clean_digest = hashlib.sha256(RUNTIME.encode()).hexdigest()
     forged = {**clean_entries, digest: clean_entries[clean_digest]}
+    any_shard = _parse_cache_shards()[0]
+    parsed = any_shard.with_name(
+        any_shard.stem[:-1] + digest[0] + ".json"
+    )  # the one it is read from
     # Forged as someone without this machine's cache secret must: unsigned, or signed with another.
     for body in (json.dumps(forged).encode(), b"0" * 64 + b"\n" + json.dumps(forged).encode()):
         parsed.write_bytes(body)
@@ -271,3 +280,69 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
         assert code == fresh[0] == 1 and "internal error" not in err, err
         assert json.loads(out)["findings"] == json.loads(fresh[1])["findings"]
     assert blocked.read_text() == "where the cache folder should be\n"
+
+
+# --- the parse cache's stats: an unchanged file is not read again, a changed one always is ------
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    import modelserve.load.repository as repository
+
+    reads: list[Path] = []
+    real = repository.read_bytes
+
+    def counting(path: Path, *args: object) -> bytes:
+        reads.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(repository, "read_bytes", counting)
+    return reads
+
+
+def _validate(root: Path) -> list[str]:
+    result = validate_repository(Repository(root), Options(cache=FindingsCache(cache_dir())))
+    return [f.rule for f in result.findings]
+
+
+def test_a_file_whose_stat_is_unchanged_is_not_read_again(
+    tmp_path: Path, write_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelserve.cache.parse as parse
+
+    monkeypatch.setattr(parse, "RACY_MARGIN_NS", 0)  # as if the files were checked out long ago
+    root = write_repo(tmp_path, files_for({}))
+    time.sleep(0.01)
+    assert _validate(root) == []
+    reads = _reads(monkeypatch)
+    assert _validate(root) == [] and reads == []
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_read(
+    tmp_path: Path, write_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stat includes ctime, which no user-space call can set back."""
+    import modelserve.cache.parse as parse
+
+    monkeypatch.setattr(parse, "RACY_MARGIN_NS", 0)
+    root = write_repo(tmp_path, files_for({}))
+    time.sleep(0.01)
+    assert _validate(root) == []
+    model = root / MODEL_FILE
+    before = model.stat()
+    model.write_text(model.read_text().replace("  count: 1", "  count: x"))  # a schema error
+    os.utime(model, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert model.stat().st_size == before.st_size and model.stat().st_mtime_ns == before.st_mtime_ns
+    reads = _reads(monkeypatch)
+    assert "schema" in _validate(root)
+    assert model in reads
+
+
+def test_a_file_changed_just_before_the_run_is_not_trusted_by_stat(
+    tmp_path: Path, write_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Racily clean, as git calls it: an edit in the same clock tick could keep the stat."""
+    root = write_repo(tmp_path, files_for({}))
+    assert _validate(root) == []  # the files are younger than RACY_MARGIN_NS
+    reads = _reads(monkeypatch)
+    assert _validate(root) == []
+    assert (root / MODEL_FILE) in reads and (root / RUNTIME_FILE) in reads

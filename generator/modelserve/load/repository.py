@@ -18,7 +18,14 @@ from modelserve.cache.parse import ParseCache
 from modelserve.findings import Finding, Severity
 from modelserve.load.recency import Recency
 from modelserve.load.walk import TooDeep, walk
-from modelserve.load.yamlio import Document, YamlError, decode, load_text, read_bytes
+from modelserve.load.yamlio import (
+    Document,
+    YamlError,
+    decode,
+    load_text,
+    read_bytes,
+    readable_stat,
+)
 from modelserve.model import (
     Catalog,
     Environment,
@@ -328,14 +335,26 @@ def load_one(
 
 
 def _parse(path: Path, rel: str, loaded: Loaded, parse_cache: ParseCache | None) -> list[Document]:
-    raw = read_bytes(path)
-    digest = loaded.digests[rel] = ParseCache.digest(raw)
-    cached = parse_cache.get(digest) if parse_cache is not None else None
+    if parse_cache is None:
+        raw = read_bytes(path)
+        loaded.digests[rel] = ParseCache.digest(raw)
+        return load_text(decode(raw), multi=False)
+    info = readable_stat(path)  # taken before the read: a later change shows in the next stat
+    known = parse_cache.known_digest(path, info)
+    cached = parse_cache.get(known) if known is not None else None
+    if cached is None or known is None:
+        raw = read_bytes(path)
+        digest = ParseCache.digest(raw)
+        cached = parse_cache.get(digest)
+    else:
+        digest = known
+    loaded.digests[rel] = digest
+    parse_cache.saw(path, info, digest)
     if cached is not None:
         loaded.known_clean.add(rel)  # the parse cache stores only documents without credentials
         return [cached]
     docs = load_text(decode(raw), multi=False)
-    if parse_cache is not None and docs and not parse_cache.put(digest, docs[0]):
+    if docs and not parse_cache.put(digest, docs[0]):
         loaded.uncacheable.add(rel)  # holds a credential: nothing made from it is cached
     return docs
 

@@ -16,6 +16,7 @@ type a scalar is free of nested or adjacent ambiguous repetitions, so typing is 
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -107,6 +108,12 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """A regular file's bytes, refused unread when it is too large."""
+    readable_stat(path, max_bytes)
+    return path.read_bytes()
+
+
+def readable_stat(path: Path, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
+    """The file's stat, when it is a regular file small enough to read; else a YamlError."""
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         # A FIFO or device named *.yaml would block or never end.
@@ -122,7 +129,7 @@ def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
             "yaml-too-large",
             "split the file: catalog and environment files are small",
         )
-    return path.read_bytes()
+    return info
 
 
 def decode(raw: bytes) -> str:
