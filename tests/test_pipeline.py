@@ -187,15 +187,16 @@ def test_each_generated_file_is_written_once_while_builds_read_them(
 ) -> None:
     """Runtimes roots of several environments share base/runtimes/: a second write could land
     while a running build reads the file."""
+    from modelserve.validate.scratch import BuildFolder
+
     writes: list[str] = []
-    real_write_text = Path.write_text
+    real_write = BuildFolder.write
 
-    def write_text(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if "modelserve-build-" in str(self):
-            writes.append(str(self).split("modelserve-build-", 1)[1].split("/", 1)[1])
-        return real_write_text(self, *args, **kwargs)
+    def write(self: BuildFolder, rel: str, text: str) -> None:
+        writes.append(rel)
+        real_write(self, rel, text)
 
-    monkeypatch.setattr(Path, "write_text", write_text)
+    monkeypatch.setattr(BuildFolder, "write", write)
     result = validate_repository(Repository(example_repo), Options())
     shared = [w for w in writes if w.startswith("base/runtimes/")]
     assert result.built > 0 and shared, "the example catalog has runtimes in base/"

@@ -35,6 +35,7 @@ from modelserve.rules.base import Context, RuleInfo
 from modelserve.validate import kustomize
 from modelserve.validate.derived import check_derived
 from modelserve.validate.rendered import AT_SOURCE, schema_findings
+from modelserve.validate.scratch import BuildFolder
 from modelserve.validate.store import RULE, StoreIndex, StoreProblem
 
 # Checks of rendered objects that are no catalog rules, located at the field they came from.
@@ -154,65 +155,95 @@ def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) 
     options, tree = plan.options, plan.tree
     engine = kustomize.engine()
     result.engine = engine.name
-    workdir = Path(tempfile.mkdtemp(prefix="modelserve-build-"))
-    try:
-        cache = options.cache
-        texts = TextCache(cache.directory) if cache and cache.enabled else None
-        uncacheable = plan.loaded.uncacheable
+    cache = options.cache
+    uncacheable = plan.loaded.uncacheable
+    enabled = cache is not None and cache.enabled
+    # Texts made from a credential are never kept on disk: such a run builds in a fresh folder.
+    keep = enabled and not any(root.sources & uncacheable for root in tree.roots)
+    with BuildFolder(cache.directory / "scratch" if cache and keep else None) as folder:
+        workdir = folder.path
+        texts = TextCache(cache.directory) if cache and enabled else None
         _progress(options, f"building {len(plan.todo)} Kustomize root(s) with {engine.name}")
         written: set[str] = set()
         with ThreadPoolExecutor(max_workers=options.workers or default_workers()) as builders:
             building = {}
             for root, _ in plan.todo:
-                _write_roots(workdir, tree, [root], texts, written, uncacheable)
+                _write_roots(folder, tree, [root], texts, written, uncacheable)
                 building[workdir / root.path] = builders.submit(
                     kustomize.build_or_error, workdir / root.path
                 )
-            findings = list(run_rules(ctx))  # the overlap: rules while the builds finish
+            # The overlap: the rules, and the objects KServe derives (which need no build),
+            # while the builds finish.
+            findings = list(run_rules(ctx))
+            checks = _RootChecks(plan, repo_root)
+            checks.derived(result)
             built = {path: future.result() for path, future in building.items()}
-        findings += _check_builds(plan, workdir, built, repo_root, result)
+        findings += checks.builds(workdir, built)
         result.built = len(plan.todo)
-        findings += _aggregate_builds(workdir, tree, plan.aggregates, options)
+        findings += _aggregate_builds(folder, tree, plan.aggregates, options, written)
         findings += _kubeconform_pass(
             workdir, plan.loaded.catalog, [r for r, _ in plan.todo], built, plan.store_index
         )
         return findings
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _check_builds(
-    plan: Plan, workdir: Path, built: dict[Path, Any], repo_root: Path, result: Result
-) -> list[Finding]:
-    """Each built root against what was rendered and the schemas of its Kubernetes version, and
-    the objects KServe derives from its InferenceServices; every root's findings are cached under
-    its key (unless made from a credential)."""
-    findings: list[Finding] = []
-    stores: dict[str, Any] = {}
-    cache, catalog = plan.options.cache, plan.loaded.catalog
-    derived_count = 0
-    for i, (root, key) in enumerate(plan.todo, 1):
-        _progress(
-            plan.options, f"checking {i}/{len(plan.todo)}: environment {root.env}, {root.path}"
-        )
-        version = catalog.environments[root.env].kubernetes_version
-        store = stores.get(version) or _store(version, plan.options, plan.store_index)
-        stores[version] = store
+class _RootChecks:
+    """The checks of the roots a run builds: the objects KServe derives from their
+    InferenceServices (``derived``, no build needed), then each built root against what was
+    rendered and the schemas of its Kubernetes version (``builds``); every root's findings are
+    cached under its key (unless made from a credential)."""
+
+    def __init__(self, plan: Plan, repo_root: Path):
+        self.plan, self.repo_root = plan, repo_root
+        self.stores: dict[str, Any] = {}
+        self.found: dict[str, list[Finding]] = {root.path: [] for root, _ in plan.todo}
+
+    def _store(self, root: BuildRoot) -> Any:
+        version = self.plan.loaded.catalog.environments[root.env].kubernetes_version
+        if version not in self.stores:
+            self.stores[version] = _store(version, self.plan.options, self.plan.store_index)
+        return self.stores[version]
+
+    def _checked(self, root: BuildRoot, check: Callable[[Any], list[Finding]]) -> None:
+        store = self._store(root)
         known = set(store.problems)
-        found = list(_check_root(root, built[workdir / root.path], store))
-        derived = check_derived(root, plan.tree, catalog, store)
-        found += derived.findings
-        derived_count += derived.objects
+        found = self.found[root.path]
+        found += check(store)
         # A store file found unusable while checking this root is reported with it (and cached
         # with it), so a later run that finds the root cached reports it too.
         found += [
-            store_finding(repo_root, store.problems[f]) for f in sorted(set(store.problems) - known)
+            store_finding(self.repo_root, store.problems[f])
+            for f in sorted(set(store.problems) - known)
         ]
-        findings += found
-        if cache and not root.sources & plan.loaded.uncacheable:  # nothing made from a credential
-            cache.put(key, found)
-    result.derived = derived_count
-    return findings
+
+    def derived(self, result: Result) -> None:
+        catalog, tree = self.plan.loaded.catalog, self.plan.tree
+        for root, _ in self.plan.todo:
+
+            def check(store: Any, root: BuildRoot = root) -> list[Finding]:
+                derived = check_derived(root, tree, catalog, store)
+                result.derived += derived.objects
+                return derived.findings
+
+            self._checked(root, check)
+
+    def builds(self, workdir: Path, built: dict[Path, Any]) -> list[Finding]:
+        plan, cache = self.plan, self.plan.options.cache
+        findings: list[Finding] = []
+        for i, (root, key) in enumerate(plan.todo, 1):
+            _progress(
+                plan.options, f"checking {i}/{len(plan.todo)}: environment {root.env}, {root.path}"
+            )
+
+            def check(store: Any, root: BuildRoot = root) -> list[Finding]:
+                return _check_root(root, built[workdir / root.path], store)
+
+            self._checked(root, check)
+            found = self.found[root.path]
+            findings += found
+            if cache and not root.sources & plan.loaded.uncacheable:  # none made from a credential
+                cache.put(key, found)
+        return findings
 
 
 def root_key(
@@ -260,16 +291,15 @@ def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
 
 
 def _write_roots(
-    workdir: Path,
+    folder: BuildFolder,
     tree: Tree,
     roots: list[BuildRoot],
-    texts: TextCache | None = None,
-    written: set[str] | None = None,
+    texts: TextCache | None,
+    written: set[str],
     uncacheable: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Write the roots' files; those in ``written`` are on disk already (and maybe being read by
     a running build: runtimes roots share base/runtimes/), so they are never written twice."""
-    written = set() if written is None else written
     wanted: set[str] = set()
     for root in roots:
         files = _root_files(root, tree)
@@ -278,10 +308,8 @@ def _write_roots(
         wanted.update(files)
     wanted -= written
     written |= wanted
-    for folder in sorted({(workdir / rel).parent for rel in wanted}):
-        folder.mkdir(parents=True, exist_ok=True)
     for rel in sorted(wanted):
-        (workdir / rel).write_text(tree.files[rel], encoding="utf-8")
+        folder.write(rel, tree.files[rel])
 
 
 def _store(version: str, options: Options, index: StoreIndex) -> Any:
@@ -383,18 +411,22 @@ def _aggregates_to_build(
 
 
 def _aggregate_builds(
-    workdir: Path, tree: Tree, aggregates: list[tuple[str, str]], options: Options
+    folder: BuildFolder,
+    tree: Tree,
+    aggregates: list[tuple[str, str]],
+    options: Options,
+    written: set[str],
 ) -> list[Finding]:
     findings: list[Finding] = []
     for env, key in aggregates:
         overlay = tree.aggregates[env]
         roots = [r for r in tree.env_roots(env) if not r.path.startswith("clusters/")]
-        _write_roots(workdir, tree, [r for r in roots if not (workdir / r.path).is_dir()])
+        _write_roots(folder, tree, roots, None, written)
         aggregate = f"{overlay}/kustomization.yaml"
-        (workdir / aggregate).write_text(tree.files[aggregate], encoding="utf-8")
+        folder.write(aggregate, tree.files[aggregate])
         found = []
         try:
-            kustomize.build(workdir / overlay)
+            kustomize.build(folder.path / overlay)
         except kustomize.BuildError as exc:
             found.append(
                 Finding(
@@ -425,11 +457,28 @@ def _kubeconform_pass(
     (``generator/modelserve/validate/store.py``), so it follows no reference out of the store
     either.
     """
-    from modelserve.render.yamlout import dump_all
-    from modelserve.validate.objects import kubeconform_available, run_kubeconform
+    from modelserve.validate.objects import kubeconform_available
 
     if not kubeconform_available():
         return []
+    scratch = Path(tempfile.mkdtemp(prefix="modelserve-kubeconform-"))
+    try:
+        return _kubeconform_findings(scratch, workdir, catalog, roots, built, store_index)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _kubeconform_findings(
+    scratch: Path,
+    workdir: Path,
+    catalog: Catalog,
+    roots: list[BuildRoot],
+    built: dict[Path, Any],
+    store_index: StoreIndex,
+) -> list[Finding]:
+    from modelserve.render.yamlout import dump_all
+    from modelserve.validate.objects import run_kubeconform
+
     findings: list[Finding] = []
     kustomization_of: dict[str, str] = {}  # scratch file -> the root's kustomization.yaml
     by_version: dict[str, list[Path]] = {}
@@ -438,7 +487,7 @@ def _kubeconform_pass(
         objs = built[workdir / root.path]
         if isinstance(objs, kustomize.BuildError):
             continue
-        out = workdir / "kubeconform" / (root.path.replace("/", "_") + ".yaml")
+        out = scratch / "kubeconform" / (root.path.replace("/", "_") + ".yaml")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_all(objs))
         by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
@@ -446,7 +495,7 @@ def _kubeconform_pass(
         objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
     checked = []
     for i, folder in enumerate(store_index.folders):
-        copy = workdir / "kubeconform-store" / str(i)
+        copy = scratch / "kubeconform-store" / str(i)
         copy.mkdir(parents=True, exist_ok=True)
         for name, data in folder.files.items():
             (copy / name).write_bytes(data)
