@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,9 +37,27 @@ class Engine:
     build: Callable[[Path], list[dict[str, Any]]]
 
 
-def _pykustomize_build(path: Path) -> list[dict[str, Any]]:
-    import pykustomize
+# Go's collector runs whenever the heap doubles (GOGC=100); a Kustomize build allocates far more
+# than it keeps, and at 400 a shard build took about 30% less time here, for a heap of tens of MB.
+# The Go runtime reads GOGC once, when the library loads; the user's own setting wins.
+GO_GC_PERCENT = "400"
 
+
+def import_pykustomize() -> Any:
+    if "pykustomize" in sys.modules:
+        return sys.modules["pykustomize"]
+    preset = os.environ.get("GOGC")
+    os.environ["GOGC"] = preset or GO_GC_PERCENT
+    try:
+        import pykustomize
+    finally:  # only the library's runtime sees it, not the processes this one starts
+        if preset is None:
+            del os.environ["GOGC"]
+    return pykustomize
+
+
+def _pykustomize_build(path: Path) -> list[dict[str, Any]]:
+    pykustomize = import_pykustomize()
     try:
         result = asyncio.run(pykustomize.Kustomizer().build_json(path))
     except pykustomize.KustomizeError as exc:
@@ -59,7 +78,7 @@ def _binary_build(argv: list[str]) -> Callable[[Path], list[dict[str, Any]]]:
 
 def _has_pykustomize() -> bool:
     try:
-        import pykustomize  # noqa: F401
+        import_pykustomize()
     except Exception:  # the bundled Go library can fail to load as well as be absent
         return False
     return True
