@@ -7,6 +7,7 @@ later rule can point at ``file:line:col`` of the field that caused a finding.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,6 +18,13 @@ from modelserve.platform.kserve import KServe
 # What a GPU profile requests when it names no resource (the NVIDIA device plugin's).
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_FLUX_PATH = "./deploy"
+
+
+def json_bytes(data: Any) -> int:
+    """The size of ``data`` as compact UTF-8 JSON, as the API server and etcd measure it."""
+    return len(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,11 @@ class Runtime:
     data: dict[str, Any] = field(repr=False, compare=False)
     source: Source = field(repr=False, compare=False)
 
+    @cached_property
+    def data_bytes(self) -> int:
+        """The runtime's data as JSON: measured once, by the output budget and object-size."""
+        return json_bytes(self.data)
+
     @property
     def serving_port(self) -> int:
         """The port the predictor Service targets (KServe: first declared port, else 8080)."""
@@ -113,6 +126,11 @@ class Model:
     min_gpu_memory_gib: float | None
     data: dict[str, Any] = field(repr=False, compare=False)
     source: Source = field(repr=False, compare=False)
+
+    @cached_property
+    def data_bytes(self) -> int:
+        """The model's data as JSON: measured once, by the output budget and object-size."""
+        return json_bytes(self.data)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from modelserve.findings import Severity
 from modelserve.rules.examples import ENVIRONMENT, files_for
-from modelserve.rules.monitor_target import check_monitor, simulated_targets
+from modelserve.rules.monitor_target import TargetIndex, check_monitor
 from tests.rules.rulekit import ENV_FILE, check_files, line_of, load
 
 # ---------------------------------------------------------------------------------------------
@@ -34,13 +34,13 @@ def _monitor(objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_rendered_monitor_targets_its_model(dev_objects: list[dict[str, Any]]) -> None:
-    assert list(check_monitor(_monitor(dev_objects), simulated_targets(dev_objects), WANTED)) == []
+    assert list(check_monitor(_monitor(dev_objects), TargetIndex(dev_objects), WANTED)) == []
 
 
 def test_monitor_selecting_nothing(dev_objects: list[dict[str, Any]]) -> None:
     monitor = _monitor(dev_objects)
     monitor["spec"]["selector"]["matchLabels"]["serving.kserve.io/inferenceservice"] = "lama"
-    problems = list(check_monitor(monitor, simulated_targets(dev_objects), WANTED))
+    problems = list(check_monitor(monitor, TargetIndex(dev_objects), WANTED))
     assert problems == [
         (
             ("spec", "selector"),
@@ -52,14 +52,14 @@ def test_monitor_selecting_nothing(dev_objects: list[dict[str, Any]]) -> None:
 def test_monitor_in_another_namespace_selects_nothing(dev_objects: list[dict[str, Any]]) -> None:
     monitor = _monitor(dev_objects)
     monitor["metadata"]["namespace"] = "monitoring"
-    [(pointer, _)] = check_monitor(monitor, simulated_targets(dev_objects), WANTED)
+    [(pointer, _)] = check_monitor(monitor, TargetIndex(dev_objects), WANTED)
     assert pointer == ("spec", "selector")
 
 
 def test_monitor_with_a_port_the_service_lacks(dev_objects: list[dict[str, Any]]) -> None:
     monitor = _monitor(dev_objects)
     monitor["spec"]["endpoints"][0]["port"] = "metrics"
-    [(pointer, message)] = check_monitor(monitor, simulated_targets(dev_objects), WANTED)
+    [(pointer, message)] = check_monitor(monitor, TargetIndex(dev_objects), WANTED)
     assert pointer == ("spec", "endpoints", 0, "port")
     assert "port 'metrics' does not exist" in message and "(http)" in message
 
@@ -67,7 +67,7 @@ def test_monitor_with_a_port_the_service_lacks(dev_objects: list[dict[str, Any]]
 def test_monitor_missing_prometheus_labels(dev_objects: list[dict[str, Any]]) -> None:
     monitor = _monitor(dev_objects)
     del monitor["metadata"]["labels"]["release"]
-    [(pointer, message)] = check_monitor(monitor, simulated_targets(dev_objects), WANTED)
+    [(pointer, message)] = check_monitor(monitor, TargetIndex(dev_objects), WANTED)
     assert pointer == ("metadata", "labels") and "release: kube-prometheus-stack" in message
 
 
@@ -75,9 +75,9 @@ def test_pod_monitor_uses_the_pod_ports(dev_objects: list[dict[str, Any]]) -> No
     monitor = _monitor(dev_objects)
     monitor["kind"] = "PodMonitor"
     monitor["spec"]["podMetricsEndpoints"] = monitor["spec"].pop("endpoints")
-    assert list(check_monitor(monitor, simulated_targets(dev_objects), WANTED)) == []
+    assert list(check_monitor(monitor, TargetIndex(dev_objects), WANTED)) == []
     monitor["spec"]["podMetricsEndpoints"][0]["port"] = "nope"
-    [(pointer, _)] = check_monitor(monitor, simulated_targets(dev_objects), WANTED)
+    [(pointer, _)] = check_monitor(monitor, TargetIndex(dev_objects), WANTED)
     assert pointer == ("spec", "podMetricsEndpoints", 0, "port")
 
 

@@ -10,18 +10,11 @@ not of the cluster: ``generate`` writes nothing and ``validate`` builds nothing 
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from modelserve.findings import Finding, Severity
 from modelserve.model import Catalog
 
 OUTPUT_BUDGET = 256 * 1024 * 1024
 PER_DEPLOYMENT = 4096  # what an InferenceService and monitor add beyond the model's own data
-
-
-def _size(data: Any) -> int:
-    return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
 
 
 def estimated_bytes(catalog: Catalog) -> dict[str, int]:
@@ -36,12 +29,12 @@ def estimated_bytes(catalog: Catalog) -> dict[str, int]:
             if model is None:
                 continue
             if model.name not in model_sizes:
-                model_sizes[model.name] = _size(model.data)
+                model_sizes[model.name] = model.data_bytes
             total += model_sizes[model.name] + PER_DEPLOYMENT
             runtimes.add(model.runtime)
         for name in runtimes & set(catalog.runtimes):
             if name not in runtime_sizes:
-                runtime_sizes[name] = _size(catalog.runtimes[name].data)
+                runtime_sizes[name] = catalog.runtimes[name].data_bytes
             total += runtime_sizes[name]
         estimate[env.name] = total
     return estimate

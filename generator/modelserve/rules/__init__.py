@@ -158,13 +158,15 @@ def _root_groups(
 
     selected = ""
     if keys:
+        # The renderer writes labels in a fixed order, so they need no sorting here (another
+        # order would only be a cache miss).
         selected = make_key(
             *sorted(
                 repr(
                     (
                         o.obj["metadata"].get("namespace"),
                         o.obj["metadata"]["name"],
-                        sorted((o.obj["metadata"].get("labels") or {}).items()),
+                        o.obj["metadata"].get("labels"),
                     )
                 )
                 for o, _ in placed

@@ -33,16 +33,20 @@ EXAMPLES = {
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    reported: set[tuple[str, str]] = set()
+    # Whether a monitor can be planned depends on the runtime's ports and the mode, not on the
+    # model: one answer per (runtime, mode), not one per deployment.
+    checked: set[tuple[str, str]] = set()
     for p in ctx.placements():
         if p.runtime is None or p.model is None or p.runtime.metrics_port is None:
             continue
         if not p.env.monitoring_enabled:
             continue
         mode = p.env.deployment_mode
-        if plan_monitor(p.runtime, p.model.name, mode).kind or (p.runtime.name, mode) in reported:
+        if (p.runtime.name, mode) in checked:
             continue
-        reported.add((p.runtime.name, mode))
+        checked.add((p.runtime.name, mode))
+        if plan_monitor(p.runtime, p.model.name, mode).kind:
+            continue
         yield INFO.at(
             p.runtime.source,
             ("metrics", "port"),

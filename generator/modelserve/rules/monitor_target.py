@@ -58,75 +58,96 @@ def selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 
 def simulated_targets(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Predictor Services (with their pods' labels and container ports) of the given ISVCs."""
-    # A nameless object is refused by the API server (its finding is name-dns) and targets nothing.
-    named = [o for o in objects if isinstance(o["metadata"].get("name"), str)]
-    runtimes = {
+    index = TargetIndex(objects)
+    return [index.target(isvc) for isvcs in index.isvcs_by_namespace.values() for isvc in isvcs]
+
+
+def _runtimes(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
         o["metadata"]["name"]: o
-        for o in named
+        for o in objects
         if o.get("kind") in ("ClusterServingRuntime", "ServingRuntime")
+        and isinstance(o["metadata"].get("name"), str)
     }
-    targets = []
-    for isvc in (o for o in named if o.get("kind") == "InferenceService"):
-        name = isvc["metadata"]["name"]
-        model = (isvc.get("spec", {}).get("predictor") or {}).get("model") or {}
-        runtime = runtimes.get(model.get("runtime", ""), {})
-        containers = (runtime.get("spec") or {}).get("containers") or [{}]
-        # The container KServe builds: the model's ports merged onto the runtime's by
-        # containerPort (a new one first), as MergeRuntimeContainers merges them.
-        main = next((c for c in containers if c.get("name") == "kserve-container"), containers[0])
-        theirs = [p for p in main.get("ports") or [] if isinstance(p, dict)]
-        ours = [p for p in model.get("ports") or [] if isinstance(p, dict)]
-        ports = merge_list(theirs, ours, "containerPort", False) if ours else theirs
-        labels = {
-            **(isvc["metadata"].get("labels") or {}),
-            "serving.kserve.io/inferenceservice": name,
-            "component": "predictor",
-            "app": f"isvc.{name}-predictor",
-        }
-        pod_ports = {
-            p.get("name") for c in containers for p in c.get("ports") or [] if p.get("name")
-        }
-        targets.append(
-            {
-                "namespace": isvc["metadata"].get("namespace", ""),
-                "labels": labels,
-                "service_ports": {p.name for p in predictor_service_ports(f"{name}", ports)},
-                "pod_ports": pod_ports | {p.get("name") for p in ports if p.get("name")},
-            }
-        )
-    return targets
+
+
+def simulated_target(isvc: dict[str, Any], runtimes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The predictor Service of one InferenceService, with its pods' labels and ports."""
+    name = isvc["metadata"]["name"]
+    model = (isvc.get("spec", {}).get("predictor") or {}).get("model") or {}
+    runtime = runtimes.get(model.get("runtime", ""), {})
+    containers = (runtime.get("spec") or {}).get("containers") or [{}]
+    # The container KServe builds: the model's ports merged onto the runtime's by
+    # containerPort (a new one first), as MergeRuntimeContainers merges them.
+    main = next((c for c in containers if c.get("name") == "kserve-container"), containers[0])
+    theirs = [p for p in main.get("ports") or [] if isinstance(p, dict)]
+    ours = [p for p in model.get("ports") or [] if isinstance(p, dict)]
+    ports = merge_list(theirs, ours, "containerPort", False) if ours else theirs
+    labels = {
+        **(isvc["metadata"].get("labels") or {}),
+        "serving.kserve.io/inferenceservice": name,
+        "component": "predictor",
+        "app": f"isvc.{name}-predictor",
+    }
+    pod_ports = {p.get("name") for c in containers for p in c.get("ports") or [] if p.get("name")}
+    return {
+        "namespace": isvc["metadata"].get("namespace", ""),
+        "labels": labels,
+        "service_ports": {p.name for p in predictor_service_ports(f"{name}", ports)},
+        "pod_ports": pod_ports | {p.get("name") for p in ports if p.get("name")},
+    }
 
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 
 
 class TargetIndex:
-    """Targets by namespace and InferenceService name, so matching a monitor is not a scan."""
+    """The InferenceServices by namespace and name, so matching a monitor is not a scan; each
+    predictor is simulated when a monitor first looks at it (an incremental run checks a few
+    shards' monitors against an environment of a thousand InferenceServices)."""
 
-    def __init__(self, targets: list[dict[str, Any]]):
-        self.by_namespace: dict[str, list[dict[str, Any]]] = {}
-        self.by_isvc: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for t in targets:
-            self.by_namespace.setdefault(t["namespace"], []).append(t)
-            self.by_isvc.setdefault((t["namespace"], t["labels"][ISVC_LABEL]), []).append(t)
+    def __init__(self, objects: list[dict[str, Any]]):
+        # A nameless object is refused by the API server (its finding is name-dns) and targets
+        # nothing.
+        named = [
+            o
+            for o in objects
+            if isinstance(o.get("metadata"), dict) and isinstance(o["metadata"].get("name"), str)
+        ]
+        self.runtimes = _runtimes(named)
+        self.isvcs_by_namespace: dict[str, list[dict[str, Any]]] = {}
+        self.isvcs_by_name: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for isvc in named:
+            if isvc.get("kind") != "InferenceService":
+                continue
+            namespace = isvc["metadata"].get("namespace", "")
+            self.isvcs_by_namespace.setdefault(namespace, []).append(isvc)
+            self.isvcs_by_name.setdefault((namespace, isvc["metadata"]["name"]), []).append(isvc)
+        self._targets: dict[int, dict[str, Any]] = {}
+
+    def target(self, isvc: dict[str, Any]) -> dict[str, Any]:
+        found = self._targets.get(id(isvc))
+        if found is None:
+            found = self._targets[id(isvc)] = simulated_target(isvc, self.runtimes)
+        return found
 
     def matching(self, namespace: str, selector: dict[str, Any]) -> list[dict[str, Any]]:
         name = (selector.get("matchLabels") or {}).get(ISVC_LABEL)
         pool = (
-            self.by_isvc.get((namespace, name), [])
+            self.isvcs_by_name.get((namespace, name), [])
             if name is not None
-            else self.by_namespace.get(namespace, [])
+            else self.isvcs_by_namespace.get(namespace, [])
         )
-        return [t for t in pool if selector_matches(selector, t["labels"])]
+        targets = (self.target(isvc) for isvc in pool)
+        return [t for t in targets if selector_matches(selector, t["labels"])]
 
 
 def check_monitor(
-    monitor: dict[str, Any], targets: list[dict[str, Any]] | TargetIndex, wanted: dict[str, str]
+    monitor: dict[str, Any], index: TargetIndex, wanted: dict[str, str]
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
     kind = monitor.get("kind")
     spec = monitor.get("spec") or {}
     namespace = monitor["metadata"].get("namespace", "")
-    index = targets if isinstance(targets, TargetIndex) else TargetIndex(targets)
     matched = index.matching(namespace, spec.get("selector") or {})
     if not matched:
         yield (
@@ -187,13 +208,11 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     if obj.get("kind") not in MONITOR_KINDS or not isinstance(obj.get("metadata"), dict):
         return
     targets = objects.memo("monitor-targets", lambda: _index(objects.objects))
-    if not objects.rendered and not targets.by_namespace:
+    if not objects.rendered and not targets.isvcs_by_namespace:
         return  # hand-written monitors with no InferenceService beside them watch something else
     for pointer, message in check_monitor(obj, targets, dict(objects.monitor_labels)):
         yield Problem(pointer, message)
 
 
 def _index(objects: list[dict[str, Any]]) -> TargetIndex:
-    return TargetIndex(
-        simulated_targets([o for o in objects if isinstance(o.get("metadata"), dict)])
-    )
+    return TargetIndex(objects)

@@ -12,11 +12,10 @@ writes: at most 1.5 MiB per object.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 from modelserve.findings import Finding, Severity
+from modelserve.model import json_bytes
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import MODEL
 
@@ -41,20 +40,12 @@ EXAMPLES = {
 }
 
 
-def _size(obj: Any) -> int:
-    return len(
-        json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-    )
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     if ctx.tree is None:
         return
-    big_models = {
-        name for name, m in ctx.catalog.models.items() if _size(m.data) > _WORTH_MEASURING
-    }
+    big_models = {name for name, m in ctx.catalog.models.items() if m.data_bytes > _WORTH_MEASURING}
     big_runtimes = {
-        name for name, r in ctx.catalog.runtimes.items() if _size(r.data) > _WORTH_MEASURING
+        name for name, r in ctx.catalog.runtimes.items() if r.data_bytes > _WORTH_MEASURING
     }
     if not big_models and not big_runtimes:
         return
@@ -68,7 +59,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 source = ctx.catalog.runtimes[name].source
             else:
                 continue
-            size = _size(rendered.obj)
+            size = json_bytes(rendered.obj)
             if size > ETCD_MAX_REQUEST_BYTES and (rendered.label, root.env) not in seen:
                 seen.add((rendered.label, root.env))
                 yield INFO.at(
