@@ -61,7 +61,7 @@ MIRRORED = (
 )
 MIRRORED_FROM = {"TestMergeContainerWithPatch": (0, 20, 0)}
 MIN_EXPRESSIBLE = 40
-KINDS = ("Deployment", "Service", "HorizontalPodAutoscaler")
+KINDS = ("Deployment", "Service", "HorizontalPodAutoscaler", "ScaledObject")
 MISSING = object()
 ABSENT, UNORDERED = "$absent", "$unordered"
 

@@ -24,9 +24,11 @@ Mirrors, at each supported release's tag of github.com/kserve/kserve:
   after the component to 8080;
 - ``createHPA`` and ``getHPAMetrics`` (``reconcilers/hpa/hpa_reconciler.go``) for class ``hpa``
   (the default): min replicas at least 1, max at least min, a CPU utilization target of
-  ``scaleTarget`` or 80, a memory one only with a target.
+  ``scaleTarget`` or 80, a memory one only with a target;
+- ``createKedaScaledObject`` and ``getKedaMetrics`` (``reconcilers/keda/keda_reconciler.go``)
+  for class ``keda``: the ScaledObject, its triggers from ``autoScaling.metrics``.
 
-Not derived (reported by no rule here): Knative-mode revisions, KEDA ScaledObjects, multi-node
+Not derived (reported by no rule here): Knative-mode revisions, multi-node
 (``workerSpec``) deployments, canaries, and what the pod-mutating webhook adds to the Pods
 (storage initializer, agent): it acts on Pods, not on the Deployment. The InferenceService
 config is KServe's shipped one (no rollout strategy or extra disallowed annotations).
@@ -336,6 +338,14 @@ class _Builder:
                 "spec": self.hpa_spec(),
             }
             objects.append(DerivedObject(hpa, self.isvc, version, self.hpa_traces))
+        elif klass == "keda":
+            scaled = {
+                "apiVersion": "keda.sh/v1alpha1",
+                "kind": "ScaledObject",
+                "metadata": clone(meta),
+                "spec": self.scaled_object_spec(),
+            }
+            objects.append(DerivedObject(scaled, self.isvc, version, self.scaled_object_traces))
         return Derivation(objects)
 
     def service_ports(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
@@ -402,6 +412,106 @@ class _Builder:
         if metric == "memory" and isinstance(scale_target, int):
             return [_resource_metric("memory", "Utilization", scale_target)]
         return []
+
+    def scaled_object_spec(self) -> dict[str, Any]:
+        """``createKedaScaledObject`` (``reconcilers/keda/keda_reconciler.go``): the Deployment as
+        scale target, min replicas defaulting to 1 and max at least min, triggers from
+        ``autoScaling.metrics`` (``getKedaMetrics``), and from v0.16 the HPA behavior's
+        stabilization windows, falling back to the shipped config's (up 0 s, down 300 s)."""
+        low = self.predictor.get("minReplicas")
+        low = low if isinstance(low, int) else 1
+        high = self.predictor.get("maxReplicas")
+        high = high if isinstance(high, int) and high >= low else low
+        spec: dict[str, Any] = {
+            "scaleTargetRef": {"name": self.component},
+            "triggers": self.keda_triggers(),
+            "minReplicaCount": low,
+            "maxReplicaCount": high,
+        }
+        if self.kserve.at_least(16):
+            behavior = mapping(mapping(self.predictor.get("autoScaling")).get("behavior"))
+            windows = {}
+            for key, shipped in (("scaleDown", 300), ("scaleUp", 0)):
+                window = mapping(behavior.get(key)).get("stabilizationWindowSeconds")
+                windows[key] = {
+                    "stabilizationWindowSeconds": window if isinstance(window, int) else shipped
+                }
+            spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": windows}}
+        return spec
+
+    def keda_triggers(self) -> list[dict[str, Any]]:
+        """``getKedaMetrics``: one trigger per resource or external metric (a CPU utilization
+        target defaults to 80); OpenTelemetry pod metrics become ``external`` triggers whose query
+        KServe scopes to the namespace and Deployment (from v0.16). Quantities keep their written
+        form (v0.16+ ``GetOriginal``; v0.15 printed them canonically, which changes no verdict)."""
+        triggers = []
+        for metric in sequence(mapping(self.predictor.get("autoScaling")).get("metrics")):
+            metric = mapping(metric)
+            kind = metric.get("type")
+            if kind == "Resource":
+                resource = mapping(metric.get("resource"))
+                target = mapping(resource.get("target"))
+                value: Any = "0"
+                if target.get("type") == "Utilization":
+                    utilization = target.get("averageUtilization")
+                    if utilization is None and resource.get("name") == "cpu":
+                        utilization = 80
+                    if utilization is not None:
+                        value = str(utilization)
+                elif target.get("type") == "AverageValue":
+                    value = str(target.get("averageValue", "0"))
+                elif target.get("type") == "Value":
+                    value = str(target.get("value", "0"))
+                triggers.append(
+                    {
+                        "type": resource.get("name", ""),
+                        "metadata": {"value": value},
+                        "metricType": target.get("type", ""),
+                    }
+                )
+            elif kind == "External":
+                external = mapping(metric.get("external"))
+                source = mapping(external.get("metric"))
+                trigger: dict[str, Any] = {
+                    "type": source.get("backend", ""),
+                    "metadata": {
+                        "serverAddress": source.get("serverAddress", ""),
+                        "query": source.get("query", ""),
+                        "threshold": str(mapping(external.get("target")).get("value", "0")),
+                    },
+                }
+                if source.get("backend") == "prometheus" and source.get("namespace"):
+                    trigger["metadata"]["namespace"] = source["namespace"]
+                auth = mapping(external.get("authenticationRef"))
+                if auth and self.kserve.at_least(16):
+                    if auth.get("authModes"):
+                        trigger["metadata"]["authModes"] = auth["authModes"]
+                    ref = mapping(auth.get("authenticationRef")).get("name")
+                    if ref:
+                        trigger["authenticationRef"] = {"name": ref}
+                triggers.append(trigger)
+            elif kind == "PodMetric":
+                pod_metric = mapping(metric.get("podmetric"))
+                source = mapping(pod_metric.get("metric"))
+                trigger = {"metadata": {}}
+                if source.get("backend") == "opentelemetry":
+                    query = str(source.get("query", ""))
+                    if self.kserve.at_least(16):
+                        query = (
+                            f'sum({query}{{namespace="{self.namespace}", '
+                            f'deployment="{self.component}"}})'
+                        )
+                    trigger = {
+                        "type": "external",
+                        "metadata": {
+                            "metricQuery": query,
+                            "targetValue": str(mapping(pod_metric.get("target")).get("value", "0")),
+                            "scalerAddress": source.get("serverAddress")
+                            or "keda-otel-scaler.keda.svc:4318",
+                        },
+                    }
+                triggers.append(trigger)
+        return triggers
 
     # --- where each field came from -------------------------------------------------------------
 
@@ -534,6 +644,23 @@ class _Builder:
             Trace(("spec", "metrics"), isvc, predictor + ("autoScaling",)),
             Trace(("spec", "metrics", 0, "resource", "target"), isvc, predictor + ("scaleTarget",)),
         ]
+        return traces
+
+    def scaled_object_traces(self) -> list[Trace]:
+        isvc = self.isvc
+        predictor: Pointer = ("spec", "predictor")
+        traces = list(self.meta_traces(("metadata",)))
+        traces += [
+            Trace(("spec",), isvc, ("metadata", "annotations", AUTOSCALER_CLASS)),
+            Trace(("spec", "minReplicaCount"), isvc, predictor + ("minReplicas",)),
+            Trace(("spec", "maxReplicaCount"), isvc, predictor + ("maxReplicas",)),
+            Trace(("spec", "advanced"), isvc, predictor + ("autoScaling", "behavior")),
+        ]
+        # The triggers come from autoScaling.metrics; without them, the class is what to change.
+        metrics = "autoScaling" in self.predictor
+        triggers_from = predictor + ("autoScaling", "metrics")
+        class_at = ("metadata", "annotations", AUTOSCALER_CLASS)
+        traces.append(Trace(("spec", "triggers"), isvc, triggers_from if metrics else class_at))
         return traces
 
 

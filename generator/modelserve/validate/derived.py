@@ -77,6 +77,7 @@ def check_derived(
         source, path = derived[index].source_of(problem.pointer)
         if (
             Scope.OBJECT in rule.INFO.scopes
+            and (rule.INFO.kinds is None or "InferenceService" in rule.INFO.kinds)
             and source is derived[index].owner
             and path[:1] == ("metadata",)
         ):
