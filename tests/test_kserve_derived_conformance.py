@@ -1,8 +1,8 @@
 """KServe's own reconciler tests, as conformance cases for ``modelserve.derive``.
 
 ``tests/conformance/kserve-<version>/derived_objects.yaml`` holds scenarios of KServe's Go tests at
-that release (the Standard-mode Deployment, Service and HPA reconcilers, the container and pod spec
-merges, ``UpdateImageTag``, and a few controller envtests), each with the fields KServe's test
+that release (the Standard-mode Deployment, Service, HPA and KEDA reconcilers, the container and pod
+spec merges, ``UpdateImageTag``, and a few controller envtests), each with the fields KServe's test
 expects (the file's header says how the Go inputs were translated). A case runs
 ``derive_predictor`` on its InferenceService and ServingRuntime with that KServe release, or one
 helper derive mirrors (``call``), and every expected field must hold:
@@ -41,6 +41,7 @@ UPSTREAM_FILES = {
     f"{_RECONCILERS}/reconcilers/deployment/deployment_reconciler_test.go",
     f"{_RECONCILERS}/reconcilers/service/service_reconciler_test.go",
     f"{_RECONCILERS}/reconcilers/hpa/hpa_reconciler_test.go",
+    f"{_RECONCILERS}/reconcilers/keda/keda_reconciler_test.go",
     f"{_RECONCILERS}/utils/utils_test.go",
     f"{_RECONCILERS}/rawkube_controller_test.go",
 }
@@ -58,6 +59,32 @@ MIRRORED = (
     "TestMergeRuntimeContainers",
     "TestMergePodSpec",
     "TestUpdateImageTag",
+    # reconcilers/keda/keda_reconciler_test.go
+    "TestNewKedaReconciler",
+    "TestCreateKedaScaledObject",
+    "TestCreateKedaScaledObject_DefaultMinReplicas",
+    "TestCreateKedaScaledObject_MaxReplicasLessThanMinReplicas",
+    "TestCreateKedaScaledObject_SetsBasicFields",
+    "TestCreateKedaScaledObject_SetsTriggers",
+    "TestCreateKedaScaledObject_UsesDefaultMinReplicas",
+    "TestCreateKedaScaledObject_AdvancedConfigFromComponentExt",
+    "TestGetKedaMetrics_ResourceMetricSourceType",
+    "TestGetKedaMetrics_ExternalMetricSourceType",
+    "TestGetKedaMetrics_PodMetricSourceType",
+    "TestGetKedaMetrics_AverageValueMetricSourceType",
+    "TestGetKedaMetrics_ValueMetricSourceType",
+    "TestGetKedaMetrics_DefaultCPUUtilization",
+    "TestGetKedaMetrics_NilAutoScaling",
+    "TestGetKedaMetrics_ResourceMetricSourceType_Utilization",
+    "TestGetKedaMetrics_ResourceMetricSourceType_Utilization_DefaultCPU",
+    "TestGetKedaMetrics_ResourceMetricSourceType_AverageValue",
+    "TestGetKedaMetrics_ResourceMetricSourceType_Value",
+    "TestGetKedaMetrics_ExternalMetricSourceType_WithNamespaceAndAuth",
+    "TestGetKedaMetrics_ExternalMetricSourceType_WithoutNamespaceOrAuth",
+    "TestGetKedaMetrics_PodMetricSourceType_Success",
+    "TestGetKedaMetrics_StringPreservation",
+    "TestGetOriginalStringMQ",
+    "TestReconcile_CreateScaledObject",
 )
 MIRRORED_FROM = {"TestMergeContainerWithPatch": (0, 20, 0)}
 MIN_EXPRESSIBLE = 40

@@ -122,6 +122,11 @@ SERVER_TYPES = {
 Pointer = tuple[Any, ...]
 
 
+def predictor_component(isvc_name: str) -> str:
+    """The predictor's Deployment, Service and autoscaler name (``PredictorServiceName``)."""
+    return f"{isvc_name}-predictor"
+
+
 @dataclass
 class Derivation:
     """What KServe makes of one InferenceService: its objects, or the reconciler's error (the
@@ -181,7 +186,7 @@ class _Builder:
         meta = mapping(isvc.obj.get("metadata"))
         self.name = str(meta.get("name", ""))
         self.namespace = str(meta.get("namespace", ""))
-        self.component = f"{self.name}-predictor"
+        self.component = predictor_component(self.name)
         self.runtime_spec = mapping(runtime.obj.get("spec"))
 
     # --- pieces ---------------------------------------------------------------------------------
@@ -510,6 +515,8 @@ class _Builder:
                             or "keda-otel-scaler.keda.svc:4318",
                         },
                     }
+                    if source.get("operationOverTime"):
+                        trigger["metadata"]["operationOverTime"] = source["operationOverTime"]
                 triggers.append(trigger)
         return triggers
 
