@@ -483,13 +483,15 @@ def test_flux_kustomizations(example: Example, env: str) -> None:
     assert shards, "at least one model shard"
     for ks in [runtimes, *shards]:
         spec = ks["spec"]
-        assert spec["prune"] is True and spec["wait"] is True
+        assert spec["prune"] is True
         assert spec["timeout"] == flux.get("timeout", "15m")
         assert spec["sourceRef"] == flux["sourceRef"]
-    for ks in shards:
+    assert runtimes["spec"]["wait"] is True
+    for ks in shards:  # the example's environments are Standard mode (tests/test_flux_health.py)
         assert ks["spec"]["dependsOn"] == [{"name": runtimes["metadata"]["name"]}]
+        assert ks["spec"]["wait"] is False and ks["spec"]["healthChecks"]
         kinds = {(h["apiVersion"], h["kind"]) for h in ks["spec"]["healthCheckExprs"]}
-        assert ("serving.kserve.io/v1beta1", "InferenceService") in kinds
+        assert kinds == {("apps/v1", "Deployment")}
         assert all(h["current"] and h["failed"] for h in ks["spec"]["healthCheckExprs"])
     if "shards" in flux:
         assert len(shards) == flux["shards"]

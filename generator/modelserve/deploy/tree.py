@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelserve.derive.predictor import predictor_component
 from modelserve.model import Catalog, Environment, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 from modelserve.render.flux import render_flux, runtimes_name, shard_name
@@ -230,7 +231,7 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
         ["runtimes"] + [f"models/{s}" for s in sorted(shards)]
     )
     tree.aggregates[env.name] = overlay
-    _flux_root(tree, env, runtime_root, sorted(shards))
+    _flux_root(tree, env, runtime_root, {s: shards[s] for s in sorted(shards)})
     return set(runtimes)
 
 
@@ -273,7 +274,9 @@ def _runtimes_root(
     return root
 
 
-def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: list[str]) -> None:
+def _flux_root(
+    tree: Tree, env: Environment, runtime_root: BuildRoot, shards: dict[str, BuildRoot]
+) -> None:
     base_path = env.flux_path
     folder = f"clusters/{env.name}"
     root = BuildRoot(folder, env.name, sources={env.source.file})
@@ -286,7 +289,12 @@ def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: li
             models=False,
         )
     ]
-    for shard in shards:
+    for shard, shard_root in shards.items():
+        deployments = [
+            (o.obj["metadata"]["namespace"], predictor_component(o.obj["metadata"]["name"]))
+            for o in shard_root.objects
+            if o.obj["kind"] == "InferenceService"
+        ]
         objects.append(
             render_flux(
                 env,
@@ -294,6 +302,7 @@ def _flux_root(tree: Tree, env: Environment, runtime_root: BuildRoot, shards: li
                 f"{base_path}/overlays/{env.name}/models/{shard}",
                 [runtimes_name(env)],
                 models=True,
+                deployments=deployments,
             )
         )
     files = []

@@ -123,7 +123,19 @@ def _section(
 
 
 def _object_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    old, new = _without_model_lists(old), _without_model_lists(new)
     return [{"object": new["kind"], **change} for change in field_changes(old, new)]
+
+
+def _without_model_lists(obj: dict[str, Any]) -> dict[str, Any]:
+    """A shard Kustomization's health checks list its models' Deployments: a model added or
+    removed is reported with the models, not again as a change of the shard."""
+    spec = obj.get("spec")
+    if obj.get("kind") != "Kustomization" or not isinstance(spec, dict):
+        return obj
+    if "healthChecks" not in spec:
+        return obj
+    return {**obj, "spec": {k: v for k, v in spec.items() if k != "healthChecks"}}
 
 
 def _model_changes(

@@ -1,22 +1,66 @@
 """Flux Kustomizations that sync one environment: runtimes first, then model shards.
 
-Field semantics from the Flux kustomize-controller v1 API: ``dependsOn`` orders the syncs,
-``wait`` plus ``healthCheckExprs`` (CEL over the object) make Flux report a model shard healthy
-only when every InferenceService in it has condition Ready=True.
+Field semantics from the Flux kustomize-controller v1 API: ``dependsOn`` orders the syncs, and a
+model shard is healthy when its models serve. How that is checked follows what Flux and KServe
+really do (``docs/health.md`` has the sources and the sequences the tests replay):
+
+- Flux's CEL evaluator (fluxcd/pkg ``runtime/cel/status_evaluator.go`` ``Evaluate``) first
+  returns InProgress whenever ``status.observedGeneration`` differs from ``metadata.generation``,
+  then tries inProgress, failed, current; kustomize-controller fails the sync at the first
+  Failed (``FailFast``, on by default: ``internal/features`` ``DisableFailFastBehavior``).
+- KServe copies the predictor Deployment's observedGeneration into the InferenceService
+  (``PropagateRawStatus``, kserve#6081), so in Standard mode an InferenceService can stay
+  InProgress for good (after an HPA scale, or a change that leaves the Deployment alone), and it
+  reports Ready=False for the whole start of a model (Deployment not yet Available).
+- So in Standard mode a shard checks each model's predictor Deployment (``healthChecks``, with
+  ``wait`` off), by CEL expressions that replace kstatus's Deployment rules (custom status
+  readers come first: cli-utils ``polling.NewStatusPoller``): Current when the rollout is complete
+  and available, Failed only on ``ReplicaFailure`` (pods refused), and InProgress otherwise:
+  KServe fixes progressDeadlineSeconds at 600 (``setDefaultDeploymentSpec``), and kstatus would
+  call a 20-minute NIM start Failed at minute 10.
+- In Knative mode the InferenceService is checked: Current when Ready, Failed only when KServe
+  says the spec cannot be served (``modelStatus.transitionStatus`` InvalidSpec: runtime not
+  found, disabled or not supporting the format or protocol) or the model failed to load
+  (BlockedByFailedLoad).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from modelserve.model import Environment
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 
+
+def _replicas(field: str) -> str:
+    return f"(has(status.{field}) ? status.{field} : 0) == (has(spec.replicas) ? spec.replicas : 1)"
+
+
+DEPLOYMENT_HEALTH = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "current": " && ".join(
+        [
+            "has(status.conditions)",
+            "status.conditions.exists(c, c.type == 'Available' && c.status == 'True')",
+            "status.conditions.exists(c, c.type == 'Progressing' && c.status == 'True'"
+            " && c.reason == 'NewReplicaSetAvailable')",
+            _replicas("replicas"),
+            _replicas("updatedReplicas"),
+            _replicas("availableReplicas"),
+        ]
+    ),
+    "failed": "has(status.conditions) && status.conditions.exists(c, c.type == 'ReplicaFailure'"
+    " && c.status == 'True')",
+}
 ISVC_HEALTH = {
     "apiVersion": "serving.kserve.io/v1beta1",
     "kind": "InferenceService",
-    "current": "status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')",
-    "failed": "status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'False')",
+    "current": "has(status.conditions) && status.conditions.exists(c, c.type == 'Ready'"
+    " && c.status == 'True')",
+    "failed": "has(status.modelStatus) && has(status.modelStatus.transitionStatus)"
+    " && status.modelStatus.transitionStatus in ['InvalidSpec', 'BlockedByFailedLoad']",
 }
 
 
@@ -29,8 +73,16 @@ def shard_name(env: Environment, shard: str) -> str:
 
 
 def render_flux(
-    env: Environment, name: str, path: str, depends_on: list[str], *, models: bool
+    env: Environment,
+    name: str,
+    path: str,
+    depends_on: list[str],
+    *,
+    models: bool,
+    deployments: Sequence[tuple[str, str]] = (),
 ) -> RenderedObject:
+    """One Flux Kustomization; a model shard's health is its ``deployments`` ((namespace,
+    name) of each predictor Deployment) in Standard mode, its InferenceServices in Knative."""
     flux = env.flux
     source = dict(flux["sourceRef"])
     spec: dict[str, Any] = {
@@ -44,7 +96,14 @@ def render_flux(
     }
     if depends_on:
         spec["dependsOn"] = [{"name": entry} for entry in depends_on]
-    if models:
+    if models and env.deployment_mode == "Standard":
+        spec["wait"] = False  # wait checks every applied object: the InferenceServices too
+        spec["healthChecks"] = [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "namespace": namespace}
+            for namespace, name in sorted(deployments)
+        ]
+        spec["healthCheckExprs"] = [dict(DEPLOYMENT_HEALTH)]
+    elif models:
         spec["healthCheckExprs"] = [dict(ISVC_HEALTH)]
     obj = {
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
