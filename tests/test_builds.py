@@ -21,7 +21,7 @@ import pykustomize
 import pytest
 import yaml
 
-from modelserve.deploy.tree import Tree
+from modelserve.deploy.tree import Tree, cluster_folder
 from modelserve.generate import generate
 from modelserve.load.repository import Repository
 from modelserve.validate.kustomize import BuildError, build_many, engine
@@ -111,8 +111,11 @@ def key(obj: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def expected_objects(tree: Tree, path: str) -> list[dict[str, Any]]:
     """What a root must build to: its own objects, or for an environment's aggregating overlay,
-    the objects of the runtime and model roots under it."""
-    roots = [r for r in tree.roots if r.path == path or r.path.startswith(path + "/")]
+    the objects of its cluster's shared root and of the model roots under it."""
+    roots = [r for r in tree.roots if r.path == path]
+    for env, overlay in tree.aggregates.items():
+        if overlay == path:
+            roots = [r for r in tree.env_roots(env) if not r.path.startswith("clusters/")]
     assert roots, path
     return sorted((o.obj for r in roots for o in r.objects), key=key)
 
@@ -128,10 +131,13 @@ def test_example_has_every_kind_of_root() -> None:
     envs = sorted(p.stem for p in (PROJECT / "environments").glob("*.yaml"))
     assert envs
     for env in envs:
+        cluster = cluster_folder(
+            yaml.safe_load((PROJECT / f"environments/{env}.yaml").read_text())["cluster"]
+        )
         assert (
             f"overlays/{env}" in ROOTS
-            and f"overlays/{env}/runtimes" in ROOTS
-            and f"clusters/{env}" in ROOTS
+            and f"shared/{cluster}" in ROOTS
+            and f"clusters/{cluster}/modelserve" in ROOTS
         )
         assert any(p.startswith(f"overlays/{env}/models/") for p in ROOTS)
 
@@ -156,7 +162,7 @@ def test_built_objects_equal_rendered_objects(example: tuple[Path, Tree], path: 
 def test_aggregating_overlay_is_the_union_of_its_flux_roots(example: tuple[Path, Tree]) -> None:
     deploy, tree = example
     for env, overlay in tree.aggregates.items():
-        parts = [r.path for r in tree.env_roots(env) if r.path.startswith(overlay + "/")]
+        parts = [r.path for r in tree.env_roots(env) if not r.path.startswith("clusters/")]
         assert len(parts) >= 2
         union = sorted((o for p in parts for o in engine("pykustomize").build(deploy / p)), key=key)
         assert sorted(engine("pykustomize").build(deploy / overlay), key=key) == union
@@ -169,7 +175,9 @@ def test_runtime_image_override_survives_the_build(example: tuple[Path, Tree]) -
     assert overrides, "the prod example pins a runtime to a mirror"
     built = {
         o["metadata"]["name"]: o
-        for o in engine("pykustomize").build(deploy / "overlays/prod/runtimes")
+        for o in engine("pykustomize").build(
+            deploy / f"shared/{cluster_folder(prod_env['cluster'])}"
+        )
         if o["kind"] == "ClusterServingRuntime"
     }
     for runtime, image in overrides.items():

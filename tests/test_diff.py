@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from modelserve.deploy.tree import DEFAULT_SHARDS, shard_of
 from modelserve.diff.compare import field_changes, render_markdown
 from tests.helpers import commit_all, copy_example, git, run_modelserve
 
@@ -140,6 +141,27 @@ def image_change(repo: Path) -> list[dict[str, Any]]:
     ]
 
 
+def _shards(root: Path, env: str) -> set[str]:
+    data = load(root / "environments" / f"{env}.yaml")
+    count = int(data["flux"].get("shards") or DEFAULT_SHARDS)
+    return {shard_of(m["model"], count) for m in data["models"]}
+
+
+def expected_shard_objects(repo: Path, env: str, tmp_path: Path) -> dict[str, Any]:
+    """A shard that gains its first model, or loses its last, gains or loses its Flux
+    Kustomization: the only objects besides models and runtimes this change touches."""
+    before_root = tmp_path / f"before-{env}"
+    if not before_root.exists():
+        snapshot(repo, "HEAD~1", before_root)
+    before, after = _shards(before_root, env), _shards(repo, env)
+    name = f"Kustomization flux-system/{env}-modelserve-models-"
+    return {
+        "added": sorted(name + s for s in after - before),
+        "removed": sorted(name + s for s in before - after),
+        "changed": {},
+    }
+
+
 # --- JSON ------------------------------------------------------------------------------------
 
 
@@ -160,7 +182,8 @@ def test_json_lists_exactly_the_changes(repo: Path, run_cli, tmp_path: Path) -> 
         assert [m["name"] for m in models["removed"]] == expected["removed"], name
         assert sorted(models["changed"]) == expected["changed"], name
         assert envs[name]["status"] == "changed"
-        assert envs[name]["other"] == {"added": [], "removed": [], "changed": {}}, name
+        assert envs[name]["other"] == expected_shard_objects(repo, name, tmp_path), name
+        assert envs[name]["models"]["moved"] == [], name
     assert envs["prod"]["models"]["changed"][RESIZED] == RESIZE_CHANGES
     assert envs["dev"]["runtimes"] == {"added": [], "removed": [], "changed": {}}
     for name in ("prod", "staging"):  # the runtimes these environments use
@@ -195,8 +218,13 @@ def test_gpu_totals_before_and_after(repo: Path, run_cli, tmp_path: Path) -> Non
     assert h100["after"]["min"] == h100["before"]["min"] + 1
 
 
-def test_summary_counts(repo: Path, run_cli) -> None:
+def test_summary_counts(repo: Path, run_cli, tmp_path: Path) -> None:
     summary = diff_json(run_cli, repo)["summary"]
+    shard_objects = sum(
+        len(e["added"]) + len(e["removed"])
+        for e in (expected_shard_objects(repo, env, tmp_path) for env in ENVS)
+    )
+    assert shard_objects > 0, "the change adds or empties a shard somewhere"
     assert summary == {
         "environments_changed": 3,
         "models_added": 2,
@@ -205,7 +233,8 @@ def test_summary_counts(repo: Path, run_cli) -> None:
         "runtimes_added": 0,
         "runtimes_removed": 2,
         "runtimes_changed": 2,
-        "other_changed": 0,
+        "other_changed": shard_objects,
+        "models_moved": 0,
     }
 
 
@@ -470,3 +499,21 @@ def test_a_huge_file_on_the_base_side_is_refused_unread(repo: Path) -> None:
     proc = run_modelserve("diff", "--root", repo, "--base", "HEAD", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     assert [f["rule"] for f in json.loads(proc.stdout)["findings"]["base"]] == ["yaml-too-large"]
+
+
+def test_a_shard_count_change_says_loudly_which_models_move(tmp_path: Path, run_cli) -> None:
+    """Adding models never moves one (the count is fixed); changing flux.shards does."""
+    root = commit_all(copy_example(tmp_path / "gitops"), "example catalog")
+    before = load(root / "environments" / "prod.yaml")["flux"]["shards"]
+    edit_env(root, "prod", lambda d: d["flux"].update(shards=before + 1))
+    commit_all(root, "more shards")
+    diff = diff_json(run_cli, root)
+    moved = diff["environments"]["prod"]["models"]["moved"]
+    models = [m["model"] for m in load(root / "environments" / "prod.yaml")["models"]]
+    expected = sorted(m for m in models if shard_of(m, before) != shard_of(m, before + 1))
+    assert expected and [m["name"] for m in moved] == expected
+    assert all(m["from"] != m["to"] and m["to"].startswith("overlays/prod/models/") for m in moved)
+    assert diff["summary"]["models_moved"] == len(expected)
+    code, out, _ = run_cli("diff", "--root", root, "--base", "HEAD~1")
+    assert code == 0 and "WARNING: models moving to another Flux Kustomization" in out
+    assert all(f"`{name}`" in out for name in expected)

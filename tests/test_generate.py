@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modelserve.deploy.tree import OWNED_MANIFEST
+from modelserve.deploy.tree import DEFAULT_SHARDS, OWNED_MANIFEST, cluster_folder, shard_of
 from modelserve.generate import generate
 from modelserve.load.repository import Repository
 from tests.helpers import PROJECT, copy_example, run_modelserve
@@ -225,6 +225,13 @@ def test_check_passes_on_fresh_generation(example_repo: Path, run_cli) -> None:
     assert tree_state(example_repo) == before
 
 
+def _model_file(repo: Path, env: str, model: str) -> str:
+    """Where generate puts a model of an environment: its shard's folder."""
+    flux = load_yaml(repo / f"environments/{env}.yaml")["flux"]
+    shard = shard_of(model, int(flux.get("shards") or DEFAULT_SHARDS))
+    return f"overlays/{env}/models/{shard}/{model}.yaml"
+
+
 def test_check_fails_on_catalog_edit_not_regenerated(example_repo: Path, run_cli) -> None:
     assert run_cli("generate", "--root", example_repo)[0] == 0
     edit(
@@ -241,10 +248,11 @@ def test_check_fails_on_catalog_edit_not_regenerated(example_repo: Path, run_cli
 
     assert code == 1
     for env in ("dev",):  # qwen runs in dev only (its GPU image is not pinned by digest)
-        rel = f"deploy/overlays/{env}/models/00/qwen2-5-7b-instruct.yaml"
+        rel = f"deploy/{_model_file(example_repo, env, 'qwen2-5-7b-instruct')}"
         assert f"--- a/{rel}\n+++ b/{rel}\n" in out
     assert "\n-      - --max-model-len=8192\n+      - --max-model-len=4096\n" in out
-    assert "--- a/deploy/overlays/staging/models/00/paddleocr.yaml\n+++ /dev/null\n" in out
+    removed = f"deploy/{_model_file(example_repo, 'staging', 'paddleocr')}"
+    assert f"--- a/{removed}\n+++ /dev/null\n" in out
     assert re.search(r"^@@ -\d+,\d+ \+\d+,\d+ @@", out, re.M)  # unified diff hunks
     assert "Fix: run `modelserve generate`" in out
     assert tree_state(example_repo) == before  # check never writes
@@ -461,14 +469,18 @@ def test_service_monitor_port_names(example: Example, model: str, port: str) -> 
 
 
 def _flux(example: Example, env: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The shared Flux Kustomization of the environment's cluster, and the environment's
+    shards."""
+    cluster = cluster_folder(example.envs[env]["cluster"])
     objects = [
         d
-        for _, d in example.objects("Kustomization", f"clusters/{env}/")
+        for _, d in example.objects("Kustomization", f"clusters/{cluster}/modelserve/")
         if d["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")
     ]
-    runtimes = [d for d in objects if d["spec"]["path"].endswith(f"/overlays/{env}/runtimes")]
-    assert len(runtimes) == 1
-    return runtimes[0], [d for d in objects if d is not runtimes[0]]
+    shared = [d for d in objects if d["spec"]["path"].endswith(f"/shared/{cluster}")]
+    assert len(shared) == 1
+    shards = [d for d in objects if d["metadata"]["labels"].get("modelserve.io/environment") == env]
+    return shared[0], shards
 
 
 @pytest.mark.parametrize("env", ["dev", "prod", "staging"])
@@ -516,9 +528,10 @@ def test_flux_paths_point_at_generated_folders(example: Example, env: str) -> No
         p.stem for d in shard_dirs for p in d.glob("*.yaml") if p.name != "kustomization.yaml"
     )
     assert models_in_shards == sorted(dep["model"] for dep in example.envs[env]["models"])
-    listed = load_yaml(example.deploy / f"clusters/{env}/kustomization.yaml")["resources"]
+    cluster = example.deploy / "clusters" / cluster_folder(example.envs[env]["cluster"])
+    listed = load_yaml(cluster / "modelserve/kustomization.yaml")["resources"]
     assert sorted(listed) == sorted(
-        p.name
-        for p in (example.deploy / f"clusters/{env}").glob("*.yaml")
-        if p.name != "kustomization.yaml"
+        p.name for p in (cluster / "modelserve").glob("*.yaml") if p.name != "kustomization.yaml"
     )
+    # Flux generates the cluster folder's kustomization (taking in flux-system/ and modelserve/)
+    assert not (cluster / "kustomization.yaml").exists()

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from modelserve.deploy.tree import DEFAULT_SHARDS, shard_of
 from tests.helpers import PROJECT, run_modelserve
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -469,12 +470,16 @@ def test_check_fix_rewrites_adds_and_removes(example_repo: Path, run_cli) -> Non
 
     assert code == 1
     lines = out.splitlines()
-    assert "A deploy/overlays/dev/models/00/nvclip.yaml" in lines
-    assert "M deploy/overlays/dev/models/00/kustomization.yaml" in lines
-    assert "D deploy/overlays/staging/models/00/paddleocr.yaml" in lines
+    # the example's dev and staging keep the default 16 shards: nvclip joins llama's shard
+    added, shard = "nvclip", shard_of("nvclip", DEFAULT_SHARDS)
+    assert shard == shard_of("llama-3-1-8b-instruct", DEFAULT_SHARDS)
+    removed = f"overlays/staging/models/{shard_of('paddleocr', DEFAULT_SHARDS)}/paddleocr.yaml"
+    assert f"A deploy/overlays/dev/models/{shard}/{added}.yaml" in lines
+    assert f"M deploy/overlays/dev/models/{shard}/kustomization.yaml" in lines
+    assert f"D deploy/{removed}" in lines
     assert lines[-1].startswith("deploy/ regenerated: ")
-    assert (example_repo / "deploy/overlays/dev/models/00/nvclip.yaml").is_file()
-    assert not (example_repo / "deploy/overlays/staging/models/00/paddleocr.yaml").exists()
+    assert (example_repo / f"deploy/overlays/dev/models/{shard}/{added}.yaml").is_file()
+    assert not (example_repo / "deploy" / removed).exists()
     assert run_cli("check", "--root", example_repo)[0] == 0
     assert run_cli("check", "--root", example_repo, "--fix")[0] == 0
 

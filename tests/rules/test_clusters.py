@@ -21,7 +21,8 @@ OTHER_IMAGE = f"runtimeImages:\n  vllm-runtime: nvcr.io/nim/meta/llama:1.3.4@{DI
 def test_cluster_agree_names_both_environment_files(tmp_path: Path, write_repo: Any) -> None:
     qa = QA.replace("registry:\n", OTHER_IMAGE + "registry:\n")
     [finding] = check_files(write_repo, tmp_path, {"environments/qa.yaml": qa}, "cluster-agree")
-    assert finding.file == "environments/qa.yaml" and finding.line == line_of(qa, "cluster:")
+    # at the override that makes the difference
+    assert finding.file == "environments/qa.yaml" and finding.line == line_of(qa, "runtimeImages:")
     assert "environments/dev.yaml" in finding.message and "environments/qa.yaml" in finding.message
     assert (
         "ClusterServingRuntime 'vllm-runtime'" in finding.message
@@ -34,6 +35,18 @@ def test_cluster_agree_other_cluster_may_differ(tmp_path: Path, write_repo: Any)
         "registry:\n", OTHER_IMAGE + "registry:\n"
     )
     assert check_files(write_repo, tmp_path, {"environments/qa.yaml": qa}, "cluster-agree") == []
+
+
+def test_cluster_agree_one_cluster_one_kserve_and_one_flux_source(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    """The cluster's shared Flux Kustomization takes the first environment's settings."""
+    qa = QA.replace('platform: {kserve: "0.20"}', 'platform: {kserve: "0.19"}').replace(
+        "name: flux-system}", "name: other-repo}"
+    )
+    found = check_files(write_repo, tmp_path, {"environments/qa.yaml": qa}, "cluster-agree")
+    assert {f.line for f in found} == {line_of(qa, "platform:"), line_of(qa, "sourceRef:")}
+    assert all("share cluster 'dev-cluster'" in f.message for f in found)
 
 
 def test_cluster_agree_same_namespace_on_one_cluster(tmp_path: Path, write_repo: Any) -> None:

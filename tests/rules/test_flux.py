@@ -48,7 +48,8 @@ def test_flux_refs_self_dependency_is_a_cycle_at_depends_on(
     env = rule.EXAMPLES["fail"][ENV_FILE]
     found = check_files(write_repo, tmp_path, {ENV_FILE: env}, "flux-refs")
     cycles = [f for f in found if "cycle" in f.message]
-    assert cycles and "dev-modelserve-runtimes -> dev-modelserve-runtimes" in cycles[0].message
+    shared = "dev-cluster-modelserve-shared"
+    assert cycles and f"{shared} -> {shared}" in cycles[0].message
     assert cycles[0].line == line_of(env, "dependsOn")
 
 

@@ -2,19 +2,32 @@
 
     deploy/
       base/runtimes/<runtime>/            ClusterServingRuntime as in the catalog
-      overlays/<env>/kustomization.yaml   everything for one environment (aggregates the below)
-      overlays/<env>/runtimes/            Namespace + the runtimes it uses (its own images in full)
+      shared/<cluster>/                   what a cluster's environments share: their Namespaces
+                                          and every runtime one of them uses (mirrored images
+                                          in full under runtimes/)
+      overlays/<env>/kustomization.yaml   everything for one environment (shared + its shards)
       overlays/<env>/models/<shard>/      InferenceServices and monitors, fully rendered
-      clusters/<env>/                     Flux Kustomizations: runtimes, then each shard
+      clusters/<cluster>/modelserve/      Flux Kustomizations: the shared objects, then each
+                                          environment's shards
 
 Kustomize's build time grows faster than linearly with the objects in one build and with
 name-targeted patches (../shared/reference/landscape.md), so model objects are rendered
 in full (no patches) and split into shards that Flux builds separately: the total cost of a
 reconcile stays linear in the number of models.
+
+Cluster-scoped objects have one owner per cluster, the ``<cluster>-modelserve-shared`` Flux
+Kustomization: environments that each applied the same ClusterServingRuntime with ``prune:
+true`` flipped its owner labels on every reconcile, and one that stopped using a runtime
+garbage-collected it under the others. ``deploy/clusters/<cluster>/`` itself holds no
+kustomization.yaml, so kustomize-controller generates one there (fluxcd/pkg
+``kustomize/kustomize_generator.go`` ``scanManifests``: every sub-folder with a kustomization
+file and every manifest), which takes in ``flux-system/`` from ``flux bootstrap`` and any file
+the team adds beside ``modelserve/``.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -23,7 +36,7 @@ from typing import Any
 from modelserve.derive.predictor import predictor_component
 from modelserve.model import Catalog, Environment, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
-from modelserve.render.flux import render_flux, runtimes_name, shard_name
+from modelserve.render.flux import render_flux, shard_name, shared_name
 from modelserve.render.isvc import render_isvc
 from modelserve.render.monitor import render_monitor
 from modelserve.render.runtime import render_runtime
@@ -41,18 +54,26 @@ class LayoutCollision(RuntimeError):
 
 
 DEPLOY_DIR = "deploy"
-MODELS_PER_SHARD = 64
+# Shards per environment unless flux.shards pins another count: fixed, so that adding models
+# never moves a model to another Flux Kustomization (which would delete and recreate it).
+DEFAULT_SHARDS = 16
 OWNED_MANIFEST = ".modelserve-owned.json"
 
 
 @dataclass
 class BuildRoot:
-    """One Kustomize root Flux builds on its own, and what its build must contain."""
+    """One Kustomize root Flux builds on its own, and what its build must contain. ``env`` is
+    the environment it is checked with; a cluster's roots serve all of ``envs``."""
 
     path: str
     env: str
     objects: list[RenderedObject] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
+    envs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.envs:
+            self.envs = (self.env,)
 
     @property
     def kustomization(self) -> str:
@@ -128,18 +149,21 @@ class Tree:
     aggregates: dict[str, str] = field(default_factory=dict)
 
     def env_roots(self, env: str) -> list[BuildRoot]:
-        return [r for r in self.roots if r.env == env]
+        """The roots an environment's objects are in: its own, and its cluster's."""
+        return [r for r in self.roots if env in r.envs]
 
 
 def shard_count(env: Environment) -> int:
-    pinned = env.flux.get("shards")
-    if pinned:
-        return int(pinned)
-    needed = -(-len(env.entries) // MODELS_PER_SHARD)
-    count = 1
-    while count < needed:  # powers of two: the count changes rarely as the catalog grows
-        count *= 2
-    return count
+    return int(env.flux.get("shards") or DEFAULT_SHARDS)
+
+
+def cluster_folder(cluster: str) -> str:
+    """The folder (and Flux name prefix) of a cluster: its name when that is a short DNS label,
+    else a DNS label made of it plus a hash, so two names never share a folder."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cluster.lower()).strip("-")
+    if slug != cluster or len(slug) > 40:
+        slug = f"{slug[:31].rstrip('-')}-{zlib.crc32(cluster.encode()):08x}".lstrip("-")
+    return slug
 
 
 def shard_of(model: str, count: int) -> str:
@@ -150,15 +174,22 @@ def shard_of(model: str, count: int) -> str:
 def build_tree(catalog: Catalog, progress: Callable[[str], None] | None = None) -> Tree:
     """Render the whole deploy/ tree; deployments with broken references are left out."""
     tree = Tree()
-    used_runtimes: set[str] = set()
     envs = sorted(catalog.environments.values(), key=lambda e: e.name)
+    by_cluster: dict[str, list[Environment]] = {}
+    for env in envs:
+        by_cluster.setdefault(env.cluster, []).append(env)
+    used: dict[str, list[str]] = {}  # environment -> the runtimes its models use
+    shards: dict[str, dict[str, BuildRoot]] = {}
     for i, env in enumerate(envs, 1):
         if progress:
             progress(
                 f"rendering environment {i}/{len(envs)}: {env.name} ({len(env.entries)} models)"
             )
-        used_runtimes |= _environment(tree, catalog, env)
-    for name in sorted(used_runtimes):
+        used[env.name], shards[env.name] = _environment(tree, catalog, env)
+    for members in (by_cluster[name] for name in sorted(by_cluster)):
+        shared = _shared_root(tree, catalog, members, used)
+        _flux_root(tree, members, shared, shards)
+    for name in sorted({r for names in used.values() for r in names}):
         _base_runtime(tree, catalog.runtimes[name])
     return tree
 
@@ -181,7 +212,10 @@ def _base_runtime(tree: Tree, runtime: Runtime) -> None:
     )
 
 
-def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
+def _environment(
+    tree: Tree, catalog: Catalog, env: Environment
+) -> tuple[list[str], dict[str, BuildRoot]]:
+    """The environment's model shards and aggregate overlay; the runtimes its models use."""
     # Deployments whose references are broken, or whose names are the layout's own file names,
     # are left out; the reference and reserved-name rules report them.
     deployments = [
@@ -197,7 +231,6 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
         {catalog.models[d.model].runtime for d in deployments} & set(catalog.runtimes)
     )
     overlay = f"overlays/{env.name}"
-    runtime_root = _runtimes_root(tree, catalog, env, runtimes, overlay)
     count = shard_count(env)
     shards: dict[str, BuildRoot] = {}
     for entry in deployments:
@@ -228,19 +261,32 @@ def _environment(tree: Tree, catalog: Catalog, env: Environment) -> set[str]:
         tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(names)
         tree.roots.append(root)
     tree.files[f"{overlay}/kustomization.yaml"] = _kustomization(
-        ["runtimes"] + [f"models/{s}" for s in sorted(shards)]
+        [f"../../shared/{cluster_folder(env.cluster)}"] + [f"models/{s}" for s in sorted(shards)]
     )
     tree.aggregates[env.name] = overlay
-    _flux_root(tree, env, runtime_root, {s: shards[s] for s in sorted(shards)})
-    return set(runtimes)
+    return runtimes, {s: shards[s] for s in sorted(shards)}
 
 
-def _runtimes_root(
-    tree: Tree, catalog: Catalog, env: Environment, runtimes: list[str], overlay: str
+def _shared_root(
+    tree: Tree, catalog: Catalog, members: list[Environment], used: dict[str, list[str]]
 ) -> BuildRoot:
-    root = BuildRoot(f"{overlay}/runtimes", env.name, sources={env.source.file})
+    """The cluster-scoped objects of a cluster's environments, once: each environment's
+    Namespace and every runtime one of them uses, as the first of them (by name) renders it
+    (rule cluster-agree refuses environments that would render it differently)."""
+    folder = f"shared/{cluster_folder(members[0].cluster)}"
+    root = BuildRoot(
+        folder,
+        members[0].name,
+        sources={env.source.file for env in members},
+        envs=tuple(env.name for env in members),
+    )
     resources = []
-    if env.data.get("createNamespace", True):
+    namespaces: list[dict[str, Any]] = []
+    for env in members:
+        if not env.data.get("createNamespace", True) or any(
+            n["metadata"]["name"] == env.namespace for n in namespaces
+        ):
+            continue  # one namespace for two environments: rule cluster-agree reports it
         namespace = {
             "apiVersion": "v1",
             "kind": "Namespace",
@@ -250,66 +296,84 @@ def _runtimes_root(
             },
         }
         root.objects.append(RenderedObject(namespace, [Origin((), env.source, ("namespace",))]))
-        tree.files[f"{root.path}/namespace.yaml"] = Documents(
-            [namespace], header(COMMAND, [env.source.file])
-        )
-        resources.append("namespace.yaml")
-    for name in runtimes:
+        namespaces.append(namespace)
+    if namespaces:
+        sources = [env.source.file for env in members if env.data.get("createNamespace", True)]
+        tree.files[f"{folder}/namespaces.yaml"] = Documents(namespaces, header(COMMAND, sources))
+        resources.append("namespaces.yaml")
+    first_user: dict[str, Environment] = {}
+    for env in members:
+        for name in used.get(env.name, []):
+            first_user.setdefault(name, env)
+    for name, env in sorted(first_user.items()):
         runtime = catalog.runtimes[name]
         rendered = render_runtime(runtime, env)
         root.objects.append(rendered)
         root.sources.add(runtime.source.file)
         if env.runtime_image(runtime) == runtime.image:
-            resources.append(f"../../../base/runtimes/{name}")
+            resources.append(f"../../base/runtimes/{name}")
         else:
             # An environment's own image (a mirror) is rendered in full rather than patched with
             # Kustomize's images transformer, which matches by repository name only: two
             # versions of one repository would both get the first override.
-            resources.append(f"{name}.yaml")
-            tree.files[f"{root.path}/{name}.yaml"] = Documents(
+            resources.append(f"runtimes/{name}.yaml")
+            tree.files[f"{folder}/runtimes/{name}.yaml"] = Documents(
                 [rendered.obj], header(COMMAND, [runtime.source.file, env.source.file])
             )
-    tree.files[f"{root.path}/kustomization.yaml"] = _kustomization(resources)
+    tree.files[f"{folder}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root
 
 
 def _flux_root(
-    tree: Tree, env: Environment, runtime_root: BuildRoot, shards: dict[str, BuildRoot]
+    tree: Tree,
+    members: list[Environment],
+    shared: BuildRoot,
+    shards: dict[str, dict[str, BuildRoot]],
 ) -> None:
-    base_path = env.flux_path
-    folder = f"clusters/{env.name}"
-    root = BuildRoot(folder, env.name, sources={env.source.file})
+    """The cluster's Flux Kustomizations: its shared objects (after what the environments name
+    in ``flux.dependsOn``, the KServe installation), then each environment's model shards."""
+    first = members[0]
+    slug = cluster_folder(first.cluster)
+    folder = f"clusters/{slug}/modelserve"
+    root = BuildRoot(
+        folder,
+        first.name,
+        sources={env.source.file for env in members},
+        envs=tuple(env.name for env in members),
+    )
+    external = sorted({d for env in members for d in env.flux.get("dependsOn") or ()})
     objects = [
         render_flux(
-            env,
-            runtimes_name(env),
-            f"{base_path}/{runtime_root.path}",
-            list(env.flux.get("dependsOn") or ()),
+            first,
+            shared_name(slug),
+            f"{first.flux_path}/{shared.path}",
+            external,
             models=False,
+            cluster=slug,
         )
     ]
-    for shard, shard_root in shards.items():
-        deployments = [
-            (o.obj["metadata"]["namespace"], predictor_component(o.obj["metadata"]["name"]))
-            for o in shard_root.objects
-            if o.obj["kind"] == "InferenceService"
-        ]
-        objects.append(
-            render_flux(
-                env,
-                shard_name(env, shard),
-                f"{base_path}/overlays/{env.name}/models/{shard}",
-                [runtimes_name(env)],
-                models=True,
-                deployments=deployments,
+    files = {"shared.yaml": [first.source.file]}
+    for env in members:
+        for shard, shard_root in shards[env.name].items():
+            deployments = [
+                (o.obj["metadata"]["namespace"], predictor_component(o.obj["metadata"]["name"]))
+                for o in shard_root.objects
+                if o.obj["kind"] == "InferenceService"
+            ]
+            objects.append(
+                render_flux(
+                    env,
+                    shard_name(env, shard),
+                    f"{env.flux_path}/{shard_root.path}",
+                    [shared_name(slug)],
+                    models=True,
+                    deployments=deployments,
+                )
             )
-        )
-    files = []
-    for obj in objects:
-        file = obj.obj["metadata"]["name"].removeprefix(f"{env.name}-modelserve-") + ".yaml"
-        tree.files[f"{folder}/{file}"] = Documents([obj.obj], header(COMMAND, [env.source.file]))
-        files.append(file)
+            files[f"{env.name}-models-{shard}.yaml"] = [env.source.file]
+    for obj, (file, sources) in zip(objects, files.items(), strict=True):
+        tree.files[f"{folder}/{file}"] = Documents([obj.obj], header(COMMAND, sources))
     root.objects = objects
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(sorted(files))
     tree.roots.append(root)

@@ -42,6 +42,7 @@ class EnvObjects:
         default_factory=dict
     )  # model -> kind -> object
     runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shards: dict[str, str] = field(default_factory=dict)  # model -> the root it is built in
     other: dict[str, dict[str, Any]] = field(
         default_factory=dict
     )  # "Kind namespace/name" -> object
@@ -52,15 +53,21 @@ def environment_objects(generated: Generated) -> dict[str, EnvObjects]:
         raise ValueError("the catalog has errors and was not rendered")
     envs = {name: EnvObjects(env) for name, env in generated.catalog.environments.items()}
     for root in generated.tree.roots:
-        target = envs[root.env]
         for rendered in root.objects:
-            kind = rendered.obj["kind"]
-            if rendered.model:
-                target.models.setdefault(rendered.model, {})[kind] = rendered.obj
-            elif kind == "ClusterServingRuntime":
-                target.runtimes[rendered.obj["metadata"]["name"]] = rendered.obj
-            else:
-                target.other[rendered.label] = rendered.obj
+            # A cluster's shared roots serve all its environments: an object labelled with one
+            # environment belongs to it, the others (runtimes, the shared Flux object) to each.
+            labels = rendered.obj["metadata"].get("labels") or {}
+            owner = labels.get("modelserve.io/environment")
+            for env_name in (owner,) if owner in root.envs else root.envs:
+                target = envs[env_name]
+                kind = rendered.obj["kind"]
+                if rendered.model:
+                    target.models.setdefault(rendered.model, {})[kind] = rendered.obj
+                    target.shards[rendered.model] = root.path
+                elif kind == "ClusterServingRuntime":
+                    target.runtimes[rendered.obj["metadata"]["name"]] = rendered.obj
+                else:
+                    target.other[rendered.label] = rendered.obj
     return envs
 
 
@@ -83,6 +90,17 @@ def _environment(old: EnvObjects | None, new: EnvObjects | None) -> dict[str, An
     )
     models["removed"] = (
         [_model_info(name, old.models[name], old.env) for name in models["removed"]] if old else []
+    )
+    # A model that moves to another shard moves to another Flux Kustomization: whichever of the
+    # two prunes first deletes it, and the other recreates it (a restart of a GPU model).
+    models["moved"] = (
+        [
+            {"name": name, "from": old.shards[name], "to": new.shards[name]}
+            for name in sorted(set(old.shards) & set(new.shards))
+            if old.shards[name] != new.shards[name]
+        ]
+        if old and new
+        else []
     )
     runtimes = _section(old.runtimes if old else {}, new.runtimes if new else {}, _object_changes)
     other = _section(old.other if old else {}, new.other if new else {}, _object_changes)
@@ -255,6 +273,7 @@ def _summary(environments: dict[str, dict[str, Any]]) -> dict[str, int]:
         "models_added": 0,
         "models_removed": 0,
         "models_changed": 0,
+        "models_moved": 0,
         "runtimes_added": 0,
         "runtimes_removed": 0,
         "runtimes_changed": 0,
@@ -265,6 +284,7 @@ def _summary(environments: dict[str, dict[str, Any]]) -> dict[str, int]:
         for section in ("models", "runtimes"):
             for what in ("added", "removed", "changed"):
                 total[f"{section}_{what}"] += len(env[section][what])
+        total["models_moved"] += len(env["models"].get("moved", []))
         other = env["other"]
         total["other_changed"] += (
             len(other["added"]) + len(other["removed"]) + len(other["changed"])
@@ -380,6 +400,16 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
     blocks.append(_list_block("Models removed", [_model_line(m) for m in models["removed"]]))
     blocks.append(
         _list_block("Models changed", [_changes(k, v) for k, v in models["changed"].items()])
+    )
+    blocks.append(
+        _list_block(
+            "WARNING: models moving to another Flux Kustomization (deleted and recreated: "
+            "pin flux.shards)",
+            [
+                f"- {md_code(m['name'])}: {md_code(m['from'])} -> {md_code(m['to'])}"
+                for m in models.get("moved", [])
+            ],
+        )
     )
     blocks.append(_list_block("Runtimes added", [f"- {md_code(r)}" for r in runtimes["added"]]))
     blocks.append(_list_block("Runtimes removed", [f"- {md_code(r)}" for r in runtimes["removed"]]))

@@ -1,7 +1,8 @@
-"""Flux Kustomizations that sync one environment: runtimes first, then model shards.
+"""Flux Kustomizations that sync a cluster: its shared objects first, then model shards.
 
-Field semantics from the Flux kustomize-controller v1 API: ``dependsOn`` orders the syncs, and a
-model shard is healthy when its models serve. How that is checked follows what Flux and KServe
+Field semantics from the Flux kustomize-controller v1 API: ``dependsOn`` orders the syncs (a
+cluster's shared objects, then each environment's model shards), and a model shard is healthy
+when its models serve. How that is checked follows what Flux and KServe
 really do (``docs/health.md`` has the sources and the sequences the tests replay):
 
 - Flux's CEL evaluator (fluxcd/pkg ``runtime/cel/status_evaluator.go`` ``Evaluate``) first
@@ -64,8 +65,9 @@ ISVC_HEALTH = {
 }
 
 
-def runtimes_name(env: Environment) -> str:
-    return f"{env.name}-modelserve-runtimes"
+def shared_name(cluster_folder: str) -> str:
+    """The Flux Kustomization that applies a cluster's shared (cluster-scoped) objects."""
+    return f"{cluster_folder}-modelserve-shared"
 
 
 def shard_name(env: Environment, shard: str) -> str:
@@ -80,9 +82,12 @@ def render_flux(
     *,
     models: bool,
     deployments: Sequence[tuple[str, str]] = (),
+    cluster: str = "",
 ) -> RenderedObject:
     """One Flux Kustomization; a model shard's health is its ``deployments`` ((namespace,
-    name) of each predictor Deployment) in Standard mode, its InferenceServices in Knative."""
+    name) of each predictor Deployment) in Standard mode, its InferenceServices in Knative.
+    With ``cluster`` (its folder name) the object serves the cluster, not ``env`` alone: it is
+    labelled so, and ``env`` only lends its Flux settings (rule cluster-agree keeps them equal)."""
     flux = env.flux
     source = dict(flux["sourceRef"])
     spec: dict[str, Any] = {
@@ -111,7 +116,14 @@ def render_flux(
         "metadata": {
             "name": name,
             "namespace": flux.get("namespace", "flux-system"),
-            "labels": {**MANAGED_BY, "modelserve.io/environment": env.name},
+            "labels": {
+                **MANAGED_BY,
+                **(
+                    {"modelserve.io/cluster": cluster}
+                    if cluster
+                    else {"modelserve.io/environment": env.name}
+                ),
+            },
         },
         "spec": spec,
     }

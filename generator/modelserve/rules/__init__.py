@@ -108,9 +108,12 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
     object_rules = tuple(r for r in OBJECT_RULES if only is None or r.INFO.id in only)
     if ctx.tree is None or not object_rules:
         return
+    # Each environment sees its cluster's shared objects (its runtimes) beside its own; they
+    # are checked once, with the first environment of the cluster (root.env).
     by_env: dict[str, list[tuple[RenderedObject, BuildRoot]]] = {}
     for root in ctx.tree.roots:
-        by_env.setdefault(root.env, []).extend((rendered, root) for rendered in root.objects)
+        for env_name in root.envs:
+            by_env.setdefault(env_name, []).extend((rendered, root) for rendered in root.objects)
     for env_name, placed in sorted(by_env.items()):
         env = ctx.catalog.environments.get(env_name)
         objects = ObjectSet(
@@ -122,7 +125,7 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
             kubernetes_version=env.kubernetes_version if env else DEFAULT_KUBERNETES_VERSION,
             hybrid_manager=env.hybrid_manager if env else False,
         )
-        for root, indexes, key in _root_groups(ctx, placed, object_rules):
+        for root, indexes, key in _root_groups(ctx, env_name, placed, object_rules):
             hit = ctx.cache.get(key) if ctx.cache is not None and key else None
             if hit is not None:
                 yield from hit
@@ -145,15 +148,20 @@ def run_rules(ctx: Context, only: set[str] | None = None) -> Iterator[Finding]:
 
 
 def _root_groups(
-    ctx: Context, placed: list[tuple[RenderedObject, BuildRoot]], rules: tuple[ObjectRule, ...]
+    ctx: Context,
+    env_name: str,
+    placed: list[tuple[RenderedObject, BuildRoot]],
+    rules: tuple[ObjectRule, ...],
 ) -> Iterator[tuple[BuildRoot, list[int], str]]:
-    """The indexes of each root's objects, and the key of its object-rule findings ("" when
-    they are not to be cached: no keys, or a root made from a credential)."""
+    """The indexes of the objects of each root ``env_name`` checks, and the key of its
+    object-rule findings ("" when they are not to be cached: no keys, or a root made from a
+    credential)."""
     groups: dict[str, tuple[BuildRoot, list[int]]] = {}
     for index, (_, root) in enumerate(placed):
-        groups.setdefault(root.path, (root, []))[1].append(index)
+        if root.env == env_name:
+            groups.setdefault(root.path, (root, []))[1].append(index)
     keys = ctx.root_keys
-    runtimes = next((r.path for _, r in placed if r.path.endswith("/runtimes")), "")
+    runtimes = next((r.path for _, r in placed if r.path.startswith("shared/")), "")
     from modelserve.cache.findings import make_key
 
     selected = ""

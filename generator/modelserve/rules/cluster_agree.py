@@ -1,17 +1,21 @@
 """Environments on one cluster agree on every cluster-scoped object and use distinct namespaces.
 
-A ClusterServingRuntime exists once per cluster: if two environments render it differently
-(another image, say), the two Flux Kustomizations overwrite each other on every reconcile and
-the runtime flips between versions. Two environments in one namespace would do the same to
-InferenceServices.
+A ClusterServingRuntime exists once per cluster and is applied by the cluster's one shared Flux
+Kustomization, rendered as the first environment (by name) using it renders it: another
+environment that renders it differently (another image, say) would silently run the first one's.
+That Kustomization also takes its Flux settings from the first environment, and one cluster has
+one Kubernetes and one KServe version, so the environments must agree on those too. Two
+environments in one namespace would overwrite each other's InferenceServices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from modelserve.findings import Finding, Severity
+from modelserve.model import Environment
+from modelserve.render.runtime import render_runtime
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT
 
@@ -20,7 +24,8 @@ INFO = RuleInfo(
     Severity.ERROR,
     "Environments sharing a cluster render identical cluster-scoped objects and use their own "
     "namespace",
-    "make the environments agree (same runtimeImages), or move one to another cluster",
+    "make the environments agree (same runtimeImages, versions and Flux settings), or move one "
+    "to another cluster",
 )
 EXAMPLES = {
     "fail": {
@@ -40,40 +45,68 @@ EXAMPLES = {
     },
 }
 
-CLUSTER_SCOPED = {"ClusterServingRuntime", "Namespace"}
+# What the cluster's one shared Flux Kustomization takes from the first environment, and what
+# one cluster cannot differ in: (path in the environment file, value).
+AGREE: dict[str, Callable[[Environment], Any]] = {
+    "kubernetesVersion": lambda e: e.kubernetes_version,
+    "platform.kserve": lambda e: str(e.kserve),
+    "platform.hybridManager": lambda e: e.hybrid_manager,
+    "flux.namespace": lambda e: e.flux.get("namespace", "flux-system"),
+    "flux.sourceRef": lambda e: e.flux.get("sourceRef"),
+    "flux.path": lambda e: e.flux_path,
+}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    if ctx.tree is None:
-        return
-    seen: dict[tuple[str, str, str], tuple[str, Any]] = {}
-    namespaces: dict[tuple[str, str], str] = {}
+    by_cluster: dict[str, list[Environment]] = {}
     for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
-        key = (env.cluster, env.namespace)
-        if key in namespaces:
-            other = ctx.catalog.environments[namespaces[key]]
-            yield INFO.at(
-                env.source,
-                ("namespace",),
-                f"environments '{other.name}' ({other.source.file}) and '{env.name}' both deploy "
-                f"to namespace '{env.namespace}' on cluster '{env.cluster}'",
-            )
-        namespaces.setdefault(key, env.name)
-        for root in ctx.tree.env_roots(env.name):
-            for rendered in root.objects:
-                kind = rendered.obj.get("kind")
-                if kind not in CLUSTER_SCOPED:
-                    continue
-                obj_key = (env.cluster, kind, rendered.obj["metadata"]["name"])
-                first = seen.setdefault(obj_key, (env.name, rendered.obj))
-                if first[0] != env.name and _comparable(first[1]) != _comparable(rendered.obj):
-                    other = ctx.catalog.environments[first[0]]
+        by_cluster.setdefault(env.cluster, []).append(env)
+    for cluster, members in sorted(by_cluster.items()):
+        first = members[0]
+        namespaces: dict[str, Environment] = {}
+        for env in members:
+            other = namespaces.setdefault(env.namespace, env)
+            if other is not env:
+                yield INFO.at(
+                    env.source,
+                    ("namespace",),
+                    f"environments '{other.name}' ({other.source.file}) and '{env.name}' both "
+                    f"deploy to namespace '{env.namespace}' on cluster '{cluster}'",
+                )
+            if env is first:
+                continue
+            for dotted, value in AGREE.items():
+                if value(env) != value(first):
                     yield INFO.at(
                         env.source,
-                        ("cluster",),
-                        f"{kind} '{obj_key[2]}' on cluster '{env.cluster}' differs "
-                        f"between {other.source.file} and {env.source.file}",
+                        tuple(dotted.split(".")),
+                        f"environments '{first.name}' and '{env.name}' share cluster "
+                        f"'{cluster}' but differ in {dotted} ({value(first)!r} in "
+                        f"{first.source.file}, {value(env)!r} here)",
                     )
+        yield from _runtimes_agree(ctx, cluster, members)
+
+
+def _runtimes_agree(ctx: Context, cluster: str, members: list[Environment]) -> Iterator[Finding]:
+    """Each runtime two environments of the cluster use renders the same in both: the cluster
+    holds it once, as the first of them renders it (``deploy.tree._shared_root``)."""
+    first_render: dict[str, tuple[Environment, Any]] = {}
+    for env in members:
+        used = {
+            ctx.catalog.models[e.model].runtime
+            for e in env.entries
+            if e.model in ctx.catalog.models
+        }
+        for name in sorted(used & set(ctx.catalog.runtimes)):
+            rendered = _comparable(render_runtime(ctx.catalog.runtimes[name], env).obj)
+            other, seen = first_render.setdefault(name, (env, rendered))
+            if other is not env and seen != rendered:
+                yield INFO.at(
+                    env.source,
+                    ("runtimeImages",) if "runtimeImages" in env.data else ("cluster",),
+                    f"ClusterServingRuntime '{name}' on cluster '{cluster}' differs "
+                    f"between {other.source.file} and {env.source.file}",
+                )
 
 
 def _comparable(obj: dict[str, Any]) -> Any:

@@ -1,8 +1,8 @@
 """An environment's ``name`` equals its file name.
 
-The name becomes the output folders (deploy/overlays/<name>, deploy/clusters/<name>) and the
-Flux Kustomization names; a copied file that keeps the old name would silently overwrite the
-other environment's output.
+The name becomes the output folder (deploy/overlays/<name>), file names in
+deploy/clusters/<cluster>/modelserve/ and the Flux Kustomization names; a copied file that keeps
+the old name would silently overwrite the other environment's output.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Flux Kustomizations depend on names that exist, without cycles, and point at real folders.
 
-``dependsOn`` may name the generated Kustomizations of the same environment or the ones the
-environment declares in ``flux.dependsOn`` (the KServe installation, managed elsewhere). A
+``dependsOn`` may name the generated Kustomizations of the same cluster or the ones its
+environments declare in ``flux.dependsOn`` (the KServe installation, managed elsewhere). A
 dependency cycle blocks every Kustomization in it forever; a ``path`` without a
 kustomization.yaml makes the reconcile fail.
 """
@@ -26,7 +26,7 @@ EXAMPLES = {
         "environments/dev.yaml": ENVIRONMENT.replace(
             "  sourceRef: {kind: GitRepository, name: flux-system}\n",
             "  sourceRef: {kind: GitRepository, name: flux-system}\n"
-            "  dependsOn: [dev-modelserve-runtimes]\n",
+            "  dependsOn: [dev-cluster-modelserve-shared]\n",
         )
     },
     "pass": {},
@@ -65,18 +65,22 @@ def check(ctx: Context) -> Iterator[Finding]:
     folders = {
         str(PurePosixPath(f).parent) for f in ctx.tree.files if f.endswith("/kustomization.yaml")
     }
-    for env in sorted(ctx.catalog.environments.values(), key=lambda e: e.name):
-        external = set(env.flux.get("dependsOn") or ())
-        prefix = env.flux_path + "/"
-        graph: dict[str, list[str]] = {}
+    for root in ctx.tree.roots:
         flux_objects = [
             o
-            for r in ctx.tree.env_roots(env.name)
-            for o in r.objects
+            for o in root.objects
             if o.obj.get("apiVersion", "").startswith("kustomize.toolkit.fluxcd.io/")
         ]
+        if not flux_objects:
+            continue
+        members = [ctx.catalog.environments[name] for name in root.envs]
+        external = {d for env in members for d in env.flux.get("dependsOn") or ()}
         names = {o.obj["metadata"]["name"] for o in flux_objects}
+        graph: dict[str, list[str]] = {}
         for o in flux_objects:
+            # reported in the environment the object is for (the first one for shared objects)
+            label = o.obj["metadata"].get("labels", {}).get("modelserve.io/environment")
+            env = ctx.catalog.environments.get(label or "", members[0])
             spec = o.obj["spec"]
             deps = [d["name"] for d in spec.get("dependsOn") or []]
             graph[o.obj["metadata"]["name"]] = deps
@@ -87,6 +91,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                         ("flux",),
                         f"{o.label} depends on '{entry}', which does not exist",
                     )
+            prefix = env.flux_path + "/"
             rel = spec.get("path", "").removeprefix(prefix)
             if not spec.get("path", "").startswith(prefix) or rel not in folders:
                 yield INFO.at(
@@ -98,5 +103,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         cycle = find_cycle(graph)
         if cycle:
             yield INFO.at(
-                env.source, ("flux", "dependsOn"), "Flux dependency cycle: " + " -> ".join(cycle)
+                members[0].source,
+                ("flux", "dependsOn"),
+                "Flux dependency cycle: " + " -> ".join(cycle),
             )

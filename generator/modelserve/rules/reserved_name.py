@@ -1,11 +1,11 @@
 """A model or runtime name never collides with a file the Kustomize layout writes itself.
 
 Each model becomes ``overlays/<env>/models/<shard>/<model>.yaml`` beside the shard's
-``kustomization.yaml``, and a runtime with an environment's own image becomes
-``overlays/<env>/runtimes/<runtime>.yaml`` beside ``kustomization.yaml`` and
-``namespace.yaml``. A model named ``kustomization`` would replace the shard's Kustomization
-(its InferenceService silently dropped); a runtime named ``namespace`` would replace the
-Namespace. Such names are refused, and the layout leaves them out rather than overwrite.
+``kustomization.yaml``: a model named ``kustomization`` would replace the shard's Kustomization
+(its InferenceService silently dropped). A runtime with an environment's own image becomes
+``shared/<cluster>/runtimes/<runtime>.yaml``; the names ``kustomization`` and ``namespace``
+stay reserved for runtimes too, so a catalog is valid whatever the layout version. Such names are
+refused, and the layout leaves them out rather than overwrite.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ class Plan:
 
 
 def _plan(loaded: Loaded, tree: Tree, options: Options, store_index: StoreIndex) -> Plan:
-    roots = [r for r in tree.roots if options.envs is None or r.env in options.envs]
+    roots = [r for r in tree.roots if options.envs is None or set(r.envs) & options.envs]
     todo: list[tuple[BuildRoot, str]] = []
     hits: list[list[Finding]] = []
     keys: dict[str, str] = {}
@@ -281,7 +281,7 @@ def store_finding(root: Path, problem: StoreProblem) -> Finding:
 def _root_files(root: BuildRoot, tree: Tree) -> list[str]:
     """The generated files a build of ``root`` reads: its folder, and the bases it includes."""
     folders = [root.path]
-    if root.path.endswith("/runtimes"):
+    if root.path.startswith("shared/"):
         folders += [
             f"base/runtimes/{o.obj['metadata']['name']}"
             for o in root.objects
