@@ -248,8 +248,9 @@ def bench_overlay(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -
         )
     report.notes.append(
         f"overlay: ours is the best of {REPEATS} sequential passes over every root Flux builds for "
-        "the environment (runtimes, each model shard, clusters/<env>); the naive layout is built "
-        f"once in a child process, stopped when the naive budget of {secs(sizes.naive_budget_s)} "
+        "the environment (its cluster's shared root, each model shard, "
+        "clusters/<cluster>/modelserve); the naive layout is built once in a child process"
+        f", stopped when the naive budget of {secs(sizes.naive_budget_s)} "
         "is spent"
     )
     _linearity(generated, naive, report)
