@@ -269,3 +269,32 @@ def test_placement_counts_mig_slices_as_gpus() -> None:
     assert [m for _, m in problems(pred)] == [
         "nvidia.com/mig-1g.10gb requests (1) must equal limits (2)"
     ]
+
+
+# --- gpu-placement checks what the pods get ---------------------------------------------------
+
+NO_LABELS = ENVIRONMENT.replace(
+    "    nodeLabels: {nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3}\n", "    nodeLabels: {}\n"
+)
+
+
+def test_gpu_placement_is_checked_on_the_derived_deployment_once(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    """Standard mode: the predictor Deployment KServe derives (runtime and predictor merged) is
+    what is checked, and the InferenceService is not checked a second time."""
+    [finding] = check_files(write_repo, tmp_path, {ENV_FILE: NO_LABELS}, "gpu-placement")
+    assert finding.message.startswith("Deployment ") and "derives it from" in finding.message
+    assert "has no nodeLabels" in finding.message
+    assert finding.file == ENV_FILE
+
+
+def test_gpu_placement_falls_back_to_the_inference_service_in_knative_mode(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    knative = NO_LABELS.replace(
+        "namespace: models\n", "namespace: models\ndeploymentMode: Knative\n"
+    )
+    found = check_files(write_repo, tmp_path, {ENV_FILE: knative}, "gpu-placement")
+    assert found and all(f.subject.startswith("InferenceService ") for f in found)
+    assert not any("derives it" in f.message for f in found)

@@ -1,21 +1,30 @@
 """GPU InferenceServices land only on their profile's nodes and tolerate every taint there.
 
-Checked on the objects Kustomize builds (or any manifest given to validate-manifests): the
-predictor needs required node affinity on every label of the pool, a toleration for every
+The predictor needs required node affinity on every label of the pool, a toleration for every
 taint of the pool, and whole-number GPU requests equal to limits. Kubernetes refuses
 extended-resource requests that differ from limits, and a missing toleration leaves the pod
 Pending on tainted nodes; a missing affinity lets it take GPUs meant for another pool.
+
+What is checked is what the pods get: for a Standard-mode InferenceService whose runtime is at
+hand, the pod spec of the predictor Deployment KServe derives (``MergePodSpec`` has merged the
+runtime's affinity, tolerations and node selector with the predictor's, and the container is
+the runtime's ``kserve-container`` patched with the model's resources: ``modelserve.derive``);
+otherwise (Knative mode, a runtime not in the set, a hand-written manifest alone) the
+InferenceService's own predictor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from modelserve.derive.predictor import CONTAINER, ISVC_LABEL
 from modelserve.findings import Severity
 from modelserve.model import Profile
-from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping
+from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
 from modelserve.rules.examples import ENVIRONMENT
+from modelserve.rules.kubeapi import pod_spec
 
 INFO = RuleInfo(
     "gpu-placement",
@@ -23,8 +32,8 @@ INFO = RuleInfo(
     "GPU predictors require the profile's node labels, tolerate its taints, and request whole "
     "GPUs = limits",
     "describe the node pool's labels and taints in the environment's gpuProfiles",
-    frozenset({Scope.OBJECT}),
-    kinds=frozenset({"InferenceService"}),
+    frozenset({Scope.OBJECT, Scope.DERIVED}),
+    kinds=frozenset({"InferenceService", "Deployment"}),
 )
 EXAMPLES = {
     # A profile with no labels: the GPU model could land on any GPU node.
@@ -37,6 +46,7 @@ EXAMPLES = {
     "pass": {},
 }
 
+Pointer = tuple[Any, ...]
 GPU_PREFIXES = (
     "nvidia.com/gpu",
     "nvidia.com/mig",
@@ -79,13 +89,33 @@ def tolerates(tolerations: list[dict[str, Any]], taint: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where the checked fields sit in the object checked."""
+
+    resources: Pointer
+    affinity: Pointer
+    tolerations: Pointer
+    pod: Pointer
+
+
+ON_ISVC = _Where(
+    ("spec", "predictor", "model", "resources"),
+    ("spec", "predictor", "affinity"),
+    ("spec", "predictor", "tolerations"),
+    ("spec", "predictor"),
+)
+
+
 def check_predictor(
-    predictor: dict[str, Any], profile: Profile | None
+    predictor: dict[str, Any], profile: Profile | None, where: _Where = ON_ISVC
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """(pointer, message) for each placement problem of one predictor."""
+    """(pointer, message) for each placement problem of one predictor (``model.resources``,
+    ``affinity``, ``tolerations``, ``nodeSelector``, as an InferenceService's predictor has
+    them)."""
     resources = (predictor.get("model") or {}).get("resources") or {}
     requests, limits = gpu_amounts(resources, "requests"), gpu_amounts(resources, "limits")
-    res_ptr = ("spec", "predictor", "model", "resources")
+    res_ptr = where.resources
     if not requests and not limits:
         return
     for name in sorted(set(requests) | set(limits)):
@@ -104,13 +134,13 @@ def check_predictor(
             and not predictor.get("nodeSelector")
         ):
             yield (
-                ("spec", "predictor"),
+                where.pod,
                 "GPU predictor has no node affinity, node selector or tolerations",
             )
         return
     if not profile.node_labels:
         yield (
-            ("spec", "predictor", "affinity"),
+            where.affinity,
             (
                 f"profile '{profile.name}' has no nodeLabels, so nothing keeps this GPU model on "
                 "its pool"
@@ -120,7 +150,7 @@ def check_predictor(
     for key, value in sorted(profile.node_labels.items()):
         if not terms or not all(term_requires(t, key, value) for t in terms):
             yield (
-                ("spec", "predictor", "affinity"),
+                where.affinity,
                 f"required node affinity does not select {key}={value}",
             )
     tolerations = list(predictor.get("tolerations") or [])
@@ -128,19 +158,58 @@ def check_predictor(
         if not tolerates(tolerations, taint):
             shown = f"{taint.key}={taint.value}" if taint.value is not None else taint.key
             yield (
-                ("spec", "predictor", "tolerations"),
+                where.tolerations,
                 f"no toleration for taint {shown}:{taint.effect}",
             )
 
 
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
-    if obj.get("kind") != "InferenceService":
+    kind = obj.get("kind")
+    labels = mapping(mapping(obj.get("metadata")).get("labels"))
+    # A rendered model names its profile in a label; a hand-written one is checked without one.
+    profile = objects.profiles.get(str(labels.get("modelserve.io/profile", "")))
+    if kind == "Deployment":
+        if ISVC_LABEL not in labels:
+            return  # not a predictor KServe derives
+        found = pod_spec(obj)
+        if found is None:
+            return
+        at, pod = found
+        listed = [c for c in sequence(pod.get("containers")) if isinstance(c, dict)]
+        index = next((i for i, c in enumerate(listed) if c.get("name") == CONTAINER), 0)
+        if not listed:
+            return
+        where = _Where(
+            at + ("containers", index, "resources"),
+            at + ("affinity",),
+            at + ("tolerations",),
+            at,
+        )
+        fields = {key: pod.get(key) for key in ("affinity", "tolerations", "nodeSelector")}
+        predictor = {"model": {"resources": listed[index].get("resources")}, **fields}
+        for pointer, message in check_predictor(predictor, profile, where):
+            yield Problem(pointer, message)
+        return
+    if kind != "InferenceService":
         return
     predictor = mapping(mapping(obj.get("spec")).get("predictor"))
     if not predictor:
         return
-    labels = mapping(mapping(obj.get("metadata")).get("labels"))
-    # A rendered model names its profile in a label; a hand-written one is checked without one.
-    profile = objects.profiles.get(str(labels.get("modelserve.io/profile", "")))
+    if objects.rendered and _derived(obj, predictor, objects):
+        return  # its predictor Deployment is checked instead, with what KServe merges in
     for pointer, message in check_predictor(predictor, profile):
         yield Problem(pointer, message)
+
+
+def _derived(obj: dict[str, Any], predictor: dict[str, Any], objects: ObjectSet) -> bool:
+    """Whether validate checks a Deployment KServe derives from this InferenceService (the
+    conditions of ``derive_predictor``)."""
+    notes = mapping(mapping(obj.get("metadata")).get("annotations"))
+    model = predictor.get("model")
+    if not objects.kserve.is_standard(notes.get("serving.kserve.io/deploymentMode")):
+        return False
+    if not isinstance(model, dict) or "workerSpec" in predictor:
+        return False
+    runtime = objects.runtime_of(obj, str(model.get("runtime", "")))
+    containers = sequence(mapping((runtime or {}).get("spec")).get("containers"))
+    return any(mapping(c).get("name") == CONTAINER for c in containers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from modelserve.derive.predictor import predictor_component
 from modelserve.findings import Finding, Severity
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT, MODEL
@@ -38,7 +39,7 @@ FLUX_SUFFIX = len("-modelserve-models-0000")
 
 def check(ctx: Context) -> Iterator[Finding]:
     for model in sorted(ctx.catalog.models.values(), key=lambda m: m.name):
-        derived = f"isvc.{model.name}-predictor"
+        derived = f"isvc.{predictor_component(model.name)}"  # the Deployment's app label
         if len(derived) > LABEL_VALUE_MAX:
             yield INFO.at(
                 model.source,
