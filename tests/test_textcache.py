@@ -196,3 +196,37 @@ def test_pykustomize_sees_gogc_but_started_processes_do_not(
 def test_documents_dump_like_dump_all() -> None:
     objs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "on"}}]
     assert Documents(objs, "# h\n")() == dump_all(objs, "# h\n")
+
+
+def test_build_threads_loading_pykustomize_together_get_the_whole_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A module sits in sys.modules while it is imported: a second build thread took the
+    half-initialised one ('partially initialized module ... has no attribute Kustomizer')."""
+    import sys
+    import threading
+    import time
+
+    from modelserve.validate import kustomize
+
+    real = kustomize.import_pykustomize()
+    monkeypatch.delitem(sys.modules, "pykustomize")
+    real_import = __import__
+
+    def slow(name: str, *args: object, **kwargs: object) -> object:
+        if name == "pykustomize":
+            sys.modules["pykustomize"] = type(sys)("pykustomize")  # as an import in progress
+            time.sleep(0.2)
+            sys.modules["pykustomize"] = real
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("builtins.__import__", slow)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(kustomize.import_pykustomize()))]
+    threads.append(threading.Thread(target=lambda: got.append(kustomize.import_pykustomize())))
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join()
+    assert got and all(hasattr(module, "Kustomizer") for module in got)

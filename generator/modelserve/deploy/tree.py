@@ -40,7 +40,7 @@ from modelserve.render.flux import render_flux, shard_name, shared_name
 from modelserve.render.isvc import render_isvc
 from modelserve.render.monitor import render_monitor
 from modelserve.render.runtime import render_runtime
-from modelserve.render.yamlout import Documents, header
+from modelserve.render.yamlout import WRAP, Documents, header
 
 COMMAND = "modelserve generate"
 # Files the layout writes beside catalog-named ones: models share a folder with kustomization.yaml,
@@ -373,7 +373,7 @@ def _flux_root(
             )
             files[f"{env.name}-models-{shard}.yaml"] = [env.source.file]
     for obj, (file, sources) in zip(objects, files.items(), strict=True):
-        tree.files[f"{folder}/{file}"] = Documents([obj.obj], header(COMMAND, sources))
+        tree.files[f"{folder}/{file}"] = Documents([obj.obj], header(COMMAND, sources), WRAP)
     root.objects = objects
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(sorted(files))
     tree.roots.append(root)

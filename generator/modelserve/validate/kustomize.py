@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,16 +44,22 @@ class Engine:
 GO_GC_PERCENT = "400"
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def import_pykustomize() -> Any:
-    if "pykustomize" in sys.modules:
-        return sys.modules["pykustomize"]
-    preset = os.environ.get("GOGC")
-    os.environ["GOGC"] = preset or GO_GC_PERCENT
-    try:
-        import pykustomize
-    finally:  # only the library's runtime sees it, not the processes this one starts
-        if preset is None:
-            del os.environ["GOGC"]
+    """The pykustomize module, loaded once. Build threads call this together: a module is in
+    sys.modules while it is still being imported, so another thread must wait for the lock
+    rather than take the half-initialised module."""
+    with _IMPORT_LOCK:
+        preset = os.environ.get("GOGC")
+        if "pykustomize" not in sys.modules:
+            os.environ["GOGC"] = preset or GO_GC_PERCENT
+        try:
+            import pykustomize
+        finally:  # only the library's runtime sees it, not the processes this one starts
+            if preset is None:
+                os.environ.pop("GOGC", None)
     return pykustomize
 
 
