@@ -241,6 +241,12 @@ def _ready(state: str, reason: str = "") -> list[dict[str, str]]:
     ]
 
 
+def _failed(transition: str, reason: str, **status: Any) -> dict[str, Any]:
+    """As ``UpdateModelTransitionStatus`` / ``UpdateModelRevisionStates`` leave it."""
+    model_status = {"transitionStatus": transition, "lastFailureInfo": {"reason": reason}}
+    return _isvc(conditions=_ready("False"), modelStatus=model_status, **status)
+
+
 KNATIVE = [
     ("just applied: no status yet", _isvc(), ("InProgress", UNKNOWN)),
     ("conditions initialized", _isvc(conditions=_ready("Unknown")), ("InProgress",)),
@@ -264,36 +270,17 @@ KNATIVE = [
     ),
     (
         "runtime not found (RuntimeNotRecognized): the spec cannot be served",
-        _isvc(
-            conditions=_ready("False"),
-            modelStatus={
-                "transitionStatus": "InvalidSpec",
-                "lastFailureInfo": {"reason": "RuntimeNotRecognized"},
-            },
-        ),
+        _failed("InvalidSpec", "RuntimeNotRecognized"),
         ("Failed",),
     ),
     (
         "format not supported (NoSupportingRuntime)",
-        _isvc(
-            conditions=_ready("False"),
-            modelStatus={
-                "transitionStatus": "InvalidSpec",
-                "lastFailureInfo": {"reason": "NoSupportingRuntime"},
-            },
-        ),
+        _failed("InvalidSpec", "NoSupportingRuntime"),
         ("Failed",),
     ),
     (
         "model failed to load (container exited with an error)",
-        _isvc(
-            observedGeneration=1,
-            conditions=_ready("False"),
-            modelStatus={
-                "transitionStatus": "BlockedByFailedLoad",
-                "lastFailureInfo": {"reason": "ModelLoadFailed"},
-            },
-        ),
+        _failed("BlockedByFailedLoad", "ModelLoadFailed", observedGeneration=1),
         ("Failed",),
     ),
 ]

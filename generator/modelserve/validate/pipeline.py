@@ -10,7 +10,6 @@ still reports exactly what a full run would.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -457,80 +456,65 @@ def _kubeconform_pass(
     (``generator/modelserve/validate/store.py``), so it follows no reference out of the store
     either.
     """
-    from modelserve.validate.objects import kubeconform_available
+    from modelserve.render.yamlout import dump_all
+    from modelserve.validate.objects import kubeconform_available, run_kubeconform
 
     if not kubeconform_available():
         return []
-    scratch = Path(tempfile.mkdtemp(prefix="modelserve-kubeconform-"))
-    try:
-        return _kubeconform_findings(scratch, workdir, catalog, roots, built, store_index)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _kubeconform_findings(
-    scratch: Path,
-    workdir: Path,
-    catalog: Catalog,
-    roots: list[BuildRoot],
-    built: dict[Path, Any],
-    store_index: StoreIndex,
-) -> list[Finding]:
-    from modelserve.render.yamlout import dump_all
-    from modelserve.validate.objects import run_kubeconform
-
-    findings: list[Finding] = []
-    kustomization_of: dict[str, str] = {}  # scratch file -> the root's kustomization.yaml
-    by_version: dict[str, list[Path]] = {}
-    objects: dict[tuple[str, str], RenderedObject] = {}
-    for root in roots:
-        objs = built[workdir / root.path]
-        if isinstance(objs, kustomize.BuildError):
-            continue
-        out = scratch / "kubeconform" / (root.path.replace("/", "_") + ".yaml")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(dump_all(objs))
-        by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
-        kustomization_of[str(out)] = root.kustomization
-        objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
-    checked = []
-    for i, folder in enumerate(store_index.folders):
-        copy = scratch / "kubeconform-store" / str(i)
-        copy.mkdir(parents=True, exist_ok=True)
-        for name, data in folder.files.items():
-            (copy / name).write_bytes(data)
-        checked.append(copy)
-    for version, files in sorted(by_version.items()):
-        # Only imported stores: the shipped schemas $ref core definitions kubeconform cannot
-        # resolve offline, so kinds without an imported CRD are skipped by kubeconform.
-        try:
-            entries = run_kubeconform(files, checked, version)
-        except ConfigError as exc:  # a second opinion that fails is a warning, not a failed run
-            findings.append(
-                Finding(
-                    "deploy",
-                    1,
-                    1,
-                    "kubeconform",
-                    Severity.WARNING,
-                    f"kubeconform did not run: {exc}",
-                )
-            )
-            continue
-        for entry in entries:
-            if entry.get("status") not in ("statusInvalid", "statusError"):
+    with tempfile.TemporaryDirectory(prefix="modelserve-kubeconform-") as tmp:
+        scratch = Path(tmp)
+        findings: list[Finding] = []
+        kustomization_of: dict[str, str] = {}  # scratch file -> the root's kustomization.yaml
+        by_version: dict[str, list[Path]] = {}
+        objects: dict[tuple[str, str], RenderedObject] = {}
+        for root in roots:
+            objs = built[workdir / root.path]
+            if isinstance(objs, kustomize.BuildError):
                 continue
-            rendered = objects.get((entry.get("kind", ""), entry.get("name", "")))
-            message = (
-                f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
-            )
-            if rendered is None:
-                # kubeconform names the scratch file it read: report the root it was built from
-                file = kustomization_of.get(str(entry.get("filename", "")), DEPLOY_DIR)
-                findings.append(Finding(file, 1, 1, "kubeconform", Severity.ERROR, message))
-            else:
-                findings.append(rendered.finding(KUBECONFORM, (), message, DEPLOY_DIR))
-    return findings
+            out = scratch / "kubeconform" / (root.path.replace("/", "_") + ".yaml")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(dump_all(objs))
+            by_version.setdefault(catalog.environments[root.env].kubernetes_version, []).append(out)
+            kustomization_of[str(out)] = root.kustomization
+            objects.update({(o.obj["kind"], o.obj["metadata"]["name"]): o for o in root.objects})
+        checked = []
+        for i, folder in enumerate(store_index.folders):
+            copy = scratch / "kubeconform-store" / str(i)
+            copy.mkdir(parents=True, exist_ok=True)
+            for name, data in folder.files.items():
+                (copy / name).write_bytes(data)
+            checked.append(copy)
+        for version, files in sorted(by_version.items()):
+            # Only imported stores: the shipped schemas $ref core definitions kubeconform cannot
+            # resolve offline, so kinds without an imported CRD are skipped by kubeconform.
+            try:
+                entries = run_kubeconform(files, checked, version)
+            except ConfigError as exc:  # a second opinion that fails is a warning, not a failed run
+                findings.append(
+                    Finding(
+                        "deploy",
+                        1,
+                        1,
+                        "kubeconform",
+                        Severity.WARNING,
+                        f"kubeconform did not run: {exc}",
+                    )
+                )
+                continue
+            for entry in entries:
+                if entry.get("status") not in ("statusInvalid", "statusError"):
+                    continue
+                rendered = objects.get((entry.get("kind", ""), entry.get("name", "")))
+                message = (
+                    f"kubeconform: {entry.get('kind')} {entry.get('name')}: {entry.get('msg', '')}"
+                )
+                if rendered is None:
+                    # kubeconform names the scratch file it read: report the root it was built from
+                    file = kustomization_of.get(str(entry.get("filename", "")), DEPLOY_DIR)
+                    findings.append(Finding(file, 1, 1, "kubeconform", Severity.ERROR, message))
+                else:
+                    findings.append(rendered.finding(KUBECONFORM, (), message, DEPLOY_DIR))
+        return findings
 
 
 def _progress(options: Options, message: str) -> None:
