@@ -544,6 +544,26 @@ def environment_schema() -> dict:
                 "minimum": 0,
                 "description": "Nodes in the pool (the maximum, for autoscaled pools).",
             },
+            "cpuPerNode": {
+                "$ref": "#/$defs/quantity",
+                "description": (
+                    "Allocatable CPU of each node (kubectl describe node: Allocatable), e.g. "
+                    "'22' or '22500m'; with it replicas are placed by CPU too."
+                ),
+            },
+            "memoryPerNode": {
+                "$ref": "#/$defs/quantity",
+                "description": "Allocatable memory of each node, e.g. '180Gi'.",
+            },
+            "pool": {
+                "type": "string",
+                "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                "maxLength": 63,
+                "description": (
+                    "The node pool's name on the cluster; default the profile's name. "
+                    "Environments on one cluster naming the same pool share its nodes."
+                ),
+            },
         },
     }
     deployment = {

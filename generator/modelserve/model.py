@@ -60,6 +60,13 @@ class Profile:
     gpus_per_node: int | None
     gpu_memory_gib: float | None
     nodes: int | None
+    cpu_per_node: str | None = None  # allocatable quantities, as written
+    memory_per_node: str | None = None
+    pool: str = ""  # the node pool's name on the cluster ("" : the profile's name)
+
+    @property
+    def pool_name(self) -> str:
+        return self.pool or self.name
 
     def tolerations(self) -> list[dict[str, str]]:
         return [t.toleration() for t in self.taints]
@@ -287,6 +294,9 @@ def environment_from(data: dict[str, Any], source: Source) -> Environment:
             gpus_per_node=p.get("gpusPerNode"),
             gpu_memory_gib=p.get("gpuMemoryGiB"),
             nodes=p.get("nodes"),
+            cpu_per_node=None if p.get("cpuPerNode") is None else str(p["cpuPerNode"]),
+            memory_per_node=None if p.get("memoryPerNode") is None else str(p["memoryPerNode"]),
+            pool=str(p.get("pool") or ""),
         )
         for name, p in (data.get("gpuProfiles") or {}).items()
     }

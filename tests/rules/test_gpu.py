@@ -99,7 +99,8 @@ def _with_replicas(low: int, high: int) -> str:
 
 
 def test_gpu_capacity_over_at_max_is_a_warning(tmp_path: Path, write_repo: Any) -> None:
-    [finding] = check_files(write_repo, tmp_path, {ENV_FILE: _with_replicas(8, 9)}, "gpu-capacity")
+    found = check_files(write_repo, tmp_path, {ENV_FILE: _with_replicas(8, 9)}, "gpu-capacity")
+    [finding] = [f for f in found if "maximum" in f.message]
     assert finding.severity is Severity.WARNING
     assert "8 GPUs (1 nodes x 8)" in finding.message and "9 at maximum" in finding.message
     assert (finding.file, finding.line) == (ENV_FILE, line_of(ENVIRONMENT, "nodes: 1"))
@@ -111,8 +112,69 @@ def test_gpu_capacity_over_at_min_is_an_error(tmp_path: Path, write_repo: Any) -
     assert "9 at minimum" in finding.message
 
 
-def test_gpu_capacity_exactly_full_passes(tmp_path: Path, write_repo: Any) -> None:
-    assert check_files(write_repo, tmp_path, {ENV_FILE: _with_replicas(8, 8)}, "gpu-capacity") == []
+def test_gpu_capacity_exactly_full_leaves_no_room_to_roll_out(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    [finding] = check_files(write_repo, tmp_path, {ENV_FILE: _with_replicas(8, 8)}, "gpu-capacity")
+    assert finding.severity is Severity.WARNING and "surge replica" in finding.message
+    assert (
+        check_files(write_repo, tmp_path / "b", {ENV_FILE: _with_replicas(7, 7)}, "gpu-capacity")
+        == []
+    )
+
+
+BIG = MODEL.replace("  count: 1\n", "  count: 5\n")
+TWO_NODES = ENVIRONMENT.replace("    nodes: 1\n", "    nodes: 2\n")
+
+
+def test_gpu_capacity_places_replicas_node_by_node(tmp_path: Path, write_repo: Any) -> None:
+    """Three replicas of 5 GPUs on two nodes of 8: 15 <= 16 GPUs, but only two can run."""
+    env = TWO_NODES.replace(
+        "    profile: h100\n", "    profile: h100\n    replicas: {min: 3, max: 3}\n"
+    )
+    [finding] = check_files(write_repo, tmp_path, {MODEL_FILE: BIG, ENV_FILE: env}, "gpu-capacity")
+    assert finding.severity is Severity.ERROR
+    assert "fit in total but not node by node" in finding.message
+    assert "no placement exists" in finding.message
+    assert "node 1: 3 GPUs free; node 2: 3 GPUs free" in finding.message
+
+
+def test_gpu_capacity_counts_allocatable_cpu_per_node(tmp_path: Path, write_repo: Any) -> None:
+    """Two 12-CPU replicas of 1 GPU cannot share a node with 22 allocatable CPUs."""
+    model = MODEL + "resources: {cpu: '12', memory: 64Gi}\n"
+    env = ENVIRONMENT.replace("    nodes: 1\n", "    nodes: 1\n    cpuPerNode: '22'\n").replace(
+        "    profile: h100\n", "    profile: h100\n    replicas: {min: 2, max: 2}\n"
+    )
+    [finding] = check_files(
+        write_repo, tmp_path, {MODEL_FILE: model, ENV_FILE: env}, "gpu-capacity"
+    )
+    assert finding.severity is Severity.ERROR and "10 CPU" in finding.message
+
+
+def test_gpu_capacity_environments_on_one_cluster_share_a_pool(
+    tmp_path: Path, write_repo: Any
+) -> None:
+    """Each environment alone fits the 8-GPU pool; together they need 12."""
+    dev = _with_replicas(6, 6)
+    qa = dev.replace("name: dev\n", "name: qa\n").replace(
+        "namespace: models", "namespace: models-qa"
+    )
+    files = {ENV_FILE: dev, "environments/qa.yaml": qa}
+    [finding] = [
+        f
+        for f in check_files(write_repo, tmp_path, files, "gpu-capacity")
+        if f.severity is Severity.ERROR
+    ]
+    assert "environments dev, qa" in finding.message and "need 12 at minimum" in finding.message
+    apart = {
+        **files,
+        "environments/qa.yaml": qa.replace("cluster: dev-cluster", "cluster: qa-cluster"),
+    }
+    assert not [
+        f
+        for f in check_files(write_repo, tmp_path / "apart", apart, "gpu-capacity")
+        if f.severity is Severity.ERROR
+    ]
 
 
 def test_gpu_capacity_adds_up_models_on_one_profile(tmp_path: Path, write_repo: Any) -> None:
@@ -298,3 +360,22 @@ def test_gpu_placement_falls_back_to_the_inference_service_in_knative_mode(
     found = check_files(write_repo, tmp_path, {ENV_FILE: knative}, "gpu-placement")
     assert found and all(f.subject.startswith("InferenceService ") for f in found)
     assert not any("derives it" in f.message for f in found)
+
+
+def test_gpu_capacity_counts_the_runtime_requests(tmp_path: Path, write_repo: Any) -> None:
+    """The kserve-container's requests are the runtime's unless the model overrides them."""
+    from modelserve.rules.examples import RUNTIME
+
+    runtime = RUNTIME + "resources: {cpu: '12', memory: 64Gi}\n"
+    env = ENVIRONMENT.replace("    nodes: 1\n", "    nodes: 1\n    cpuPerNode: '22'\n").replace(
+        "    profile: h100\n", "    profile: h100\n    replicas: {min: 2, max: 2}\n"
+    )
+    files = {"catalog/runtimes/vllm-runtime.yaml": runtime, ENV_FILE: env}
+    [finding] = check_files(write_repo, tmp_path, files, "gpu-capacity")
+    assert finding.severity is Severity.ERROR
+    lighter = {**files, MODEL_FILE: MODEL + "resources: {cpu: '8'}\n"}
+    assert not [
+        f
+        for f in check_files(write_repo, tmp_path / "b", lighter, "gpu-capacity")
+        if f.severity is Severity.ERROR
+    ]

@@ -1,22 +1,30 @@
-"""The models placed on a profile fit its GPUs: at minimum replicas (error), at maximum (warning).
+"""The replicas on a node pool can be placed, node by node: at minimum replicas (error), at
+maximum and during a rollout's surge (warnings).
 
-Capacity is nodes x GPUs per node. Counting whole GPUs per pool is the first thing a
-reviewer needs to see in a pull request that adds a model or replicas.
+A replica needs all its GPUs on one node (and, when the profile gives them, the CPU and memory it
+requests), so the pool is simulated node by node (``modelserve.schedule``: best-fit decreasing,
+exhaustive for small pools). Every environment on a cluster that names the same pool
+(``gpuProfiles.<p>.pool``, default the profile's name) draws on the same nodes, described by the
+first of them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from modelserve.findings import Finding, Severity
+from modelserve.model import Environment, Profile
+from modelserve.quantity import parse_quantity
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT
+from modelserve.schedule import Demand, Placement, empty_nodes, place
 
 INFO = RuleInfo(
     "gpu-capacity",
     Severity.ERROR,
-    "GPUs at minimum replicas fit the pool; at maximum, a warning",
+    "Replicas at minimum fit the pool node by node; at maximum and a rollout's surge, warnings",
     "add nodes to the profile, lower replicas, or move models to another profile",
 )
 EXAMPLES = {
@@ -29,34 +37,115 @@ EXAMPLES = {
 }
 
 
+@dataclass
+class _Pool:
+    """The deployments drawing on one node pool of one cluster."""
+
+    env: Environment  # the first environment naming it: its profile describes the nodes
+    profile: Profile
+    items: list[tuple[Environment, int, int, Demand]] = field(default_factory=list)
+
+    def demands(self, which: int) -> list[Demand]:
+        """Every replica at minimum (which=1) or maximum (which=2) replicas."""
+        return [d for _, low, high, d in self.items for _ in range(low if which == 1 else high)]
+
+
 def check(ctx: Context) -> Iterator[Finding]:
-    demand: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    pools: dict[tuple[str, str], _Pool] = {}
     for p in ctx.placements():
         if p.model is None or p.profile is None or not p.model.gpu_count:
             continue
+        pool = pools.setdefault((p.env.cluster, p.profile.pool_name), _Pool(p.env, p.profile))
         low, high = p.entry.replica_bounds(p.model)
-        totals = demand[(p.env.name, p.profile.name)]
-        totals[0] += low * p.model.gpu_count
-        totals[1] += high * p.model.gpu_count
-    for (env_name, profile_name), (at_min, at_max) in sorted(demand.items()):
-        env = ctx.catalog.environments[env_name]
-        profile = env.profiles[profile_name]
-        if profile.nodes is None or profile.gpus_per_node is None:
-            continue
-        capacity = profile.nodes * profile.gpus_per_node
-        where = ("gpuProfiles", profile_name, "nodes")
-        text = (
-            f"profile '{profile_name}' in '{env_name}' has {capacity} GPUs "
-            f"({profile.nodes} nodes x {profile.gpus_per_node})"
+        # The runtime's requests, overridden per resource by the model's and the environment's
+        # (the kserve-container merge: derive.merge.merge_container).
+        runtime = (p.runtime.data.get("resources") or {}) if p.runtime else {}
+        resources = {**runtime, **p.entry.resources(p.model)}
+        demand = Demand(
+            f"{p.env.name}/{p.model.name}",
+            p.model.gpu_count,
+            parse_quantity(resources.get("cpu")) or Fraction(0),
+            parse_quantity(resources.get("memory")) or Fraction(0),
         )
-        if at_min > capacity:
-            yield INFO.at(
-                env.source, where, f"{text} but its models need {at_min} at minimum replicas"
-            )
-        elif at_max > capacity:
-            yield INFO.at(
-                env.source,
-                where,
-                f"{text} but its models need {at_max} at maximum replicas",
-                severity=Severity.WARNING,
-            )
+        pool.items.append((p.env, low, high, demand))
+    for (cluster, name), pool in sorted(pools.items()):
+        yield from _check_pool(cluster, name, pool)
+
+
+def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
+    profile, env = pool.profile, pool.env
+    if profile.nodes is None or profile.gpus_per_node is None:
+        return
+    nodes = empty_nodes(
+        profile.nodes,
+        profile.gpus_per_node,
+        parse_quantity(profile.cpu_per_node),
+        parse_quantity(profile.memory_per_node),
+    )
+    capacity = profile.nodes * profile.gpus_per_node
+    users = sorted({e.name for e, _, _, _ in pool.items})
+    text = (
+        f"profile '{profile.name}' in '{env.name}' has {capacity} GPUs "
+        f"({profile.nodes} nodes x {profile.gpus_per_node})"
+        if users == [env.name]
+        else f"pool '{name}' on cluster '{cluster}' (environments {', '.join(users)}) has "
+        f"{capacity} GPUs ({profile.nodes} nodes x {profile.gpus_per_node})"
+    )
+    where = ("gpuProfiles", profile.name, "nodes")
+    at_min = place(nodes, pool.demands(1))
+    if not at_min.fits:
+        yield INFO.at(env.source, where, _message(text, "minimum", pool.demands(1), at_min))
+        return
+    at_max = place(nodes, pool.demands(2))
+    if not at_max.fits:
+        yield INFO.at(
+            env.source,
+            where,
+            _message(text, "maximum", pool.demands(2), at_max),
+            severity=Severity.WARNING,
+        )
+    # A rollout surges one more replica of a model (KServe's default RollingUpdate, 25% surge
+    # rounded up: deployment_reconciler.go setDefaultDeploymentSpec): the largest must fit too.
+    largest = max((item[3] for item in pool.items), key=lambda d: (d.key(), d.owner))
+    surge = place(nodes, pool.demands(1) + [largest])
+    if not surge.fits:
+        yield INFO.at(
+            env.source,
+            where,
+            f"{text}; at minimum replicas a rollout of {largest.owner} cannot start its surge "
+            f"replica ({largest.gpus} GPUs on one node): {_free(surge)}; the rollout stalls "
+            "until a replica is deleted",
+            severity=Severity.WARNING,
+        )
+
+
+def _message(text: str, which: str, demands: list[Demand], placement: Placement) -> str:
+    total = sum(d.gpus for d in demands)
+    head = (
+        f"{text} but its models need {total} at {which} replicas"
+        if total > sum(n.gpus + sum(d.gpus for d in n.placed) for n in placement.nodes)
+        else f"{text}: the {total} GPUs at {which} replicas fit in total but not node by node"
+    )
+    missing = placement.unplaced[0]
+    how = (
+        "no placement exists"
+        if placement.exact
+        else "best-fit decreasing finds no placement (too many replicas to search them all)"
+    )
+    return (
+        f"{head}; {how}: {len(placement.unplaced)} replica(s) left over, e.g. {missing.owner} "
+        f"({missing.gpus} GPUs on one node); {_free(placement)}"
+    )
+
+
+def _free(placement: Placement) -> str:
+    parts = []
+    for i, node in enumerate(placement.nodes[:8], 1):
+        part = f"node {i}: {node.gpus} GPUs free"
+        if node.cpu is not None:
+            part += f", {float(node.cpu):g} CPU"
+        if node.memory is not None:
+            part += f", {float(node.memory) / 2**30:g}Gi"
+        parts.append(part)
+    more = len(placement.nodes) - 8
+    return "; ".join(parts) + (f"; {more} more nodes" if more > 0 else "")
