@@ -132,6 +132,29 @@ REPLICAS = {
         "max": {"type": "integer", "minimum": 1, "description": "Maximum replicas."},
     },
 }
+_SURGE = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "pattern": "^(100|[1-9]?[0-9])%$"},
+    ]
+}
+ROLLOUT = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": (
+        "How a change rolls out (the predictor's deploymentStrategy; Standard mode only). "
+        "Default: KServe's RollingUpdate with 25% surge, which needs room for an extra replica; "
+        "Recreate stops the old replicas first, for pools that cannot hold a second copy."
+    ),
+    "properties": {
+        "strategy": {"enum": ["RollingUpdate", "Recreate"], "description": "Deployment strategy."},
+        "maxSurge": {**_SURGE, "description": "Extra replicas during a RollingUpdate (n or n%)."},
+        "maxUnavailable": {
+            **_SURGE,
+            "description": "Replicas that may be down during a RollingUpdate (n or n%).",
+        },
+    },
+}
 PROTOCOLS = ["v1", "v2", "grpc-v1", "grpc-v2"]
 
 
@@ -444,6 +467,7 @@ def model_schema() -> dict:
                 },
             },
             "replicas": REPLICAS,
+            "rollout": ROLLOUT,
             "autoscaling": {
                 "type": "object",
                 "additionalProperties": False,
@@ -584,6 +608,7 @@ def environment_schema() -> dict:
                 "description": "GPU profile (key of gpuProfiles) the model runs on.",
             },
             "replicas": REPLICAS,
+            "rollout": ROLLOUT,
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,

@@ -172,6 +172,23 @@ class ModelEntry:
             return env.source, self.path + ("replicas",)
         return model.source, ("replicas",)
 
+    def rollout(self, model: Model) -> dict[str, Any]:
+        """The rollout the catalog gives, overridden key by key by the environment's."""
+        return {**(model.data.get("rollout") or {}), **(self.data.get("rollout") or {})}
+
+    def surge(self, model: Model) -> int:
+        """Extra replicas a rollout starts beside the old ones: 0 for Recreate, else maxSurge
+        (a percentage of the minimum replicas, rounded up, as the Deployment controller does;
+        KServe's default 25%: deployment_reconciler.go setDefaultDeploymentSpec)."""
+        rollout = self.rollout(model)
+        if rollout.get("strategy") == "Recreate":
+            return 0
+        surge = rollout.get("maxSurge", "25%")
+        low, _ = self.replica_bounds(model)
+        if isinstance(surge, str) and surge.endswith("%"):
+            return -(-low * int(surge[:-1]) // 100)
+        return int(surge)
+
     def resources(self, model: Model) -> dict[str, Any]:
         """CPU and memory: the catalog's, overridden key by key by the environment's."""
         return {**(model.data.get("resources") or {}), **(self.data.get("resources") or {})}

@@ -9,7 +9,7 @@ import pytest
 
 from modelserve.findings import Severity
 from modelserve.model import Profile, Taint
-from modelserve.rules.examples import ENVIRONMENT, MODEL
+from modelserve.rules.examples import ENVIRONMENT, MODEL, files_for
 from modelserve.rules.gpu_placement import check_predictor
 from tests.rules.rulekit import ENV_FILE, MODEL_FILE, check_files, line_of
 
@@ -115,10 +115,11 @@ def test_gpu_capacity_over_at_min_is_an_error(tmp_path: Path, write_repo: Any) -
 def test_gpu_capacity_exactly_full_leaves_no_room_to_roll_out(
     tmp_path: Path, write_repo: Any
 ) -> None:
+    """8 replicas of 1 GPU fill the node; 6 leave room for the default 25% surge (2)."""
     [finding] = check_files(write_repo, tmp_path, {ENV_FILE: _with_replicas(8, 8)}, "gpu-capacity")
     assert finding.severity is Severity.WARNING and "surge replica" in finding.message
     assert (
-        check_files(write_repo, tmp_path / "b", {ENV_FILE: _with_replicas(7, 7)}, "gpu-capacity")
+        check_files(write_repo, tmp_path / "b", {ENV_FILE: _with_replicas(6, 6)}, "gpu-capacity")
         == []
     )
 
@@ -379,3 +380,50 @@ def test_gpu_capacity_counts_the_runtime_requests(tmp_path: Path, write_repo: An
         for f in check_files(write_repo, tmp_path / "b", lighter, "gpu-capacity")
         if f.severity is Severity.ERROR
     ]
+
+
+def test_a_recreate_rollout_needs_no_room_for_a_surge(tmp_path: Path, write_repo: Any) -> None:
+    """A full pool stalls a RollingUpdate; Recreate stops the old replica first."""
+    full = _with_replicas(8, 8)
+    assert [
+        f.severity for f in check_files(write_repo, tmp_path, {ENV_FILE: full}, "gpu-capacity")
+    ] == [Severity.WARNING]
+    recreate = full.replace(
+        "    replicas: {min: 8, max: 8}\n",
+        "    replicas: {min: 8, max: 8}\n    rollout: {strategy: Recreate}\n",
+    )
+    files = {ENV_FILE: recreate}
+    assert check_files(write_repo, tmp_path / "b", files, "gpu-capacity") == []
+    no_surge = {MODEL_FILE: MODEL + "rollout: {maxSurge: 0, maxUnavailable: 1}\n", ENV_FILE: full}
+    assert check_files(write_repo, tmp_path / "c", no_surge, "gpu-capacity") == []
+
+
+def test_the_rollout_is_rendered_and_derived(tmp_path: Path, write_repo: Any) -> None:
+    from modelserve.derive.predictor import derive_all
+    from tests.rules.rulekit import load
+
+    model = MODEL + "rollout: {maxSurge: 0, maxUnavailable: 1}\n"
+    loaded, ctx = load(write_repo(tmp_path, files_for({MODEL_FILE: model})))
+    assert ctx.tree is not None
+    objects = [o for r in ctx.tree.roots for o in r.objects]
+    [isvc] = [o for o in objects if o.obj["kind"] == "InferenceService"]
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    assert isvc.obj["spec"]["predictor"]["deploymentStrategy"] == strategy
+    env = loaded.catalog.environments["dev"]
+    [deployment] = [
+        d.obj
+        for _, derivation in derive_all(objects, env.kserve)
+        for d in derivation.objects
+        if d.obj["kind"] == "Deployment"
+    ]
+    assert deployment["spec"]["strategy"] == strategy
+
+
+def test_knative_mode_refuses_a_rollout_at_its_line(tmp_path: Path, write_repo: Any) -> None:
+    """KServe's webhook refuses deploymentStrategy outside Standard mode."""
+    env = ENVIRONMENT.replace("namespace: models\n", "namespace: models\ndeploymentMode: Knative\n")
+    env = env.replace(
+        "    profile: h100\n", "    profile: h100\n    rollout: {strategy: Recreate}\n"
+    )
+    found = check_files(write_repo, tmp_path, {ENV_FILE: env}, "kserve-autoscaling")
+    assert found and found[0].line == line_of(env, "rollout:")

@@ -34,6 +34,14 @@ def render_isvc(
         predictor["scaleMetric"] = autoscaling["metric"]
     if "target" in autoscaling:
         predictor["scaleTarget"] = int(autoscaling["target"])
+    rollout = entry.rollout(model)
+    if rollout:
+        strategy: dict[str, Any] = {"type": rollout.get("strategy", "RollingUpdate")}
+        if strategy["type"] == "RollingUpdate":
+            bounds = {k: rollout[k] for k in ("maxSurge", "maxUnavailable") if k in rollout}
+            if bounds:
+                strategy["rollingUpdate"] = bounds
+        predictor["deploymentStrategy"] = strategy
     if profile is not None:
         predictor["affinity"] = profile.affinity()
         if profile.taints:
@@ -137,6 +145,7 @@ def _origins(
         Origin(model_path + ("args",), src, ("args",)),
         Origin(("spec", "predictor", "minReplicas"), src, ("replicas", "min")),
         Origin(("spec", "predictor", "maxReplicas"), src, ("replicas", "max")),
+        Origin(("spec", "predictor", "deploymentStrategy"), src, ("rollout",)),
         Origin(("spec", "predictor", "scaleMetric"), src, ("autoscaling", "metric")),
         Origin(("spec", "predictor", "scaleTarget"), src, ("autoscaling", "target")),
         Origin(ANNOTATIONS + (AUTOSCALER_CLASS,), src, ("autoscaling", "class")),
@@ -147,6 +156,7 @@ def _origins(
     for key, prefix in (
         ("replicas", ("spec", "predictor", "minReplicas")),
         ("replicas", ("spec", "predictor", "maxReplicas")),
+        ("rollout", ("spec", "predictor", "deploymentStrategy")),
         ("resources", model_path + ("resources",)),
         ("env", model_path + ("env",)),
         ("args", model_path + ("args",)),

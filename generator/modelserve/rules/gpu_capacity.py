@@ -44,6 +44,7 @@ class _Pool:
     env: Environment  # the first environment naming it: its profile describes the nodes
     profile: Profile
     items: list[tuple[Environment, int, int, Demand]] = field(default_factory=list)
+    surges: dict[Demand, int] = field(default_factory=dict)  # extra replicas of a rollout
 
     def demands(self, which: int) -> list[Demand]:
         """Every replica at minimum (which=1) or maximum (which=2) replicas."""
@@ -68,6 +69,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             parse_quantity(resources.get("memory")) or Fraction(0),
         )
         pool.items.append((p.env, low, high, demand))
+        pool.surges[demand] = max(pool.surges.get(demand, 0), p.entry.surge(p.model))
     for (cluster, name), pool in sorted(pools.items()):
         yield from _check_pool(cluster, name, pool)
 
@@ -104,17 +106,22 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
             _message(text, "maximum", pool.demands(2), at_max),
             severity=Severity.WARNING,
         )
-    # A rollout surges one more replica of a model (KServe's default RollingUpdate, 25% surge
-    # rounded up: deployment_reconciler.go setDefaultDeploymentSpec): the largest must fit too.
-    largest = max((item[3] for item in pool.items), key=lambda d: (d.key(), d.owner))
-    surge = place(nodes, pool.demands(1) + [largest])
+    # A rollout starts its surge replicas beside the old ones (KServe's default RollingUpdate,
+    # 25% of the replicas rounded up; none for Recreate or maxSurge 0): the largest model's must
+    # fit beside everything at minimum replicas.
+    surging = [d for d in pool.surges if pool.surges[d] > 0]
+    if not surging:
+        return
+    largest = max(surging, key=lambda d: (d.key(), d.owner))
+    extra = pool.surges[largest]
+    surge = place(nodes, pool.demands(1) + [largest] * extra)
     if not surge.fits:
         yield INFO.at(
             env.source,
             where,
-            f"{text}; at minimum replicas a rollout of {largest.owner} cannot start its surge "
-            f"replica ({largest.gpus} GPUs on one node): {_free(surge)}; the rollout stalls "
-            "until a replica is deleted",
+            f"{text}; at minimum replicas a rollout of {largest.owner} cannot start its "
+            f"{extra} surge replica(s) ({largest.gpus} GPUs each on one node): {_free(surge)}; "
+            "the rollout stalls (set rollout.strategy: Recreate, or room for one more)",
             severity=Severity.WARNING,
         )
 
