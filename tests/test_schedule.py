@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from fractions import Fraction
 
 import pytest
 
@@ -35,10 +34,10 @@ def brute_force(nodes: list[Node], demands: list[Demand]) -> bool:
 
 def _instance(rng: random.Random) -> tuple[list[Node], list[Demand]]:
     per_node = rng.choice([1, 2, 4, 8])
-    cpu = rng.choice([None, Fraction(rng.randint(4, 32))])
+    cpu = rng.choice([None, rng.randint(4, 32)])
     nodes = empty_nodes(rng.randint(1, 3), per_node, cpu, None)
     demands = [
-        Demand(f"env/m{i}", rng.randint(1, per_node), Fraction(rng.randint(0, 16)))
+        Demand(f"env/m{i}", rng.randint(1, per_node), rng.randint(0, 16))
         for i in range(rng.randint(1, 7))
     ]
     return nodes, demands

@@ -21,8 +21,8 @@ not always sufficient; a misfit here is a misfit there.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 EXACT_LIMIT = 12  # replicas per pool searched exhaustively when best-fit decreasing fails
 
@@ -33,18 +33,18 @@ class Demand:
 
     owner: str  # "<environment>/<model>"
     gpus: int
-    cpu: Fraction = Fraction(0)
-    memory: Fraction = Fraction(0)
+    cpu: int = 0  # millicores
+    memory: int = 0  # bytes
 
-    def key(self) -> tuple[int, Fraction, Fraction]:
+    def key(self) -> tuple[int, int, int]:
         return (self.gpus, self.cpu, self.memory)
 
 
 @dataclass
 class Node:
     gpus: int
-    cpu: Fraction | None  # None: not described, not limiting
-    memory: Fraction | None
+    cpu: int | None  # millicores; None: not described, not limiting
+    memory: int | None  # bytes
     placed: list[Demand] = field(default_factory=list)
 
     def fits(self, d: Demand) -> bool:
@@ -60,7 +60,7 @@ class Node:
         self.memory = None if self.memory is None else self.memory - d.memory
         self.placed.append(d)
 
-    def state(self) -> tuple[int, Fraction | None, Fraction | None]:
+    def state(self) -> tuple[int, int | None, int | None]:
         return (self.gpus, self.cpu, self.memory)
 
 
@@ -75,31 +75,47 @@ class Placement:
         return not self.unplaced
 
 
-def empty_nodes(count: int, gpus: int, cpu: Fraction | None, memory: Fraction | None) -> list[Node]:
+def empty_nodes(count: int, gpus: int, cpu: int | None, memory: int | None) -> list[Node]:
     return [Node(gpus, cpu, memory) for _ in range(count)]
 
 
 def best_fit_decreasing(nodes: list[Node], demands: list[Demand]) -> list[Demand]:
-    """Place ``demands`` on ``nodes`` (changing them); the ones that found no node."""
+    """Place ``demands`` on ``nodes`` (changing them); the ones that found no node.
+
+    Nodes are kept in buckets by free GPUs, so a replica looks only at the nodes it would leave
+    with the fewest free GPUs, not at the whole pool."""
+    top = max([n.gpus for n in nodes], default=0)
+    buckets: list[list[int]] = [[] for _ in range(top + 1)]
+    for i, node in enumerate(nodes):
+        buckets[max(node.gpus, 0)].append(i)
     unplaced = []
     for d in sorted(demands, key=lambda x: (x.key(), x.owner), reverse=True):
-        best: tuple[object, ...] | None = None
         choice = -1
-        for i, node in enumerate(nodes):
-            if not node.fits(d):
-                continue
-            left = (
-                node.gpus - d.gpus,
-                (node.cpu - d.cpu) if node.cpu is not None else 0,
-                (node.memory - d.memory) if node.memory is not None else 0,
-                i,
-            )
-            if best is None or left < best:
-                best, choice = left, i
+        for free in range(max(d.gpus, 0), top + 1):
+            best: tuple[int, int, int] | None = None
+            for i in buckets[free]:
+                node = nodes[i]
+                if not node.fits(d):
+                    continue
+                left = (
+                    (node.cpu - d.cpu) if node.cpu is not None else 0,
+                    (node.memory - d.memory) if node.memory is not None else 0,
+                    i,
+                )
+                if best is None or left < best:
+                    best = left
+                    if node.cpu is None and node.memory is None:
+                        break  # the bucket is in node order: the first one is the best
+            if best is not None:
+                choice = best[2]
+                break
         if choice < 0:
             unplaced.append(d)
-        else:
-            nodes[choice].take(d)
+            continue
+        node = nodes[choice]
+        buckets[node.gpus].remove(choice)
+        node.take(d)
+        bisect.insort(buckets[node.gpus], choice)
     return unplaced
 
 
@@ -111,7 +127,7 @@ def exhaustive_fit(nodes: list[Node], demands: list[Demand]) -> list[Node] | Non
     def place(k: int) -> bool:
         if k == len(order):
             return True
-        seen: set[tuple[int, Fraction | None, Fraction | None]] = set()
+        seen: set[tuple[int, int | None, int | None]] = set()
         for node in work:
             state = node.state()
             if state in seen or not node.fits(order[k]):

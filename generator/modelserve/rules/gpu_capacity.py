@@ -10,9 +10,9 @@ first of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from modelserve.findings import Finding, Severity
 from modelserve.model import Environment, Profile
@@ -65,8 +65,8 @@ def check(ctx: Context) -> Iterator[Finding]:
         demand = Demand(
             f"{p.env.name}/{p.model.name}",
             p.model.gpu_count,
-            parse_quantity(resources.get("cpu")) or Fraction(0),
-            parse_quantity(resources.get("memory")) or Fraction(0),
+            _units(resources.get("cpu"), 1000, up=True) or 0,
+            _units(resources.get("memory"), 1, up=True) or 0,
         )
         pool.items.append((p.env, low, high, demand))
         pool.surges[demand] = max(pool.surges.get(demand, 0), p.entry.surge(p.model))
@@ -81,8 +81,8 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
     nodes = empty_nodes(
         profile.nodes,
         profile.gpus_per_node,
-        parse_quantity(profile.cpu_per_node),
-        parse_quantity(profile.memory_per_node),
+        _units(profile.cpu_per_node, 1000, up=False),
+        _units(profile.memory_per_node, 1, up=False),
     )
     capacity = profile.nodes * profile.gpus_per_node
     users = sorted({e.name for e, _, _, _ in pool.items})
@@ -126,6 +126,16 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
         )
 
 
+def _units(value: object, scale: int, *, up: bool) -> int | None:
+    """A quantity in whole millicores (scale 1000) or bytes: requests rounded up, capacities
+    down, so that a fit here is a fit there."""
+    amount = parse_quantity(value) if value is not None else None
+    if amount is None:
+        return None
+    scaled = amount * scale
+    return math.ceil(scaled) if up else math.floor(scaled)
+
+
 def _message(text: str, which: str, demands: list[Demand], placement: Placement) -> str:
     total = sum(d.gpus for d in demands)
     head = (
@@ -150,9 +160,9 @@ def _free(placement: Placement) -> str:
     for i, node in enumerate(placement.nodes[:8], 1):
         part = f"node {i}: {node.gpus} GPUs free"
         if node.cpu is not None:
-            part += f", {float(node.cpu):g} CPU"
+            part += f", {node.cpu / 1000:g} CPU"
         if node.memory is not None:
-            part += f", {float(node.memory) / 2**30:g}Gi"
+            part += f", {node.memory / 2**30:g}Gi"
         parts.append(part)
     more = len(placement.nodes) - 8
     return "; ".join(parts) + (f"; {more} more nodes" if more > 0 else "")
