@@ -517,3 +517,22 @@ def test_a_shard_count_change_says_loudly_which_models_move(tmp_path: Path, run_
     code, out, _ = run_cli("diff", "--root", root, "--base", "HEAD~1")
     assert code == 0 and "WARNING: models moving to another Flux Kustomization" in out
     assert all(f"`{name}`" in out for name in expected)
+
+
+def test_diff_shows_the_packing_of_each_pool_before_and_after(repo: Path, run_cli) -> None:
+    """prod's llama-3-1-8b-instruct goes from 2 to 3 replicas of 1 GPU on the h100 pool."""
+    diff = diff_json(run_cli, repo)
+    prod = load(repo / "environments" / "prod.yaml")
+    key = f"{prod['cluster']}/h100"
+    pool = diff["environments"]["prod"]["pools"][key]
+    before, after = pool["before"], pool["after"]
+    assert before["nodes"] == after["nodes"] == prod["gpuProfiles"]["h100"]["nodes"]
+    assert before["fits"] and after["fits"]
+    # one GPU more for the resize, one GPU less for the removed model, the added one's GPUs more
+    models = {load(p)["name"]: load(p) for p in (repo / "catalog" / "models").glob("*.yaml")}
+    added = models[ADDED]["gpu"]["count"]
+    removed = yaml.safe_load(git(repo, "show", f"HEAD~1:catalog/models/{REMOVED}.yaml"))
+    removed_gpus = removed["gpu"]["count"]  # one replica on h100 in the example
+    assert before["gpusFree"] - after["gpusFree"] == 1 + added - removed_gpus
+    code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD~1")
+    assert code == 0 and "| node pool (cluster/pool) |" in out and f"`{key}`" in out

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelserve.generate import Generated
-from modelserve.model import DEFAULT_GPU_RESOURCE, Environment
+from modelserve.model import DEFAULT_GPU_RESOURCE, Catalog, Environment
 from modelserve.report.display import md_code
 
 MARKDOWN_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
@@ -78,6 +78,9 @@ def diff_catalogs(base: Generated, head: Generated) -> dict[str, Any]:
     environments = {
         name: _environment(old.get(name), new.get(name)) for name in sorted(set(old) | set(new))
     }
+    before, after = packing(base.catalog), packing(head.catalog)
+    for name, env in environments.items():
+        env["pools"] = _pool_table(name, before, after)
     return {"environments": environments, "summary": _summary(environments)}
 
 
@@ -239,6 +242,42 @@ def gpu_totals(objects: EnvObjects) -> dict[str, dict[str, int]]:
     return totals
 
 
+def packing(catalog: Catalog) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (cluster, pool): its environments and how minimum replicas pack on its nodes, as rule
+    gpu-capacity places them (modelserve.schedule)."""
+    from modelserve.rules.base import Context
+    from modelserve.rules.gpu_capacity import pool_nodes, pools
+    from modelserve.schedule import place
+
+    out = {}
+    for key, pool in pools(Context(catalog)).items():
+        nodes = pool_nodes(pool.profile)
+        if nodes is None:
+            continue
+        placed = place(nodes, pool.demands(1))
+        out[key] = {
+            "environments": sorted({e.name for e, _, _, _ in pool.items}),
+            "nodes": len(nodes),
+            "nodesUsed": sum(1 for n in placed.nodes if n.placed),
+            "gpusFree": sum(n.gpus for n in placed.nodes),
+            "fits": placed.fits,
+        }
+    return out
+
+
+def _pool_table(
+    env: str, before: dict[tuple[str, str], dict[str, Any]], after: dict[tuple[str, str], Any]
+) -> dict[str, dict[str, Any]]:
+    """The pools an environment uses, before and after, at minimum replicas."""
+    table = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if env not in (old or {}).get("environments", []) + (new or {}).get("environments", []):
+            continue
+        table[f"{key[0]}/{key[1]}"] = {"before": old, "after": new}
+    return table
+
+
 def _gpu_table(
     old: EnvObjects | None, new: EnvObjects | None
 ) -> dict[str, dict[str, dict[str, int]]]:
@@ -394,6 +433,17 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
             f" | {_arrow(t['before']['max'], t['after']['max'])} |"
             for p, t in env["gpus"].items()
         ]
+    if env.get("pools"):
+        head += [
+            "",
+            "| node pool (cluster/pool) | nodes used at min replicas | GPUs free at min replicas |",
+            "|---|---|---|",
+        ]
+        head += [
+            f"| {md_code(name, table=True)} | {_pool_cell(t, 'nodesUsed', True)}"
+            f" | {_pool_cell(t, 'gpusFree', False)} |"
+            for name, t in env["pools"].items()
+        ]
     blocks = [_Block(head)]
     models, runtimes, other = env["models"], env["runtimes"], env["other"]
     blocks.append(_list_block("Models added", [_model_line(m) for m in models["added"]]))
@@ -425,6 +475,16 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
         )
     )
     return [b for b in blocks if b.head or b.entries]
+
+
+def _pool_cell(table: dict[str, Any], key: str, of_nodes: bool) -> str:
+    def one(side: dict[str, Any] | None) -> str:
+        if side is None:
+            return "-"
+        text = f"{side[key]} of {side['nodes']}" if of_nodes else str(side[key])
+        return text if side["fits"] else f"{text} (does not fit)"
+
+    return _arrow(one(table["before"]), one(table["after"]))
 
 
 def _list_block(title: str, entries: list[str]) -> _Block:

@@ -19,7 +19,7 @@ from modelserve.model import Environment, Profile
 from modelserve.quantity import parse_quantity
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT
-from modelserve.schedule import Demand, Placement, empty_nodes, place
+from modelserve.schedule import Demand, Node, Placement, empty_nodes, place
 
 INFO = RuleInfo(
     "gpu-capacity",
@@ -51,12 +51,13 @@ class _Pool:
         return [d for _, low, high, d in self.items for _ in range(low if which == 1 else high)]
 
 
-def check(ctx: Context) -> Iterator[Finding]:
-    pools: dict[tuple[str, str], _Pool] = {}
+def pools(ctx: Context) -> dict[tuple[str, str], _Pool]:
+    """(cluster, pool name) -> the GPU deployments drawing on it, from every environment."""
+    found: dict[tuple[str, str], _Pool] = {}
     for p in ctx.placements():
         if p.model is None or p.profile is None or not p.model.gpu_count:
             continue
-        pool = pools.setdefault((p.env.cluster, p.profile.pool_name), _Pool(p.env, p.profile))
+        pool = found.setdefault((p.env.cluster, p.profile.pool_name), _Pool(p.env, p.profile))
         low, high = p.entry.replica_bounds(p.model)
         # The runtime's requests, overridden per resource by the model's and the environment's
         # (the kserve-container merge: derive.merge.merge_container).
@@ -70,20 +71,31 @@ def check(ctx: Context) -> Iterator[Finding]:
         )
         pool.items.append((p.env, low, high, demand))
         pool.surges[demand] = max(pool.surges.get(demand, 0), p.entry.surge(p.model))
-    for (cluster, name), pool in sorted(pools.items()):
-        yield from _check_pool(cluster, name, pool)
+    return found
 
 
-def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
-    profile, env = pool.profile, pool.env
+def pool_nodes(profile: Profile) -> list[Node] | None:
+    """The empty nodes of a profile's pool; None when the profile does not say how many."""
     if profile.nodes is None or profile.gpus_per_node is None:
-        return
-    nodes = empty_nodes(
+        return None
+    return empty_nodes(
         profile.nodes,
         profile.gpus_per_node,
         _units(profile.cpu_per_node, 1000, up=False),
         _units(profile.memory_per_node, 1, up=False),
     )
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for (cluster, name), pool in sorted(pools(ctx).items()):
+        yield from _check_pool(cluster, name, pool)
+
+
+def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
+    profile, env = pool.profile, pool.env
+    nodes = pool_nodes(profile)
+    if nodes is None or profile.nodes is None or profile.gpus_per_node is None:
+        return
     capacity = profile.nodes * profile.gpus_per_node
     users = sorted({e.name for e, _, _, _ in pool.items})
     text = (
