@@ -54,3 +54,14 @@ def test_cluster_agree_same_namespace_on_one_cluster(tmp_path: Path, write_repo:
     found = check_files(write_repo, tmp_path, {"environments/qa.yaml": qa}, "cluster-agree")
     [finding] = [f for f in found if "namespace" in f.message]
     assert finding.file == "environments/qa.yaml" and "environments/dev.yaml" in finding.message
+
+
+def test_cluster_agree_one_node_pool_one_description(tmp_path: Path, write_repo: Any) -> None:
+    qa = QA.replace("    nodes: 1\n", "    nodes: 3\n")
+    [finding] = check_files(write_repo, tmp_path, {"environments/qa.yaml": qa}, "cluster-agree")
+    assert finding.line == line_of(qa, "nodes: 3") and "node pool 'h100'" in finding.message
+    apart = qa.replace("  h100:\n", "  h100:\n    pool: other-h100\n")
+    assert (
+        check_files(write_repo, tmp_path / "b", {"environments/qa.yaml": apart}, "cluster-agree")
+        == []
+    )

@@ -85,6 +85,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                         f"{first.source.file}, {value(env)!r} here)",
                     )
         yield from _runtimes_agree(ctx, cluster, members)
+        yield from _pools_agree(cluster, members)
 
 
 def _runtimes_agree(ctx: Context, cluster: str, members: list[Environment]) -> Iterator[Finding]:
@@ -107,6 +108,31 @@ def _runtimes_agree(ctx: Context, cluster: str, members: list[Environment]) -> I
                     f"ClusterServingRuntime '{name}' on cluster '{cluster}' differs "
                     f"between {other.source.file} and {env.source.file}",
                 )
+
+
+POOL_FIELDS = ("gpusPerNode", "nodes", "cpuPerNode", "memoryPerNode", "nodeLabels", "taints")
+
+
+def _pools_agree(cluster: str, members: list[Environment]) -> Iterator[Finding]:
+    """Environments naming the same node pool of a cluster describe the same nodes: rule
+    gpu-capacity places all their replicas on the first one's description."""
+    first: dict[str, tuple[Environment, str]] = {}
+    for env in members:
+        for name, profile in sorted(env.profiles.items()):
+            other, other_name = first.setdefault(profile.pool_name, (env, name))
+            if other is env:
+                continue
+            mine = env.data["gpuProfiles"][name]
+            theirs = other.data["gpuProfiles"][other_name]
+            for key in POOL_FIELDS:
+                if mine.get(key) != theirs.get(key):
+                    yield INFO.at(
+                        env.source,
+                        ("gpuProfiles", name, key),
+                        f"node pool '{profile.pool_name}' on cluster '{cluster}' is described "
+                        f"differently in {other.source.file} and here ({key}): its nodes are "
+                        "counted once, as the first file describes them",
+                    )
 
 
 def _comparable(obj: dict[str, Any]) -> Any:
