@@ -136,19 +136,27 @@ class Derivation:
     errors: list[tuple[Pointer, str]] = field(default_factory=list)
 
 
+def derives(obj: dict[str, Any], kserve: KServe) -> bool:
+    """Whether this module derives the predictor of the InferenceService ``obj`` once its runtime
+    is found: Standard mode, the ``model:`` form, no multi-node ``workerSpec``."""
+    notes = mapping(mapping(obj.get("metadata")).get("annotations"))
+    predictor = mapping(mapping(obj.get("spec")).get("predictor"))
+    return (
+        kserve.is_standard(notes.get("serving.kserve.io/deploymentMode"))
+        and isinstance(predictor.get("model"), dict)
+        and "workerSpec" not in predictor
+    )
+
+
 def derive_predictor(
     isvc: RenderedObject, runtime: RenderedObject | None, kserve: KServe
 ) -> Derivation:
     """The Standard-mode objects of ``isvc`` with its resolved ``runtime`` (None: not found,
     which the runtime reference rules report); nothing for other modes."""
     obj = isvc.obj
-    meta = mapping(obj.get("metadata"))
-    notes = mapping(meta.get("annotations"))
     predictor = mapping(mapping(obj.get("spec")).get("predictor"))
     model = predictor.get("model")
-    if not kserve.is_standard(notes.get("serving.kserve.io/deploymentMode")):
-        return Derivation()
-    if not isinstance(model, dict) or runtime is None or "workerSpec" in predictor:
+    if not derives(obj, kserve) or not isinstance(model, dict) or runtime is None:
         return Derivation()
     runtime_spec = mapping(runtime.obj.get("spec"))
     containers = [c for c in sequence(runtime_spec.get("containers")) if isinstance(c, dict)]

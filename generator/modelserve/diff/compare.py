@@ -254,7 +254,7 @@ def packing(catalog: Catalog) -> dict[tuple[str, str], dict[str, Any]]:
         nodes = pool_nodes(pool.profile)
         if nodes is None:
             continue
-        placed = place(nodes, pool.demands(1))
+        placed = place(nodes, pool.demands())
         out[key] = {
             "environments": sorted({e.name for e, _, _, _ in pool.items}),
             "nodes": len(nodes),
@@ -422,28 +422,28 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
             f"namespace {md_code(env['namespace'])}"
         ),
     ]
-    if env["gpus"]:
-        head += [
-            "",
-            "| GPU profile | GPUs at min replicas | GPUs at max replicas |",
-            "|---|---|---|",
-        ]
-        head += [
-            f"| {md_code(p, table=True)} | {_arrow(t['before']['min'], t['after']['min'])}"
-            f" | {_arrow(t['before']['max'], t['after']['max'])} |"
+    head += _table(
+        ("GPU profile", "GPUs at min replicas", "GPUs at max replicas"),
+        [
+            (
+                md_code(p, table=True),
+                _arrow(t["before"]["min"], t["after"]["min"]),
+                _arrow(t["before"]["max"], t["after"]["max"]),
+            )
             for p, t in env["gpus"].items()
-        ]
-    if env.get("pools"):
-        head += [
-            "",
-            "| node pool (cluster/pool) | nodes used at min replicas | GPUs free at min replicas |",
-            "|---|---|---|",
-        ]
-        head += [
-            f"| {md_code(name, table=True)} | {_pool_cell(t, 'nodesUsed', True)}"
-            f" | {_pool_cell(t, 'gpusFree', False)} |"
-            for name, t in env["pools"].items()
-        ]
+        ],
+    )
+    head += _table(
+        ("node pool (cluster/pool)", "nodes used at min replicas", "GPUs free at min replicas"),
+        [
+            (
+                md_code(pool, table=True),
+                _pool_cell(t, "nodesUsed", True),
+                _pool_cell(t, "gpusFree", False),
+            )
+            for pool, t in (env.get("pools") or {}).items()
+        ],
+    )
     blocks = [_Block(head)]
     models, runtimes, other = env["models"], env["runtimes"], env["other"]
     blocks.append(_list_block("Models added", [_model_line(m) for m in models["added"]]))
@@ -475,6 +475,14 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
         )
     )
     return [b for b in blocks if b.head or b.entries]
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """A markdown table after a blank line; nothing without rows."""
+    if not rows:
+        return []
+    lines = ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _pool_cell(table: dict[str, Any], key: str, of_nodes: bool) -> str:

@@ -46,9 +46,9 @@ class _Pool:
     items: list[tuple[Environment, int, int, Demand]] = field(default_factory=list)
     surges: dict[Demand, int] = field(default_factory=dict)  # extra replicas of a rollout
 
-    def demands(self, which: int) -> list[Demand]:
-        """Every replica at minimum (which=1) or maximum (which=2) replicas."""
-        return [d for _, low, high, d in self.items for _ in range(low if which == 1 else high)]
+    def demands(self, at_max: bool = False) -> list[Demand]:
+        """Every replica at minimum (or maximum) replicas."""
+        return [d for _, low, high, d in self.items for _ in range(high if at_max else low)]
 
 
 def pools(ctx: Context) -> dict[tuple[str, str], _Pool]:
@@ -94,28 +94,29 @@ def check(ctx: Context) -> Iterator[Finding]:
 def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
     profile, env = pool.profile, pool.env
     nodes = pool_nodes(profile)
-    if nodes is None or profile.nodes is None or profile.gpus_per_node is None:
+    if nodes is None:
         return
-    capacity = profile.nodes * profile.gpus_per_node
+    capacity = sum(n.gpus for n in nodes)
     users = sorted({e.name for e, _, _, _ in pool.items})
-    text = (
-        f"profile '{profile.name}' in '{env.name}' has {capacity} GPUs "
-        f"({profile.nodes} nodes x {profile.gpus_per_node})"
+    what = (
+        f"profile '{profile.name}' in '{env.name}'"
         if users == [env.name]
-        else f"pool '{name}' on cluster '{cluster}' (environments {', '.join(users)}) has "
-        f"{capacity} GPUs ({profile.nodes} nodes x {profile.gpus_per_node})"
+        else f"pool '{name}' on cluster '{cluster}' (environments {', '.join(users)})"
     )
+    text = f"{what} has {capacity} GPUs ({len(nodes)} nodes x {profile.gpus_per_node})"
     where = ("gpuProfiles", profile.name, "nodes")
-    at_min = place(nodes, pool.demands(1))
+    at_min = place(nodes, pool.demands())
     if not at_min.fits:
-        yield INFO.at(env.source, where, _message(text, "minimum", pool.demands(1), at_min))
+        yield INFO.at(
+            env.source, where, _message(text, capacity, "minimum", pool.demands(), at_min)
+        )
         return
-    at_max = place(nodes, pool.demands(2))
+    at_max = place(nodes, pool.demands(at_max=True))
     if not at_max.fits:
         yield INFO.at(
             env.source,
             where,
-            _message(text, "maximum", pool.demands(2), at_max),
+            _message(text, capacity, "maximum", pool.demands(at_max=True), at_max),
             severity=Severity.WARNING,
         )
     # A rollout starts its surge replicas beside the old ones (KServe's default RollingUpdate,
@@ -126,7 +127,7 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
         return
     largest = max(surging, key=lambda d: (d.key(), d.owner))
     extra = pool.surges[largest]
-    surge = place(nodes, pool.demands(1) + [largest] * extra)
+    surge = place(nodes, pool.demands() + [largest] * extra)
     if not surge.fits:
         yield INFO.at(
             env.source,
@@ -141,18 +142,20 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
 def _units(value: object, scale: int, *, up: bool) -> int | None:
     """A quantity in whole millicores (scale 1000) or bytes: requests rounded up, capacities
     down, so that a fit here is a fit there."""
-    amount = parse_quantity(value) if value is not None else None
+    amount = parse_quantity(value)
     if amount is None:
         return None
     scaled = amount * scale
     return math.ceil(scaled) if up else math.floor(scaled)
 
 
-def _message(text: str, which: str, demands: list[Demand], placement: Placement) -> str:
+def _message(
+    text: str, capacity: int, which: str, demands: list[Demand], placement: Placement
+) -> str:
     total = sum(d.gpus for d in demands)
     head = (
         f"{text} but its models need {total} at {which} replicas"
-        if total > sum(n.gpus + sum(d.gpus for d in n.placed) for n in placement.nodes)
+        if total > capacity
         else f"{text}: the {total} GPUs at {which} replicas fit in total but not node by node"
     )
     missing = placement.unplaced[0]

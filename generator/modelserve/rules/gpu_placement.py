@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from modelserve.derive.predictor import CONTAINER, ISVC_LABEL
+from modelserve.derive.predictor import CONTAINER, ISVC_LABEL, derives
 from modelserve.findings import Severity
 from modelserve.model import Profile
 from modelserve.rules.base import ObjectSet, Problem, RuleInfo, Scope, mapping, sequence
@@ -202,14 +202,10 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
 
 
 def _derived(obj: dict[str, Any], predictor: dict[str, Any], objects: ObjectSet) -> bool:
-    """Whether validate checks a Deployment KServe derives from this InferenceService (the
-    conditions of ``derive_predictor``)."""
-    notes = mapping(mapping(obj.get("metadata")).get("annotations"))
-    model = predictor.get("model")
-    if not objects.kserve.is_standard(notes.get("serving.kserve.io/deploymentMode")):
+    """Whether validate checks a Deployment KServe derives from this InferenceService: derive
+    builds it, and the runtime has the kserve-container it needs."""
+    if not derives(obj, objects.kserve):
         return False
-    if not isinstance(model, dict) or "workerSpec" in predictor:
-        return False
-    runtime = objects.runtime_of(obj, str(model.get("runtime", "")))
+    runtime = objects.runtime_of(obj, str(mapping(predictor.get("model")).get("runtime", "")))
     containers = sequence(mapping((runtime or {}).get("spec")).get("containers"))
     return any(mapping(c).get("name") == CONTAINER for c in containers)
