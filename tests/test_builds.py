@@ -148,7 +148,8 @@ def test_pykustomize_and_kubectl_build_identical_bytes(
 ) -> None:
     deploy, _ = example
     built = pykustomize_yaml(deploy / path)
-    assert built.startswith("apiVersion: ")
+    # the KServe gate is a root of nothing (its Flux Kustomization only health-checks)
+    assert built.startswith("apiVersion: ") or (path.endswith("/kserve-ready") and not built)
     assert built == kubectl_yaml(deploy / path)
 
 

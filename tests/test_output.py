@@ -6,6 +6,7 @@ import json
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -493,10 +494,15 @@ def test_a_second_run_waits_for_the_lock_or_gives_up_with_exit_2(tmp_path: Path)
             text=True,
             env={**os.environ, "MODELSERVE_LOCK_TIMEOUT": "60"},
         )
-        time.sleep(1.0)
+        # the lock is released only once the second run says it waits (its start-up can take
+        # longer than any fixed sleep on a loaded machine)
+        assert waiting.stderr is not None
+        ready, _, _ = select.select([waiting.stderr], [], [], 60)
+        first = waiting.stderr.readline() if ready else ""
+        assert "waiting" in first, first
         assert waiting.poll() is None, "the second run must wait while the lock is held"
     out, err = waiting.communicate(timeout=60)
-    assert waiting.returncode == 0 and "waiting" in err, out + err
+    assert waiting.returncode == 0, out + first + err
     assert snapshot(repo / "deploy") != before and leftovers(repo) == []
 
 

@@ -55,7 +55,7 @@ def test_two_environments_on_one_cluster_have_one_owner_for_each_runtime(tmp_pat
     flux = [o.obj for r in tree.roots if r.path == f"clusters/{slug}/modelserve" for o in r.objects]
     shared = [o for o in flux if o["metadata"]["name"] == f"{slug}-modelserve-shared"]
     assert len(shared) == 1 and shared[0]["spec"]["path"].endswith(f"/shared/{slug}")
-    shards = [o for o in flux if o is not shared[0]]
+    shards = [o for o in flux if "modelserve.io/environment" in o["metadata"]["labels"]]
     assert {o["metadata"]["labels"]["modelserve.io/environment"] for o in shards} == {
         "dev",
         "staging",

@@ -686,6 +686,50 @@ def environment_schema() -> dict:
                             "for runtime-collision. Default false."
                         ),
                     },
+                    "kserveInstall": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["kind"],
+                        "description": (
+                            "How KServe is installed on the cluster; the cluster's shared objects "
+                            "(runtimes, namespaces) wait for it. Default External on Hybrid "
+                            "Manager, none elsewhere."
+                        ),
+                        "properties": {
+                            "kind": {
+                                "enum": ["Kustomization", "HelmRelease", "External"],
+                                "description": (
+                                    "Kustomization: a Flux Kustomization they depend on. "
+                                    "HelmRelease: a Flux HelmRelease, health-checked by a "
+                                    "generated gate Kustomization they depend on. External: "
+                                    "installed by the platform (Hybrid Manager); the gate "
+                                    "waits for KServe's CRDs and controller Deployment."
+                                ),
+                            },
+                            "name": {
+                                "$ref": "#/$defs/dnsLabel",
+                                "description": (
+                                    "The Kustomization or HelmRelease; for External the "
+                                    "controller Deployment, default kserve-controller-manager."
+                                ),
+                            },
+                            "namespace": {
+                                "$ref": "#/$defs/dnsLabel",
+                                "description": (
+                                    "Its namespace; default flux.namespace (External: kserve)."
+                                ),
+                            },
+                        },
+                        "if": {
+                            "properties": {
+                                "kind": {
+                                    "enum": ["Kustomization", "HelmRelease"],
+                                    "description": "A named Flux object.",
+                                }
+                            }
+                        },
+                        "then": {"required": ["name"]},
+                    },
                 },
             },
             "deploymentMode": {
@@ -752,8 +796,9 @@ def environment_schema() -> dict:
                         "type": "array",
                         "items": {"$ref": "#/$defs/dnsLabel"},
                         "description": (
-                            "Flux Kustomizations that install KServe (and the CRDs) on the "
-                            "cluster; the runtimes wait for them."
+                            "Other Flux Kustomizations (same namespace) the cluster's shared "
+                            "objects wait for, e.g. cert-manager; KServe's own install is "
+                            "platform.kserveInstall."
                         ),
                     },
                     "shards": {

@@ -195,6 +195,22 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
+class KServeInstall:
+    """How KServe gets onto a cluster (``platform.kserveInstall``), which the cluster's shared
+    objects wait for: a Flux ``Kustomization`` or ``HelmRelease`` by name, or ``External``
+    (installed by the platform, as Hybrid Manager does), where ``name`` and ``namespace`` are
+    KServe's controller Deployment."""
+
+    kind: str
+    name: str
+    namespace: str
+
+
+# KServe's controller Deployment as its config/default and Helm chart install it.
+KSERVE_CONTROLLER = ("kserve-controller-manager", "kserve")
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     cluster: str
@@ -229,6 +245,20 @@ class Environment:
         """The cluster is a Hybrid Manager one (``platform.hybridManager``): its documented
         runtimes exist there."""
         return self.data["platform"].get("hybridManager") is True
+
+    @cached_property
+    def kserve_install(self) -> KServeInstall | None:
+        """What the shared objects wait for; on Hybrid Manager the platform's own install by
+        default, elsewhere nothing unless declared (``flux.dependsOn`` may still name it)."""
+        spec = self.data["platform"].get("kserveInstall")
+        if spec is None and not self.hybrid_manager:
+            return None
+        spec = spec or {"kind": "External"}
+        if spec["kind"] == "External":
+            name, namespace = KSERVE_CONTROLLER
+        else:
+            name, namespace = "", self.flux.get("namespace", "flux-system")
+        return KServeInstall(spec["kind"], spec.get("name", name), spec.get("namespace", namespace))
 
     @cached_property
     def flux_path(self) -> str:

@@ -36,7 +36,13 @@ from typing import Any
 from modelserve.derive.predictor import predictor_component
 from modelserve.model import Catalog, Environment, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
-from modelserve.render.flux import render_flux, shard_name, shared_name
+from modelserve.render.flux import (
+    gate_name,
+    render_flux,
+    render_kserve_gate,
+    shard_name,
+    shared_name,
+)
 from modelserve.render.isvc import render_isvc
 from modelserve.render.monitor import render_monitor
 from modelserve.render.runtime import render_runtime
@@ -342,18 +348,40 @@ def _flux_root(
         sources={env.source.file for env in members},
         envs=tuple(env.name for env in members),
     )
-    external = sorted({d for env in members for d in env.flux.get("dependsOn") or ()})
-    objects = [
+    depends_on: list[str | dict[str, str]] = list(
+        sorted({d for env in members for d in env.flux.get("dependsOn") or ()})
+    )
+    objects: list[RenderedObject] = []
+    files: dict[str, list[str]] = {}
+    install = first.kserve_install  # rule cluster-agree keeps it one per cluster
+    if install is not None and install.kind == "Kustomization":
+        dependency = {"name": install.name}
+        if install.namespace != first.flux.get("namespace", "flux-system"):
+            dependency["namespace"] = install.namespace
+        if install.name not in depends_on:
+            depends_on.insert(0, dependency)
+    elif install is not None:
+        gate = f"{shared.path}/kserve-ready"
+        tree.files[f"{gate}/kustomization.yaml"] = _kustomization([])
+        tree.roots.append(BuildRoot(gate, first.name, sources={first.source.file}, envs=root.envs))
+        objects.append(
+            render_kserve_gate(
+                first, gate_name(slug), f"{first.flux_path}/{gate}", install, cluster=slug
+            )
+        )
+        files["kserve.yaml"] = [first.source.file]
+        depends_on.insert(0, gate_name(slug))
+    objects.append(
         render_flux(
             first,
             shared_name(slug),
             f"{first.flux_path}/{shared.path}",
-            external,
+            depends_on,
             models=False,
             cluster=slug,
         )
-    ]
-    files = {"shared.yaml": [first.source.file]}
+    )
+    files["shared.yaml"] = [first.source.file]
     for env in members:
         for shard, shard_root in shards[env.name].items():
             deployments = [

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from modelserve.model import Environment
+from modelserve.model import Environment, KServeInstall
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 
 
@@ -70,6 +70,63 @@ def shared_name(cluster_folder: str) -> str:
     return f"{cluster_folder}-modelserve-shared"
 
 
+def gate_name(cluster_folder: str) -> str:
+    """The Flux Kustomization that waits for KServe on a cluster (HelmRelease or External)."""
+    return f"{cluster_folder}-modelserve-kserve"
+
+
+# KServe's CRDs the generated objects need; kstatus calls a CRD Current once Established
+# (cli-utils pkg/kstatus/status/core.go ``CRDConditions``; a health check
+# of an object not yet there waits, as for any other).
+KSERVE_CRDS = ("clusterservingruntimes.serving.kserve.io", "inferenceservices.serving.kserve.io")
+
+
+def kserve_health_checks(install: KServeInstall) -> list[dict[str, str]]:
+    """What the gate checks before the cluster's shared objects are applied: a HelmRelease is
+    Ready once installed (helm-controller sets Ready with observedGeneration, which kstatus
+    reads); a platform install is there when its CRDs are established and its controller (the
+    webhooks that admit every InferenceService) is available."""
+    if install.kind == "HelmRelease":
+        return [
+            {
+                "apiVersion": "helm.toolkit.fluxcd.io/v2",
+                "kind": "HelmRelease",
+                "name": install.name,
+                "namespace": install.namespace,
+            }
+        ]
+    checks = [
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "name": crd}
+        for crd in KSERVE_CRDS
+    ]
+    checks.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": install.name,
+            "namespace": install.namespace,
+        }
+    )
+    return checks
+
+
+def render_kserve_gate(
+    env: Environment, name: str, path: str, install: KServeInstall, cluster: str
+) -> RenderedObject:
+    """A Flux Kustomization of nothing whose health checks are KServe's install: Kustomizations
+    can depend only on Kustomizations (kustomize-controller v1.9 ``checkDependencies`` reads
+    ``dependsOn`` as Kustomizations), and with ``wait`` off the listed ``healthChecks`` are
+    waited for even when nothing is applied (``checkHealth``), so depending on this gate is
+    depending on the HelmRelease or the platform's install."""
+    rendered = render_flux(env, name, path, [], models=False, cluster=cluster)
+    spec = rendered.obj["spec"]
+    spec["wait"] = False
+    spec["healthChecks"] = kserve_health_checks(install)
+    field = ("platform", "kserveInstall") if "kserveInstall" in env.data["platform"] else ()
+    rendered.origins.append(Origin(("spec", "healthChecks"), env.source, ("platform", *field[1:])))
+    return rendered
+
+
 def shard_name(env: Environment, shard: str) -> str:
     return f"{env.name}-modelserve-models-{shard}"
 
@@ -78,7 +135,7 @@ def render_flux(
     env: Environment,
     name: str,
     path: str,
-    depends_on: list[str],
+    depends_on: Sequence[str | dict[str, str]],
     *,
     models: bool,
     deployments: Sequence[tuple[str, str]] = (),
@@ -100,7 +157,9 @@ def render_flux(
         "sourceRef": source,
     }
     if depends_on:
-        spec["dependsOn"] = [{"name": entry} for entry in depends_on]
+        spec["dependsOn"] = [
+            {"name": entry} if isinstance(entry, str) else dict(entry) for entry in depends_on
+        ]
     if models and env.deployment_mode == "Standard":
         spec["wait"] = False  # wait checks every applied object: the InferenceServices too
         spec["healthChecks"] = [

@@ -51,6 +51,7 @@ AGREE: dict[str, Callable[[Environment], Any]] = {
     "kubernetesVersion": lambda e: e.kubernetes_version,
     "platform.kserve": lambda e: str(e.kserve),
     "platform.hybridManager": lambda e: e.hybrid_manager,
+    "platform.kserveInstall": lambda e: e.kserve_install,
     "flux.namespace": lambda e: e.flux.get("namespace", "flux-system"),
     "flux.sourceRef": lambda e: e.flux.get("sourceRef"),
     "flux.path": lambda e: e.flux_path,

@@ -1,7 +1,8 @@
 """Flux Kustomizations depend on names that exist, without cycles, and point at real folders.
 
-``dependsOn`` may name the generated Kustomizations of the same cluster or the ones its
-environments declare in ``flux.dependsOn`` (the KServe installation, managed elsewhere). A
+``dependsOn`` may name the generated Kustomizations of the same cluster, the ones its
+environments declare in ``flux.dependsOn``, and the Flux Kustomization that installs KServe
+(``platform.kserveInstall``; both are managed elsewhere, so only their names are known). A
 dependency cycle blocks every Kustomization in it forever; a ``path`` without a
 kustomization.yaml makes the reconcile fail.
 """
@@ -75,6 +76,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         members = [ctx.catalog.environments[name] for name in root.envs]
         external = {d for env in members for d in env.flux.get("dependsOn") or ()}
+        external |= {
+            env.kserve_install.name
+            for env in members
+            if env.kserve_install and env.kserve_install.kind == "Kustomization"
+        }
         names = {o.obj["metadata"]["name"] for o in flux_objects}
         graph: dict[str, list[str]] = {}
         for o in flux_objects:
