@@ -588,6 +588,64 @@ def environment_schema() -> dict:
                     "Environments on one cluster naming the same pool share its nodes."
                 ),
             },
+            "sharing": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["strategy", "perGpu"],
+                "description": (
+                    "How the NVIDIA device plugin splits each GPU of the pool: MIG slices or "
+                    "time-slicing replicas. gpu.count then counts slices or replicas."
+                ),
+                "properties": {
+                    "strategy": {
+                        "enum": ["mig", "time-slicing"],
+                        "description": (
+                            "mig: hardware partitions with their own memory; time-slicing: "
+                            "replicas sharing one GPU's memory without isolation (no memory fit "
+                            "can be guaranteed)."
+                        ),
+                    },
+                    "perGpu": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 64,
+                        "description": (
+                            "MIG: slices of migProfile per GPU (at most 7); time-slicing: "
+                            "sharing.timeSlicing.resources[].replicas."
+                        ),
+                    },
+                    "migProfile": {
+                        "type": "string",
+                        "pattern": "^[1-7]g\\.[0-9]+gb(\\+me)?$",
+                        "description": (
+                            "MIG: the slice profile, e.g. 1g.10gb (resource "
+                            "nvidia.com/mig-1g.10gb with the mixed strategy)."
+                        ),
+                    },
+                    "failRequestsGreaterThanOne": {
+                        "type": "boolean",
+                        "description": (
+                            "Time-slicing: the device plugin's flag of that name; with it a "
+                            "container asking for more than one replica is refused. Default "
+                            "false, as in the device plugin."
+                        ),
+                    },
+                    "sliceMemoryGiB": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": (
+                            "MIG: memory of one slice, GiB; default the profile name's GB."
+                        ),
+                    },
+                },
+                "if": {"properties": {"strategy": {"const": "mig", "description": "MIG slices."}}},
+                "then": {
+                    "required": ["migProfile"],
+                    "properties": {
+                        "perGpu": {"maximum": 7, "description": "At most 7 slices per GPU."}
+                    },
+                },
+            },
         },
     }
     deployment = {

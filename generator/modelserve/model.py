@@ -63,10 +63,43 @@ class Profile:
     cpu_per_node: str | None = None  # allocatable quantities, as written
     memory_per_node: str | None = None
     pool: str = ""  # the node pool's name on the cluster ("" : the profile's name)
+    sharing: str | None = None  # "mig" or "time-slicing": the device plugin splits each GPU
+    per_gpu: int = 1  # MIG slices or time-slicing replicas of each GPU
+    mig_profile: str | None = None  # e.g. "1g.10gb"
+    slice_memory_gib: float | None = None  # MIG: memory of one slice, when given
+    fail_requests_greater_than_one: bool = False  # time-slicing: the device plugin's flag
 
     @property
     def pool_name(self) -> str:
         return self.pool or self.name
+
+    @property
+    def devices_per_node(self) -> int | None:
+        """What the device plugin advertises per node: GPUs, or their MIG slices or replicas."""
+        return None if self.gpus_per_node is None else self.gpus_per_node * self.per_gpu
+
+    @property
+    def devices(self) -> str:
+        """What one unit of the profile's GPU resource is, for messages."""
+        if self.sharing == "mig":
+            return f"MIG {self.mig_profile} slices"
+        if self.sharing == "time-slicing":
+            return "time-sliced GPU replicas"
+        return "GPUs"
+
+    @property
+    def device_memory_gib(self) -> float | None:
+        """The GPU memory one unit guarantees: a GPU's, or a MIG slice's (as given, or the
+        profile name's GB in GiB, which is below what the slice has); time-slicing guarantees
+        none (its replicas share the GPU's memory without isolation)."""
+        if self.sharing == "time-slicing":
+            return None
+        if self.sharing == "mig":
+            if self.slice_memory_gib is not None:
+                return self.slice_memory_gib
+            gb = (self.mig_profile or "").split("+")[0].rpartition(".")[2].removesuffix("gb")
+            return int(gb) * 1e9 / 1024**3 if gb.isdigit() else None
+        return self.gpu_memory_gib
 
     def tolerations(self) -> list[dict[str, str]]:
         return [t.toleration() for t in self.taints]
@@ -328,25 +361,30 @@ def model_from(data: dict[str, Any], source: Source) -> Model:
     )
 
 
+def profile_from(name: str, p: dict[str, Any]) -> Profile:
+    sharing = p.get("sharing") or {}
+    return Profile(
+        name=name,
+        node_labels=dict(p.get("nodeLabels") or {}),
+        taints=tuple(Taint(t["key"], t["effect"], t.get("value")) for t in p.get("taints") or ()),
+        gpu_resource=p.get("gpuResource", DEFAULT_GPU_RESOURCE),
+        gpu_product=p.get("gpuProduct"),
+        gpus_per_node=p.get("gpusPerNode"),
+        gpu_memory_gib=p.get("gpuMemoryGiB"),
+        nodes=p.get("nodes"),
+        cpu_per_node=None if p.get("cpuPerNode") is None else str(p["cpuPerNode"]),
+        memory_per_node=None if p.get("memoryPerNode") is None else str(p["memoryPerNode"]),
+        pool=str(p.get("pool") or ""),
+        sharing=sharing.get("strategy"),
+        per_gpu=int(sharing.get("perGpu", 1)),
+        mig_profile=sharing.get("migProfile"),
+        slice_memory_gib=sharing.get("sliceMemoryGiB"),
+        fail_requests_greater_than_one=bool(sharing.get("failRequestsGreaterThanOne", False)),
+    )
+
+
 def environment_from(data: dict[str, Any], source: Source) -> Environment:
-    profiles = {
-        name: Profile(
-            name=name,
-            node_labels=dict(p.get("nodeLabels") or {}),
-            taints=tuple(
-                Taint(t["key"], t["effect"], t.get("value")) for t in p.get("taints") or ()
-            ),
-            gpu_resource=p.get("gpuResource", DEFAULT_GPU_RESOURCE),
-            gpu_product=p.get("gpuProduct"),
-            gpus_per_node=p.get("gpusPerNode"),
-            gpu_memory_gib=p.get("gpuMemoryGiB"),
-            nodes=p.get("nodes"),
-            cpu_per_node=None if p.get("cpuPerNode") is None else str(p["cpuPerNode"]),
-            memory_per_node=None if p.get("memoryPerNode") is None else str(p["memoryPerNode"]),
-            pool=str(p.get("pool") or ""),
-        )
-        for name, p in (data.get("gpuProfiles") or {}).items()
-    }
+    profiles = {name: profile_from(name, p) for name, p in (data.get("gpuProfiles") or {}).items()}
     entries = tuple(
         ModelEntry(d["model"], d.get("profile"), d, i)
         for i, d in enumerate(data.get("models") or ())

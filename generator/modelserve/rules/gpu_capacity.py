@@ -76,11 +76,11 @@ def pools(ctx: Context) -> dict[tuple[str, str], _Pool]:
 
 def pool_nodes(profile: Profile) -> list[Node] | None:
     """The empty nodes of a profile's pool; None when the profile does not say how many."""
-    if profile.nodes is None or profile.gpus_per_node is None:
+    if profile.nodes is None or profile.devices_per_node is None:
         return None
     return empty_nodes(
         profile.nodes,
-        profile.gpus_per_node,
+        profile.devices_per_node,
         _units(profile.cpu_per_node, 1000, up=False),
         _units(profile.memory_per_node, 1, up=False),
     )
@@ -103,12 +103,16 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
         if users == [env.name]
         else f"pool '{name}' on cluster '{cluster}' (environments {', '.join(users)})"
     )
-    text = f"{what} has {capacity} GPUs ({len(nodes)} nodes x {profile.gpus_per_node})"
+    text = (
+        f"{what} has {capacity} {profile.devices} ({len(nodes)} nodes x {profile.devices_per_node})"
+    )
     where = ("gpuProfiles", profile.name, "nodes")
     at_min = place(nodes, pool.demands())
     if not at_min.fits:
         yield INFO.at(
-            env.source, where, _message(text, capacity, "minimum", pool.demands(), at_min)
+            env.source,
+            where,
+            _message(text, capacity, "minimum", pool.demands(), at_min, profile.devices),
         )
         return
     at_max = place(nodes, pool.demands(at_max=True))
@@ -116,7 +120,14 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
         yield INFO.at(
             env.source,
             where,
-            _message(text, capacity, "maximum", pool.demands(at_max=True), at_max),
+            _message(
+                text,
+                capacity,
+                "maximum",
+                pool.demands(at_max=True),
+                at_max,
+                profile.devices,
+            ),
             severity=Severity.WARNING,
         )
     # A rollout starts its surge replicas beside the old ones (KServe's default RollingUpdate,
@@ -133,7 +144,8 @@ def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
             env.source,
             where,
             f"{text}; at minimum replicas a rollout of {largest.owner} cannot start its "
-            f"{extra} surge replica(s) ({largest.gpus} GPUs each on one node): {_free(surge)}; "
+            f"{extra} surge replica(s) ({largest.gpus} {profile.devices} each on one node): "
+            f"{_free(surge, profile.devices)}; "
             "the rollout stalls (set rollout.strategy: Recreate, or room for one more)",
             severity=Severity.WARNING,
         )
@@ -150,13 +162,18 @@ def _units(value: object, scale: int, *, up: bool) -> int | None:
 
 
 def _message(
-    text: str, capacity: int, which: str, demands: list[Demand], placement: Placement
+    text: str,
+    capacity: int,
+    which: str,
+    demands: list[Demand],
+    placement: Placement,
+    unit: str = "GPUs",
 ) -> str:
     total = sum(d.gpus for d in demands)
     head = (
         f"{text} but its models need {total} at {which} replicas"
         if total > capacity
-        else f"{text}: the {total} GPUs at {which} replicas fit in total but not node by node"
+        else f"{text}: the {total} {unit} at {which} replicas fit in total but not node by node"
     )
     missing = placement.unplaced[0]
     how = (
@@ -166,14 +183,14 @@ def _message(
     )
     return (
         f"{head}; {how}: {len(placement.unplaced)} replica(s) left over, e.g. {missing.owner} "
-        f"({missing.gpus} GPUs on one node); {_free(placement)}"
+        f"({missing.gpus} {unit} on one node); {_free(placement, unit)}"
     )
 
 
-def _free(placement: Placement) -> str:
+def _free(placement: Placement, unit: str = "GPUs") -> str:
     parts = []
     for i, node in enumerate(placement.nodes[:8], 1):
-        part = f"node {i}: {node.gpus} GPUs free"
+        part = f"node {i}: {node.gpus} {unit} free"
         if node.cpu is not None:
             part += f", {node.cpu / 1000:g} CPU"
         if node.memory is not None:

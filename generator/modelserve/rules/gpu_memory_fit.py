@@ -4,6 +4,14 @@ Weights take parameters x bytes per parameter (bf16/fp16: 2, fp8/int8: 1, int4: 
 fp32: 4); the KV cache and activations need more on top (``size.overheadPercent``, default
 20%). A model that does not fit crashes at load with CUDA out-of-memory after the image pull,
 often many minutes into a rollout.
+
+On shared GPUs (``gpuProfiles.<p>.sharing``) a replica's unit is a MIG slice, with the slice's
+memory (hardware-partitioned), or a time-slicing replica, which guarantees no memory at all: the
+NVIDIA device plugin hands out replicas of one GPU to several pods that share its memory without
+isolation (device plugin ``api/config/v1/replicas.go``; NVIDIA GPU Operator, "Time-Slicing
+GPUs in Kubernetes": "there is no memory or fault-isolation between replicas"). So a model that
+states what memory it needs (``size`` or ``gpu.minMemoryGiB``) is refused on a time-sliced pool:
+the fit cannot be checked, and a neighbour's load can push it out of memory at any time.
 """
 
 from __future__ import annotations
@@ -51,14 +59,29 @@ def at_model_and_entry(p: Placement, field: PathKey, message: str) -> Iterator[F
 
 def check(ctx: Context) -> Iterator[Finding]:
     for p in ctx.placements():
-        if (
-            p.model is None
-            or p.profile is None
-            or p.profile.gpu_memory_gib is None
-            or not p.model.gpu_count
-        ):
+        if p.model is None or p.profile is None or not p.model.gpu_count:
             continue
-        per_gpu = float(p.profile.gpu_memory_gib)
+        if p.profile.sharing == "time-slicing":
+            stated: PathKey | None = (
+                ("size",)
+                if p.model.data.get("size")
+                else ("gpu", "minMemoryGiB")
+                if p.model.min_gpu_memory_gib is not None
+                else None
+            )
+            if stated is not None:
+                yield from at_model_and_entry(
+                    p,
+                    stated,
+                    f"model '{p.model.name}' states the GPU memory it needs, but profile "
+                    f"'{p.profile.name}' in '{p.env.name}' is time-sliced: its "
+                    f"{p.profile.per_gpu} replicas per GPU share the GPU's memory without "
+                    "isolation, so no fit can be guaranteed (use a MIG or whole-GPU profile)",
+                )
+            continue
+        if p.profile.device_memory_gib is None:
+            continue
+        per_gpu = float(p.profile.device_memory_gib)
         if p.model.min_gpu_memory_gib is not None and per_gpu < p.model.min_gpu_memory_gib:
             yield from at_model_and_entry(
                 p,

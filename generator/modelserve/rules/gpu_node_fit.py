@@ -34,13 +34,14 @@ def check(ctx: Context) -> Iterator[Finding]:
             p.model is None
             or p.profile is None
             or not p.model.gpu_count
-            or p.profile.gpus_per_node is None
+            or p.profile.devices_per_node is None
         ):
             continue
-        if p.model.gpu_count > p.profile.gpus_per_node:
+        if p.model.gpu_count > p.profile.devices_per_node:
             message = (
                 f"model '{p.model.name}' needs {p.model.gpu_count} GPUs per replica but nodes of "
-                f"profile '{p.profile.name}' in '{p.env.name}' have {p.profile.gpus_per_node}"
+                f"profile '{p.profile.name}' in '{p.env.name}' have "
+                f"{p.profile.devices_per_node} {p.profile.devices}"
             )
             yield INFO.at(p.model.source, ("gpu", "count"), message)
             yield INFO.at(p.env.source, p.entry.path + ("profile",), message)
