@@ -62,8 +62,10 @@ def make_change(root: Path) -> None:
     )
 
     def prod(data: dict[str, Any]) -> None:
+        # prod is air-gapped: the added NIM needs its preloaded cache (rule airgapped)
+        cache = {"pvc": {"claimName": f"{ADDED}-nim-cache", "size": "8Gi"}}
         data["models"] = [m for m in data["models"] if m["model"] != REMOVED] + [
-            {"model": ADDED, "profile": "h100"}
+            {"model": ADDED, "profile": "h100", "rollout": {"strategy": "Recreate"}, "cache": cache}
         ]
         resized = next(m for m in data["models"] if m["model"] == RESIZED)
         resized["replicas"] = {"min": 3, "max": 3}
@@ -186,11 +188,13 @@ def test_json_lists_exactly_the_changes(repo: Path, run_cli, tmp_path: Path) -> 
         assert envs[name]["models"]["moved"] == [], name
     assert envs["prod"]["models"]["changed"][RESIZED] == RESIZE_CHANGES
     assert envs["dev"]["runtimes"] == {"added": [], "removed": [], "changed": {}}
-    for name in ("prod", "staging"):  # the runtimes these environments use
+    # the runtimes these environments use; air-gapped prod runs its mirror's image, which the
+    # catalog's new image leaves as it is
+    for name, changed in (("prod", {}), ("staging", {RESTAMPED: image_change(repo)})):
         assert envs[name]["runtimes"] == {
             "added": [],
             "removed": [REMOVED_RUNTIME],
-            "changed": {RESTAMPED: image_change(repo)},
+            "changed": changed,
         }, name
 
 
@@ -232,7 +236,7 @@ def test_summary_counts(repo: Path, run_cli, tmp_path: Path) -> None:
         "models_changed": 1,
         "runtimes_added": 0,
         "runtimes_removed": 2,
-        "runtimes_changed": 2,
+        "runtimes_changed": 1,  # staging only: prod runs its mirror
         "other_changed": shard_objects,
         "models_moved": 0,
     }
@@ -290,9 +294,8 @@ def test_markdown_shows_the_same_changes(repo: Path, run_cli, tmp_path: Path) ->
     prod = found["prod"]
     assert "  - `spec.predictor.minReplicas`: `2` -> `3`" in prod
     assert "  - `spec.predictor.maxReplicas`: `2` -> `3`" in prod
-    assert (
-        f"  - `spec.containers[0].image`: `{image_change(repo)[0]['old']}` -> `{NEW_IMAGE}`" in prod
-    )
+    image = f"  - `spec.containers[0].image`: `{image_change(repo)[0]['old']}` -> `{NEW_IMAGE}`"
+    assert image in found["staging"] and image not in prod
     assert f"**Runtimes removed** (1):\n\n- `{REMOVED_RUNTIME}`" in prod
     assert "Runtimes" not in found["dev"]
     for env, profiles in expected_gpus(repo, tmp_path).items():
@@ -319,8 +322,16 @@ def add_synthetic_models(root: Path, count: int) -> None:
     names = [f"synthetic-{i:04d}" for i in range(count)]
     for name in names:
         dump(root / "catalog" / "models" / f"{name}.yaml", {**base, "name": name})
+    prod = next(
+        m
+        for m in load(root / "environments" / "prod.yaml")["models"]
+        if m["model"] == "sklearn-iris"
+    )
     for env in ENVS:  # about 80 characters per entry: 1,500 entries are well over the limit
-        edit_env(root, env, lambda d: d["models"].extend({"model": n} for n in names))
+        # air-gapped prod reads its in-cluster copy of the weights
+        extra = {"storageUri": prod["storageUri"]} if env == "prod" else {}
+        entries = [{"model": n, **extra} for n in names]
+        edit_env(root, env, lambda d, entries=entries: d["models"].extend(entries))
 
 
 def entry_lines(markdown: str) -> int:
@@ -536,3 +547,23 @@ def test_diff_shows_the_packing_of_each_pool_before_and_after(repo: Path, run_cl
     assert before["gpusFree"] - after["gpusFree"] == 1 + added - removed_gpus
     code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD~1")
     assert code == 0 and "| node pool (cluster/pool) |" in out and f"`{key}`" in out
+
+
+def test_diff_packs_autoscaled_gpu_models_at_their_minimum(tmp_path: Path, run_cli) -> None:
+    """A GPU model that autoscales from 1 to 4 replicas takes 1 replica's GPUs in the packing
+    (gpu-capacity places minimum replicas; the maximum is its warning), not 4."""
+    root = commit_all(copy_example(tmp_path / "gitops"), "example catalog")
+    prod = load(root / "environments" / "prod.yaml")
+    entry = next(e for e in prod["models"] if e["model"] == RESIZED)
+    assert entry["replicas"] == {"min": 2, "max": 2}
+    edit_env(
+        root,
+        "prod",
+        lambda d: next(e for e in d["models"] if e["model"] == RESIZED).update(
+            replicas={"min": 1, "max": 4}
+        ),
+    )
+    commit_all(root, "autoscale the 8B model")
+    pool = diff_json(run_cli, root)["environments"]["prod"]["pools"][f"{prod['cluster']}/h100"]
+    gpus = load(root / "catalog" / "models" / f"{RESIZED}.yaml")["gpu"]["count"]
+    assert pool["after"]["gpusFree"] - pool["before"]["gpusFree"] == gpus  # 2 -> 1 at minimum

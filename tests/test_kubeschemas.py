@@ -37,6 +37,7 @@ SHIPPED = {
     "kustomization_v1.json": "kustomize.toolkit.fluxcd.io",
     "gitrepository_v1.json": "source.toolkit.fluxcd.io",
     "ocirepository_v1.json": "source.toolkit.fluxcd.io",
+    "localmodelcache_v1alpha1.json": "serving.kserve.io",
 }
 
 

@@ -464,6 +464,15 @@ def model_schema() -> dict:
                             "KV cache and activations on top of the weights; default 20."
                         ),
                     },
+                    "downloadGiB": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": (
+                            "What fetching the model writes to disk, GiB (weights, tokenizer, "
+                            "engines); default the weights (parameters x bytes per parameter). "
+                            "Sizes caches and a NIM's ephemeral-storage request."
+                        ),
+                    },
                 },
             },
             "replicas": REPLICAS,
@@ -498,6 +507,70 @@ def model_schema() -> dict:
         },
         "$defs": defs(),
     }
+
+
+CACHE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+    "description": (
+        "Where the model's weights are kept in this environment, so that a restart does not "
+        "fetch them again: a PersistentVolumeClaim mounted at a NIM's cache path, or a KServe "
+        "LocalModelCache on a node group."
+    ),
+    "properties": {
+        "pvc": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["claimName", "size"],
+            "description": (
+                "A PersistentVolumeClaim mounted at the NIM's cache path (NIM_CACHE_PATH); "
+                "generated beside the model when storageClassName is given."
+            ),
+            "properties": {
+                "claimName": {"$ref": "#/$defs/dnsLabel", "description": "The claim's name."},
+                "size": {
+                    "$ref": "#/$defs/quantity",
+                    "description": "Its capacity, e.g. 200Gi; must hold the model's download.",
+                },
+                "accessMode": {
+                    "enum": ["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"],
+                    "description": (
+                        "How the claim can be mounted; default ReadWriteOnce (one node)."
+                    ),
+                },
+                "storageClassName": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 253,
+                    "description": "With it the claim is generated, of this StorageClass.",
+                },
+                "mountPath": {
+                    "type": "string",
+                    "pattern": "^/",
+                    "maxLength": 1024,
+                    "description": "Where it is mounted; default /opt/nim/.cache.",
+                },
+            },
+        },
+        "localModelCache": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["nodeGroup"],
+            "description": (
+                "A KServe LocalModelCache of the model's storageUri on a node group; needs "
+                "KServe's localModel feature enabled on the cluster."
+            ),
+            "properties": {
+                "nodeGroup": {
+                    "$ref": "#/$defs/dnsLabel",
+                    "description": "A key of localModelNodeGroups.",
+                },
+            },
+        },
+    },
+}
 
 
 def environment_schema() -> dict:
@@ -670,6 +743,17 @@ def environment_schema() -> dict:
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,
+            "storageUri": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 2048,
+                "description": (
+                    "Where the weights are in this environment, e.g. an in-cluster copy "
+                    "(pvc://claim/path, or a store listed in modelStores); replaces the "
+                    "catalog's."
+                ),
+            },
+            "cache": CACHE,
         },
     }
     return {
@@ -909,6 +993,50 @@ def environment_schema() -> dict:
                     "requireDigest": {
                         "type": "boolean",
                         "description": "Every image must be pinned by @sha256 digest.",
+                    },
+                },
+            },
+            "network": {
+                "enum": ["connected", "airgapped"],
+                "description": (
+                    "airgapped: the cluster reaches nothing outside; images must come from "
+                    "registry.allowed and weights from modelStores or PVCs. Default connected."
+                ),
+            },
+            "modelStores": {
+                "type": "array",
+                "maxItems": 64,
+                "items": {"type": "string", "minLength": 1, "maxLength": 2048},
+                "description": (
+                    "In-cluster stores weights may come from when air-gapped, as storageUri "
+                    "prefixes (s3://models-prod/); pvc:// is always in the cluster."
+                ),
+            },
+            "localModelNodeGroups": {
+                "type": "object",
+                "maxProperties": 64,
+                "propertyNames": {"$ref": "#/$defs/dnsLabel"},
+                "description": (
+                    "KServe LocalModelNodeGroups installed on the cluster, as models' "
+                    "localModelCache name them."
+                ),
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["profile", "storageLimit"],
+                    "description": "One LocalModelNodeGroup.",
+                    "properties": {
+                        "profile": {
+                            "type": "string",
+                            "maxLength": 63,
+                            "description": "The GPU profile whose nodes it spans.",
+                        },
+                        "storageLimit": {
+                            "$ref": "#/$defs/quantity",
+                            "description": (
+                                "Its spec.storageLimit: the disk of each node for cached models."
+                            ),
+                        },
                     },
                 },
             },

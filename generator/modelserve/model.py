@@ -18,6 +18,11 @@ from modelserve.platform.kserve import KServe
 # What a GPU profile requests when it names no resource (the NVIDIA device plugin's).
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_FLUX_PATH = "./deploy"
+# Where a NIM keeps its downloads unless NIM_CACHE_PATH says otherwise (NVIDIA NIM for LLMs,
+# "Configuring a NIM": NIM_CACHE_PATH, default /opt/nim/.cache).
+NIM_CACHE_DEFAULT = "/opt/nim/.cache"
+BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+GIB = 1024**3
 
 
 def json_bytes(data: Any) -> int:
@@ -151,6 +156,13 @@ class Runtime:
         """The runtime's data as JSON: measured once, by the output budget and object-size."""
         return json_bytes(self.data)
 
+    @cached_property
+    def is_nim(self) -> bool:
+        """An NVIDIA NIM: it downloads its model at start into NIM_CACHE_PATH (declared by
+        every NIM runtime HM documents) unless a cache there already holds it."""
+        names = {e.get("name") for e in self.data.get("env") or ()}
+        return "NIM_CACHE_PATH" in names or "/nim/" in self.image
+
     @property
     def serving_port(self) -> int:
         """The port the predictor Service targets (KServe: first declared port, else 8080)."""
@@ -171,6 +183,22 @@ class Model:
     def data_bytes(self) -> int:
         """The model's data as JSON: measured once, by the output budget and object-size."""
         return json_bytes(self.data)
+
+    @property
+    def weights_gib(self) -> float | None:
+        """Parameters x bytes per parameter, in GiB (None without ``size``)."""
+        size = self.data.get("size")
+        if not size:
+            return None
+        return float(size["parametersBillions"]) * 1e9 * BYTES_PER_PARAMETER[size["dtype"]] / GIB
+
+    @property
+    def download_gib(self) -> float | None:
+        """What fetching the model writes to disk: ``size.downloadGiB``, else its weights."""
+        size = self.data.get("size") or {}
+        if "downloadGiB" in size:
+            return float(size["downloadGiB"])
+        return self.weights_gib
 
 
 @dataclass(frozen=True)
@@ -225,6 +253,16 @@ class ModelEntry:
     def resources(self, model: Model) -> dict[str, Any]:
         """CPU and memory: the catalog's, overridden key by key by the environment's."""
         return {**(model.data.get("resources") or {}), **(self.data.get("resources") or {})}
+
+    def storage_uri(self, model: Model) -> str | None:
+        """Where KServe fetches the weights: the environment's copy, else the catalog's."""
+        uri = self.data.get("storageUri", model.data.get("storageUri"))
+        return None if uri is None else str(uri)
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        """``cache``: ``{"pvc": {...}}`` or ``{"localModelCache": {...}}``, or empty."""
+        return dict(self.data.get("cache") or {})
 
 
 @dataclass(frozen=True)
@@ -292,6 +330,21 @@ class Environment:
         else:
             name, namespace = "", self.flux.get("namespace", "flux-system")
         return KServeInstall(spec["kind"], spec.get("name", name), spec.get("namespace", namespace))
+
+    @property
+    def airgapped(self) -> bool:
+        """``network: airgapped``: nothing is fetched from outside the cluster's own stores."""
+        return self.data.get("network") == "airgapped"
+
+    @cached_property
+    def model_stores(self) -> tuple[str, ...]:
+        """In-cluster stores weights may come from when air-gapped (``modelStores``)."""
+        return tuple(str(s) for s in self.data.get("modelStores") or ())
+
+    @cached_property
+    def node_groups(self) -> dict[str, dict[str, Any]]:
+        """KServe LocalModelNodeGroups on the cluster (``localModelNodeGroups``)."""
+        return {k: dict(v) for k, v in (self.data.get("localModelNodeGroups") or {}).items()}
 
     @cached_property
     def flux_path(self) -> str:

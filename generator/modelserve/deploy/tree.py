@@ -36,6 +36,7 @@ from typing import Any
 from modelserve.derive.predictor import predictor_component
 from modelserve.model import Catalog, Environment, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
+from modelserve.render.cache import local_model_caches, render_pvc
 from modelserve.render.flux import (
     gate_name,
     render_flux,
@@ -243,12 +244,15 @@ def _environment(
         model = catalog.models[entry.model]
         shard = shard_of(model.name, count)
         root = shards.setdefault(shard, BuildRoot(f"{overlay}/models/{shard}", env.name))
-        objects = [render_isvc(model, entry, env, env.profiles.get(entry.profile or ""))]
-        monitor = render_monitor(model, catalog.runtimes[model.runtime], env)
+        runtime = catalog.runtimes[model.runtime]
+        objects = [render_isvc(model, entry, env, env.profiles.get(entry.profile or ""), runtime)]
+        monitor = render_monitor(model, runtime, env)
         if monitor is not None:
             objects.append(monitor)
+        pvc = render_pvc(model, entry, env)
+        if pvc is not None:
+            objects.append(pvc)
         root.objects.extend(objects)
-        runtime = catalog.runtimes[model.runtime]
         root.sources |= {
             env.source.file,
             model.source.file,
@@ -326,6 +330,14 @@ def _shared_root(
             tree.files[f"{folder}/runtimes/{name}.yaml"] = Documents(
                 [rendered.obj], header(COMMAND, [runtime.source.file, env.source.file])
             )
+    caches = local_model_caches(members, catalog.models)
+    if caches:
+        root.objects.extend(caches)
+        root.sources |= {m.source.file for c in caches if (m := catalog.models.get(c.model or ""))}
+        tree.files[f"{folder}/localmodelcaches.yaml"] = Documents(
+            [c.obj for c in caches], header(COMMAND, sorted(root.sources))
+        )
+        resources.append("localmodelcaches.yaml")
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root

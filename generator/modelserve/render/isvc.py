@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelserve.model import DEFAULT_GPU_RESOURCE, Environment, Model, ModelEntry, Profile
+from modelserve.model import (
+    DEFAULT_GPU_RESOURCE,
+    Environment,
+    Model,
+    ModelEntry,
+    Profile,
+    Runtime,
+)
 from modelserve.render import MANAGED_BY, Origin, RenderedObject, quantity_map
+from modelserve.render.cache import (
+    CACHE_VOLUME,
+    NODE_GROUP_ANNOTATION,
+    gib_quantity,
+    pvc_mount_path,
+)
 from modelserve.render.runtime import env_var
 
 ANNOTATIONS = ("metadata", "annotations")
@@ -14,8 +27,13 @@ DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 
 
 def render_isvc(
-    model: Model, entry: ModelEntry, env: Environment, profile: Profile | None
+    model: Model,
+    entry: ModelEntry,
+    env: Environment,
+    profile: Profile | None,
+    runtime: Runtime | None = None,
 ) -> RenderedObject:
+    """The InferenceService; with ``runtime`` known, a NIM's cache or download space too."""
     data = model.data
     meta = {
         "name": model.name,
@@ -46,7 +64,13 @@ def render_isvc(
         predictor["affinity"] = profile.affinity()
         if profile.taints:
             predictor["tolerations"] = profile.tolerations()
-    predictor["model"] = _model_spec(model, entry, profile)
+    nim = runtime is not None and runtime.is_nim
+    pvc = entry.cache.get("pvc")
+    if nim and pvc:
+        predictor["volumes"] = [
+            {"name": CACHE_VOLUME, "persistentVolumeClaim": {"claimName": pvc["claimName"]}}
+        ]
+    predictor["model"] = _model_spec(model, entry, profile, nim)
     obj = {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
@@ -83,10 +107,14 @@ def _annotations(model: Model, env: Environment, entry: ModelEntry) -> dict[str,
         # A fixed size needs no HPA; HM sets the same for its models. KServe 0.15.0 has no
         # class none (its webhook refuses it) and creates an HPA of min = max instead.
         notes["serving.kserve.io/autoscalerClass"] = "none"
+    if "localModelCache" in entry.cache:
+        notes[NODE_GROUP_ANNOTATION] = entry.cache["localModelCache"]["nodeGroup"]
     return dict(sorted(notes.items()))
 
 
-def _model_spec(model: Model, entry: ModelEntry, profile: Profile | None) -> dict[str, Any]:
+def _model_spec(
+    model: Model, entry: ModelEntry, profile: Profile | None, nim: bool
+) -> dict[str, Any]:
     data, over = model.data, entry.data
     spec: dict[str, Any] = {"modelFormat": {"name": model.format.name}}
     if model.format.version is not None:
@@ -94,15 +122,26 @@ def _model_spec(model: Model, entry: ModelEntry, profile: Profile | None) -> dic
     spec["runtime"] = model.runtime
     if "protocolVersion" in data:
         spec["protocolVersion"] = data["protocolVersion"]
-    if "storageUri" in data:
-        spec["storageUri"] = data["storageUri"]
+    uri = entry.storage_uri(model)
+    if uri is not None:
+        spec["storageUri"] = uri
     args = list(data.get("args") or ()) + list(over.get("args") or ())
     if args:
         spec["args"] = args
     env = _merge_env(data.get("env") or (), over.get("env") or ())
+    cached = nim and "pvc" in entry.cache
+    if cached:
+        # the runtime's NIM_CACHE_PATH (HM's /tmp) is replaced by name in KServe's merge
+        mount = pvc_mount_path(entry)
+        env = _merge_env(env, [{"name": "NIM_CACHE_PATH", "value": mount}])
+        spec["volumeMounts"] = [{"name": CACHE_VOLUME, "mountPath": mount}]
     if env:
         spec["env"] = [env_var(e) for e in env]
     resources = _resources(model, entry, profile)
+    if nim and not cached and model.download_gib is not None:
+        # The download lands in the container's writable layer: reserve the node disk for it
+        # (a request only: a limit would evict the pod when logs and temp files add up).
+        resources.setdefault("requests", {})["ephemeral-storage"] = gib_quantity(model.download_gib)
     if resources:
         spec["resources"] = resources
     return spec
@@ -139,6 +178,7 @@ def _origins(
         Origin(model_path + ("modelFormat",), src, ("format",)),
         Origin(model_path + ("runtime",), src, ("runtime",)),
         Origin(model_path + ("storageUri",), src, ("storageUri",)),
+        Origin(model_path + ("resources", "requests", "ephemeral-storage"), src, ("size",)),
         Origin(model_path + ("protocolVersion",), src, ("protocolVersion",)),
         Origin(model_path + ("resources",), src, ("gpu",) if model.gpu_count else ("resources",)),
         Origin(model_path + ("env",), src, ("env",)),
@@ -160,6 +200,10 @@ def _origins(
         ("resources", model_path + ("resources",)),
         ("env", model_path + ("env",)),
         ("args", model_path + ("args",)),
+        ("storageUri", model_path + ("storageUri",)),
+        ("cache", model_path + ("volumeMounts",)),
+        ("cache", ("spec", "predictor", "volumes")),
+        ("cache", ANNOTATIONS + (NODE_GROUP_ANNOTATION,)),
     ):
         if key in entry.data:
             origins.append(Origin(prefix, env_src, entry.path + (key,)))

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from modelserve.findings import Finding, Severity
 from modelserve.load.yamlio import PathKey
+from modelserve.model import BYTES_PER_PARAMETER, GIB
 from modelserve.rules.base import Context, Placement, RuleInfo
 from modelserve.rules.examples import MODEL
 
@@ -37,9 +38,6 @@ EXAMPLES = {
     },
     "pass": {},
 }
-
-BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
-GIB = 1024**3
 
 
 def needed_gib(
