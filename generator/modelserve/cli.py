@@ -11,11 +11,13 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 from modelserve import __version__
 from modelserve.commands import COMMANDS, run_command
+from modelserve.commands.common import ROOT_HELP, find_root
 from modelserve.errors import (
     EXIT_FINDINGS,
     EXIT_INTERNAL,
@@ -29,6 +31,16 @@ from modelserve.errors import (
 from modelserve.report import console
 from modelserve.report.display import one_line
 from modelserve.validate.secrets import scrub
+
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}    no error found (warnings may be printed)
+  {EXIT_FINDINGS}    findings of severity error, or deploy/ out of date
+  {EXIT_USAGE}    usage or configuration error (bad option, missing folder, lock held)
+  {EXIT_INTERNAL}    internal error (a crash log is written; please report it)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+  {EXIT_SIGTERM}  stopped by SIGTERM ({EXIT_SIGHUP}: SIGHUP), after the usual clean-up
+
+run `modelserve COMMAND --help` for a command's options and examples."""
 
 # Signals that end a run the way Ctrl-C does: clean-up (scratch folders, staging trees) runs.
 _STOP_SIGNALS = {"SIGTERM": EXIT_SIGTERM, "SIGHUP": EXIT_SIGHUP}
@@ -50,9 +62,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="modelserve", description="GitOps model serving for KServe and Flux.")
-    parser.add_argument("--version", action="version", version=f"modelserve {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(
+        prog="modelserve",
+        description="GitOps model serving for KServe and Flux.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"modelserve {__version__}")
+    parser.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=ROOT_HELP)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
     for name, command in COMMANDS.items():
         command.add_parser(sub, name)
     return parser
@@ -67,6 +87,8 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if "root" not in args:
+            args.root = find_root(Path("."))
         # The one read of the Namespace outside a command's from_args: which command it is.
         return run_command(COMMANDS[args.command], args)
     except FatalError as exc:

@@ -9,7 +9,16 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol, TypeVar
 
-from modelserve.commands import check, diff, generate, rules, schemas, validate, validate_manifests
+from modelserve.commands import (
+    check,
+    completion,
+    diff,
+    generate,
+    rules,
+    schemas,
+    validate,
+    validate_manifests,
+)
 from modelserve.commands.common import Subparsers
 
 OptionsT = TypeVar("OptionsT")
@@ -36,6 +45,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "validate-manifests": validate_manifests,
     "schemas": schemas,
     "rules": rules,
+    "completion": completion,
 }
 
 

@@ -33,8 +33,16 @@ class CheckOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(
-        name, help="check that deploy/ is up to date with the catalog (read-only unless --fix)"
+    parser = common.add_command(
+        sub,
+        name,
+        "check that deploy/ is up to date with the catalog (read-only unless --fix)",
+        [
+            "modelserve check",
+            "modelserve check --fix   # regenerate, exit 1 if that changed anything",
+            "modelserve check --format json",
+        ],
+        exits="0 deploy/ up to date, 1 out of date (or --fix changed it), 2 usage",
     )
     common.add_root(parser)
     common.add_format(parser)

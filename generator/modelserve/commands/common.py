@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import time
@@ -23,16 +24,70 @@ DEFAULT_SCHEMA_STORE = "schema-store"
 class Subparsers(Protocol):
     """What ``add_subparsers`` returns, as far as a command uses it (for any parser class)."""
 
-    def add_parser(self, name: str, *, help: str | None = None) -> argparse.ArgumentParser: ...
+    def add_parser(
+        self,
+        name: str,
+        *,
+        help: str | None = None,
+        description: str | None = None,
+        epilog: str | None = None,
+        formatter_class: type[argparse.HelpFormatter] = ...,
+    ) -> argparse.ArgumentParser: ...
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option that has a real one; the examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], ()) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def add_command(
+    sub: Subparsers, name: str, summary: str, examples: Sequence[str], exits: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary, and examples and exit codes in its --help."""
+    lines = ["examples:", *(f"  {e}" for e in examples)]
+    lines += ["", "exit codes:", f"  {exits or '0 clean, 1 findings of severity error, 2 usage'}"]
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog="\n".join(lines),
+        formatter_class=_HelpFormatter,
+    )
+
+
+ROOT_HELP = (
+    "repository root holding catalog/, environments/ and deploy/ (default: the nearest folder "
+    "upwards from the current one that holds catalog/ or environments/, as git finds .git)"
+)
 
 
 def add_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=Path("."),
-        help="repository root holding catalog/, environments/ and deploy/ (default: .)",
-    )
+    # SUPPRESS: given after the subcommand it wins, else the one before it, else discovery
+    parser.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=ROOT_HELP)
+
+
+def find_root(start: Path) -> Path:
+    """The repository root for a run from ``start``: the nearest folder upwards holding
+    catalog/ or environments/, never above the git work tree ``start`` is in; ``start``
+    itself when there is none (open_repository then says what is missing)."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "catalog").is_dir() or (folder / "environments").is_dir():
+            return folder if folder != here else start
+        if (folder / ".git").exists():
+            break
+    return start
+
+
+def did_you_mean(value: str, known: Sequence[str]) -> str:
+    """'; did you mean 'x'?' for the closest of ``known`` (case first), or ''."""
+    same_case = [k for k in known if k.lower() == value.lower()]
+    close = same_case or difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS) -> None:

@@ -45,8 +45,16 @@ class DiffOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(
-        name, help="show per environment what a change does to the rendered objects"
+    parser = common.add_command(
+        sub,
+        name,
+        "show per environment what a change does to the rendered objects",
+        [
+            "modelserve diff                       # against the merge base with main",
+            "modelserve diff --base origin/main --format json",
+            "modelserve diff --base HEAD~1 --head HEAD",
+        ],
+        exits="0 diff printed, 2 usage or a side that does not render",
     )
     common.add_root(parser)
     parser.add_argument(

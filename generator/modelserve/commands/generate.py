@@ -22,8 +22,12 @@ class GenerateOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(
-        name, help="render the catalog into deploy/ (Kustomize overlays for Flux)"
+    parser = common.add_command(
+        sub,
+        name,
+        "render the catalog into deploy/ (Kustomize overlays for Flux)",
+        ["modelserve generate", "modelserve --root ../gitops generate"],
+        exits="0 written or up to date, 1 findings of severity error (nothing written), 2 usage",
     )
     common.add_root(parser)
     common.add_format(parser)

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from modelserve.commands import common
-from modelserve.errors import EXIT_OK
+from modelserve.errors import EXIT_OK, ConfigError
 from modelserve.report.console import write_trusted
 from modelserve.report.emit import emit_json, resolve_format
 from modelserve.rules import RULES, Rule
@@ -20,16 +20,35 @@ from modelserve.rules.examples import BASE
 class RulesOptions:
     markdown: bool
     format: str
+    ids: tuple[str, ...] = ()  # empty: every rule
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(name, help="list the validation rules (--markdown for docs/rules.md)")
+    parser = common.add_command(
+        sub,
+        name,
+        "list the validation rules, or print the documentation of the ones named",
+        ["modelserve rules", "modelserve rules gpu-capacity", "modelserve rules --markdown"],
+        exits="0 printed, 2 an unknown rule id",
+    )
+    parser.add_argument("ids", nargs="*", metavar="ID", help="rule ids to document")
     parser.add_argument("--markdown", action="store_true", help="print the full rule documentation")
     common.add_format(parser, ("auto", "text", "json", "github"))
 
 
 def from_args(args: argparse.Namespace) -> RulesOptions:
-    return RulesOptions(markdown=args.markdown, format=args.format)
+    return RulesOptions(markdown=args.markdown, format=args.format, ids=tuple(args.ids))
+
+
+def _named(ids: tuple[str, ...]) -> list[Rule]:
+    by_id = {r.INFO.id: r for r in RULES}
+    for rule_id in ids:
+        if rule_id not in by_id:
+            raise ConfigError(
+                f"no rule '{rule_id}' (`modelserve rules` lists them)"
+                + common.did_you_mean(rule_id, sorted(by_id))
+            )
+    return [by_id[i] for i in dict.fromkeys(ids)]
 
 
 def markdown() -> str:
@@ -69,37 +88,43 @@ def markdown() -> str:
     for path, text in BASE.items():
         out += ["", f"`{path}`", "", "```yaml", text.rstrip(), "```"]
     for rule in RULES:
-        info = rule.INFO
-        out += ["", f"## {info.id}", "", f"Scope: {scopes(rule)}.", "", inspect.getdoc(rule) or ""]
-        out += ["", f"**Fix:** {info.hint}."]
-        for label, title in (("fail", "Fails"), ("pass", "Passes")):
-            changed = rule.EXAMPLES[label] or {}
-            if not changed and label == "fail" and hasattr(rule, "MANIFEST_EXAMPLES"):
-                out += ["", "Fails: no catalog (generate never writes what this refuses)."]
-            elif not changed:
-                out += ["", f"{title}: the base example."]
-            for path, text in changed.items():
-                out += [
-                    "",
-                    f"{title} (`{path}`):",
-                    "",
-                    "```yaml",
-                    _shown((text or "").rstrip()),
-                    "```",
-                ]
-        manifests = getattr(rule, "MANIFEST_EXAMPLES", None)
-        for label, title in (("fail", "Fails"), ("pass", "Passes")):
-            if manifests is not None:
-                out += [
-                    "",
-                    f"{title} (`modelserve validate-manifests --policy --kserve-version "
-                    f"{manifests['kserve']}`):",
-                    "",
-                    "```yaml",
-                    _shown(manifests[label].rstrip()),
-                    "```",
-                ]
+        out += rule_section(rule)
     return "\n".join(out) + "\n"
+
+
+def rule_section(rule: Rule) -> list[str]:
+    """One rule's documentation: what it checks and why, its fix, and its examples."""
+    info = rule.INFO
+    out = ["", f"## {info.id}", "", f"Scope: {scopes(rule)}.", "", inspect.getdoc(rule) or ""]
+    out += ["", f"**Fix:** {info.hint}."]
+    for label, title in (("fail", "Fails"), ("pass", "Passes")):
+        changed = rule.EXAMPLES[label] or {}
+        if not changed and label == "fail" and hasattr(rule, "MANIFEST_EXAMPLES"):
+            out += ["", "Fails: no catalog (generate never writes what this refuses)."]
+        elif not changed:
+            out += ["", f"{title}: the base example."]
+        for path, text in changed.items():
+            out += [
+                "",
+                f"{title} (`{path}`):",
+                "",
+                "```yaml",
+                _shown((text or "").rstrip()),
+                "```",
+            ]
+    manifests = getattr(rule, "MANIFEST_EXAMPLES", None)
+    for label, title in (("fail", "Fails"), ("pass", "Passes")):
+        if manifests is not None:
+            out += [
+                "",
+                f"{title} (`modelserve validate-manifests --policy --kserve-version "
+                f"{manifests['kserve']}`):",
+                "",
+                "```yaml",
+                _shown(manifests[label].rstrip()),
+                "```",
+            ]
+    return out
 
 
 def scopes(rule: Rule) -> str:
@@ -117,6 +142,10 @@ def _shown(text: str, width: int = 160) -> str:
 
 
 def run(options: RulesOptions) -> int:
+    if options.ids and resolve_format(options.format) != "json":
+        text = "\n".join(line for r in _named(options.ids) for line in rule_section(r))
+        write_trusted(sys.stdout, text.lstrip("\n") + "\n")
+        return EXIT_OK
     if options.markdown:
         # The project's own text, written as is: the secret-literal example shows its (fake) key.
         write_trusted(sys.stdout, markdown())
@@ -132,7 +161,7 @@ def run(options: RulesOptions) -> int:
                         "summary": r.INFO.summary,
                         "fix": r.INFO.hint,
                     }
-                    for r in RULES
+                    for r in (_named(options.ids) if options.ids else RULES)
                 ]
             },
             sys.stdout,

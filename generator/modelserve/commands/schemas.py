@@ -27,7 +27,16 @@ class SchemasImportOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(name, help="manage the local schema store")
+    parser = common.add_command(
+        sub,
+        name,
+        "manage the local schema store",
+        [
+            "modelserve schemas import crds/ --out schema-store",
+            "modelserve schemas import --from-cluster",
+        ],
+        exits="0 written, 2 usage or a malformed CRD",
+    )
     actions = parser.add_subparsers(dest="action", required=True)
     imp = actions.add_parser(
         "import", help="convert CustomResourceDefinitions into {kind}_{version}.json schemas"

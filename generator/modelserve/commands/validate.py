@@ -30,8 +30,15 @@ class ValidateOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(
-        name, help="validate the catalog, environments and their rendered overlays"
+    parser = common.add_command(
+        sub,
+        name,
+        "validate the catalog, environments and their rendered overlays",
+        [
+            "modelserve validate",
+            "modelserve validate --env prod --format github",
+            "modelserve validate --strict --schema-location schema-store",
+        ],
     )
     common.add_root(parser)
     common.add_format(parser)
@@ -82,7 +89,11 @@ def run(options: ValidateOptions) -> int:
             pipeline_options.envs - {p.stem for p in repo.folder("environment").glob("*.y*ml")}
         )
         if unknown:
-            raise ConfigError(f"--env {unknown[0]}: no such environment file under environments/")
+            known = sorted(p.stem for p in repo.folder("environment").glob("*.y*ml"))
+            raise ConfigError(
+                f"--env {unknown[0]}: no such environment file under environments/ "
+                f"(there are: {', '.join(known) or 'none'}){common.did_you_mean(unknown[0], known)}"
+            )
     result = validate_repository(repo, pipeline_options)
     if result.files == 0:
         raise ConfigError(

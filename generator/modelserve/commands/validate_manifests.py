@@ -28,8 +28,14 @@ class ValidateManifestsOptions:
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
-    parser = sub.add_parser(
-        name, help="validate Kubernetes manifests (files or folders) against their schemas"
+    parser = common.add_command(
+        sub,
+        name,
+        "validate Kubernetes manifests (files or folders) against their schemas",
+        [
+            "modelserve validate-manifests manifests/",
+            "modelserve validate-manifests --policy --kserve-version 0.20 isvc.yaml",
+        ],
     )
     parser.add_argument(
         "paths", nargs="+", type=Path, help="YAML files or folders (searched for *.yaml, *.yml)"
@@ -55,7 +61,10 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         help="also run the object rules (`modelserve rules` lists them with scope object)",
     )
     parser.add_argument(
-        "--root", type=Path, default=Path("."), help="where the default schema store is looked for"
+        "--root",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="where the default schema store is looked for (default: the repository root)",
     )
     common.add_format(parser)
     common.add_schema_options(parser)
