@@ -224,11 +224,13 @@ def _environment(
 ) -> tuple[list[str], dict[str, BuildRoot]]:
     """The environment's model shards and aggregate overlay; the runtimes its models use."""
     # Deployments whose references are broken, or whose names are the layout's own file names,
-    # are left out; the reference and reserved-name rules report them.
+    # are left out; the reference and reserved-name rules report them (a misspelt profile would
+    # otherwise render a model without placement, and findings on the untouched model's file).
     deployments = [
         d
         for d in env.entries
         if d.model in catalog.models
+        and (d.profile is None or d.profile in env.profiles)
         and catalog.models[d.model].runtime in catalog.runtimes
         and d.model not in RESERVED_MODEL_NAMES
         and catalog.models[d.model].runtime not in RESERVED_RUNTIME_NAMES

@@ -83,7 +83,58 @@ def _explain(
                 path,
             )
         ]
-    return [(f"{field}: {error.message}", (sub or {}).get("description", ""), path)]
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
+        message, hint = _enum(field, error.instance, list(kind.options))
+        return [(message, hint, path)]
+    return [(f"{field}: {error.message}", _action(kind, field, sub), path)]
+
+
+# At most this many allowed values are listed; beyond, the nearest ones.
+MAX_LISTED = 12
+
+
+def _enum(field: str, value: Any, options: list[Any]) -> tuple[str, str]:
+    """The value, the allowed ones (or the nearest when there are many), and the fix."""
+    shown = json.dumps(value) if not isinstance(value, str) else f'"{value}"'
+    names = [str(o) for o in options]
+    same_case = [n for n in names if isinstance(value, str) and n.lower() == value.lower()]
+    close = same_case or (
+        difflib.get_close_matches(value, names, n=3, cutoff=0.5) if isinstance(value, str) else []
+    )
+    if len(names) <= MAX_LISTED:
+        listed = "allowed: " + ", ".join(names)
+    else:
+        listed = f"{len(names)} allowed values, the nearest: " + ", ".join(close or names[:5])
+    message = f"{field}: {shown} is not an allowed value ({listed})"
+    if same_case:
+        return message, f"case matters: write '{same_case[0]}'"
+    if close:
+        return message, f"did you mean '{close[0]}'?"
+    return message, f"set {field} to one of the allowed values"
+
+
+def _action(kind: Any, field: str, sub: dict[str, Any] | None) -> str:
+    """What to do about a violation: an instruction first, the field's meaning after it."""
+    kinds = jsonschema_rs.ValidationErrorKind
+    if isinstance(kind, kinds.Type):
+        wanted = " or ".join(str(t) for t in kind.types)
+        action = f"quote {field}" if wanted == "string" else f"write {field} as {wanted}"
+    elif isinstance(kind, kinds.Pattern):
+        action = f"change {field} to match {kind.pattern}"
+    elif isinstance(kind, kinds.Minimum | kinds.ExclusiveMinimum):
+        action = f"raise {field}"
+    elif isinstance(kind, kinds.Maximum | kinds.ExclusiveMaximum):
+        action = f"lower {field}"
+    elif isinstance(kind, kinds.MaxLength | kinds.MaxItems | kinds.MaxProperties):
+        action = f"shorten {field}"
+    elif isinstance(kind, kinds.MinLength | kinds.MinItems | kinds.MinProperties):
+        action = f"fill in {field}"
+    elif isinstance(kind, kinds.Constant):
+        action = f"set {field} to {json.dumps(kind.expected_value)}"
+    else:
+        action = f"correct {field}"
+    meaning = (sub or {}).get("description", "")
+    return f"{action} ({meaning.rstrip('.')})" if meaning else action
 
 
 def _describe(schema: dict[str, Any] | None, prop: str) -> str:
