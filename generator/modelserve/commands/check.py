@@ -17,10 +17,12 @@ from pathlib import Path
 
 from modelserve.commands import common
 from modelserve.deploy.drift import MAX_DIFF_LINES, drift, regenerate
+from modelserve.deploy.references import unreferenced, unreferenced_message
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK
 from modelserve.findings import Severity
 from modelserve.generate import generate
 from modelserve.report.console import write_trusted
+from modelserve.report.display import one_line
 from modelserve.report.emit import annotation, emit_json, findings_document, report, resolve_format
 
 
@@ -78,6 +80,10 @@ def run(options: CheckOptions) -> int:
     found = drift(repo.deploy, generated.tree.files, options.max_lines)
     result = found.result
     status = "out-of-date" if found.changed else "up-to-date"
+    dead = unreferenced(repo.deploy)
+    if fmt != "json":
+        for rel in dead:  # a warning: it does not change whether deploy/ is up to date
+            sys.stderr.write(f"modelserve: warning: {one_line(unreferenced_message(rel))}\n")
     if fmt == "json":
         emit_json(
             {
@@ -86,6 +92,7 @@ def run(options: CheckOptions) -> int:
                 "remove": result.removed,
                 "diff": "".join(found.shown),
                 "diff_truncated": found.truncated,
+                "unreferenced": [f"deploy/{rel}" for rel in dead],
                 **findings_document(generated.findings),
             },
             sys.stdout,

@@ -11,6 +11,7 @@ from modelserve.commands import common
 from modelserve.commands.common import DEFAULT_SCHEMA_STORE
 from modelserve.errors import EXIT_OK, ConfigError
 from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
+from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 
 MAX_CRD_FILES = 10_000  # files taken from the folders given
@@ -98,15 +99,28 @@ def run(options: SchemasImportOptions) -> int:
     if options.out.exists() and not options.out.is_dir():
         raise ConfigError(f"--out {options.out} exists and is not a folder")
     files = _crd_files(list(options.paths))
-    written = import_crds(files, options.out) if files else []
+    conflicts: list[str] = []
+    written = import_crds(files, options.out, conflicts) if files else []
     if options.from_cluster:
         written += import_from_cluster(options.out)
     if not written:
         raise ConfigError("no CustomResourceDefinition with a schema was found")
     if resolve_format(options.format) == "json":
-        emit_json({"written": [str(p) for p in written]}, sys.stdout)
+        emit_json(
+            {
+                "written": [str(p) for p in written],
+                "conflicts": conflicts,
+                "summary": {"files_read": len(files), "schemas": len(written)},
+            },
+            sys.stdout,
+        )
         return EXIT_OK
     for path in written:
         print(f"JSON schema written to {path}")
-    print(f"{len(written)} schema(s) written to {options.out}")
+    for conflict in conflicts:
+        sys.stderr.write(f"modelserve: warning: {one_line(conflict, 2000)}\n")
+    print(
+        f"{len(written)} schema(s) written to {options.out} from {len(files)} file(s)"
+        + (f"; {len(conflicts)} kind(s) defined twice, the later kept" if conflicts else "")
+    )
     return EXIT_OK

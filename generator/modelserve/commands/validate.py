@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelserve.commands import common
+from modelserve.deploy.references import (
+    UNREFERENCED_HINT,
+    UNREFERENCED_RULE,
+    unreferenced,
+    unreferenced_message,
+)
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
-from modelserve.findings import Severity
+from modelserve.findings import Finding, Severity
 from modelserve.report.emit import report
 from modelserve.validate.pipeline import Options, validate_repository
 
@@ -99,6 +105,19 @@ def run(options: ValidateOptions) -> int:
         raise ConfigError(
             "no catalog or environment files found: nothing to validate is an error, not a pass"
         )
+    findings = list(result.findings) + [
+        Finding(
+            f"deploy/{rel}",
+            1,
+            1,
+            UNREFERENCED_RULE,
+            Severity.WARNING,
+            unreferenced_message(rel),
+            "",
+            hint=UNREFERENCED_HINT,
+        )
+        for rel in unreferenced(repo.deploy)
+    ]
     progress.done("")
     extra = (
         f"{result.files} files, {result.objects} objects in {result.built + result.cached} builds "
@@ -106,5 +125,5 @@ def run(options: ValidateOptions) -> int:
         f"kustomize engine: {result.engine or 'not run'}; "
         f"{result.seconds:.2f}s"
     )
-    report(result.findings, sys.stdout, options.format, extra)
-    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in result.findings) else EXIT_OK
+    report(findings, sys.stdout, options.format, extra)
+    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK

@@ -557,11 +557,15 @@ MAX_CRD_FILE_BYTES = 32 * 1024 * 1024  # the largest upstream CRD file here is 2
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-def import_crds(paths: Iterable[Path | str], out_dir: Path | str) -> list[Path]:
+def import_crds(
+    paths: Iterable[Path | str], out_dir: Path | str, conflicts: list[str] | None = None
+) -> list[Path]:
     """Convert CRD YAML files into strict ``{kind}_{version}.json`` schemas in ``out_dir``.
 
     All or nothing: every CRD is read and converted before the first file is written, and a
-    malformed one (a ConfigError naming its file and line) means nothing is written.
+    malformed one (a ConfigError naming its file and line) means nothing is written. Two CRDs
+    defining one kind and version differently: the later one is written, and ``conflicts``
+    (when given) says so.
     """
     crds: list[tuple[str, Schema]] = []
     input_bytes = 0
@@ -569,11 +573,14 @@ def import_crds(paths: Iterable[Path | str], out_dir: Path | str) -> list[Path]:
         found, size = _crds_in_file(Path(path))
         crds += found
         input_bytes += size
-    return write_crd_schemas(crds, Path(out_dir), input_bytes=input_bytes)
+    return write_crd_schemas(crds, Path(out_dir), input_bytes=input_bytes, conflicts=conflicts)
 
 
 def write_crd_schemas(
-    crds: Iterable[Schema | tuple[str, Schema]], out_dir: Path, input_bytes: int | None = None
+    crds: Iterable[Schema | tuple[str, Schema]],
+    out_dir: Path,
+    input_bytes: int | None = None,
+    conflicts: list[str] | None = None,
 ) -> list[Path]:
     """One file per served version of each CRD; returns the paths written (no duplicates).
 
@@ -582,13 +589,19 @@ def write_crd_schemas(
     ``4 x input + 1 MiB`` bytes (a legacy schema shared by thousands of versions) is refused.
     """
     texts: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for entry in crds:
         where, crd = entry if isinstance(entry, tuple) else ("CustomResourceDefinition", entry)
         for version, schema in crd_version_schemas(crd, where):
+            name = f"{crd['spec']['names']['kind']}_{version}".lower() + ".json"
             # Compact: indent= switches json to its pure-Python encoder (10x slower on big CRDs).
-            texts[f"{crd['spec']['names']['kind']}_{version}".lower() + ".json"] = (
-                json.dumps(schema, separators=(",", ":")) + "\n"
-            )
+            text = json.dumps(schema, separators=(",", ":")) + "\n"
+            if name in texts and texts[name] != text and conflicts is not None:
+                conflicts.append(
+                    f"{crd['spec']['names']['kind']} {version} is defined differently by "
+                    f"{sources[name]} and {where}: the schema of {where} is written"
+                )
+            texts[name], sources[name] = text, where
     budget = 4 * (input_bytes if input_bytes is not None else sum(map(len, texts.values()))) + (
         1 << 20
     )
