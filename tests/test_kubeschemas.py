@@ -411,7 +411,11 @@ def test_import_from_cluster_writes_the_schemas_of_the_listed_crds(
         server.close()
     assert proc.returncode == 0, proc.stderr
     assert server.paths == ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions"]
-    assert json.loads(proc.stdout) == {"written": [str(out / "widget_v1.json")]}
+    assert json.loads(proc.stdout) == {
+        "written": [str(out / "widget_v1.json")],
+        "conflicts": [],
+        "summary": {"files_read": 0, "schemas": 1},
+    }
     schema = load(out / "widget_v1.json")
     assert schema[GROUP_KEY] == "example.com"
     spec = at(schema, "spec")

@@ -20,7 +20,7 @@ import pytest
 from tests.helpers import PROJECT, run_modelserve
 
 SOURCE_ROOT = PROJECT / "generator"
-BUILD_INPUTS = ("pyproject.toml", "README.md", "generator", "schemas")
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "generator", "schemas")
 
 
 def pyproject() -> dict[str, Any]:
@@ -47,6 +47,9 @@ def test_the_schemas_package_is_the_schemas_folder() -> None:
     assert setuptools["package-data"]["modelserve.schemas"] == ["*.json", "kinds/*.json"]
 
 
+BUILD_OUTPUT: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zipfile.ZipFile]:
     source = tmp_path_factory.mktemp("source")
@@ -59,13 +62,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zipfile.ZipFile]
             shutil.copy2(path, source / name)
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
+        # -v: the build backend's own warnings are shown only then
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         check=False,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    BUILD_OUTPUT.append(proc.stdout + proc.stderr)
     [built] = out.glob("modelserve-*.whl")
     with zipfile.ZipFile(built) as archive:
         yield archive
@@ -108,3 +113,16 @@ def test_python_dash_m_modelserve_help_exits_0() -> None:
     proc = run_modelserve("--help")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("usage: modelserve")
+
+
+@pytest.mark.slow
+def test_the_build_prints_no_deprecation_warning_and_ships_the_license(
+    wheel: zipfile.ZipFile,
+) -> None:
+    [output] = BUILD_OUTPUT
+    assert "Deprecat" not in output, [line for line in output.splitlines() if "eprecat" in line]
+    names = wheel.namelist()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = wheel.read(metadata).decode()
+    assert "License-Expression: Apache-2.0" in text

@@ -812,7 +812,7 @@ def import_from_cluster(out_dir: Path | str) -> list[Path]:
     except ImportError as exc:
         raise ConfigError(
             "importing CRDs from a cluster needs the 'kubernetes' package "
-            "(pip install 'modelserve[cluster]')"
+            "(pip install kubernetes, into the environment modelserve runs in)"
         ) from exc
     try:
         config.load_kube_config()  # type: ignore[no-untyped-call]
