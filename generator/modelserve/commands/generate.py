@@ -69,7 +69,18 @@ def run(options: GenerateOptions) -> int:
                 "unchanged": len(result.unchanged),
                 "removed": result.removed,
                 "kept": result.foreign,
-                **findings_document(generated.findings, summary),
+                **findings_document(
+                    generated.findings,
+                    summary,
+                    {
+                        "files": len(generated.tree.files),
+                        "environments": len(generated.catalog.environments),
+                        "written": len(result.written),
+                        "unchanged": len(result.unchanged),
+                        "removed": len(result.removed),
+                        "seconds": round(done - start, 3),
+                    },
+                ),
             },
             sys.stdout,
         )

@@ -125,5 +125,14 @@ def run(options: ValidateOptions) -> int:
         f"kustomize engine: {result.engine or 'not run'}; "
         f"{result.seconds:.2f}s"
     )
-    report(findings, sys.stdout, options.format, extra)
+    stats = {
+        "files": result.files,
+        "objects": result.objects,
+        "builds": result.built + result.cached,
+        "cached": result.cached,
+        "derived": result.derived,
+        "seconds": round(result.seconds, 3),
+        "engine": result.engine or None,
+    }
+    report(findings, sys.stdout, options.format, extra, stats)
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK

@@ -5,6 +5,7 @@ All share one summary, computed once; the output stream is passed in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from modelserve import __version__
 from modelserve.findings import Finding, Severity, Summary
 from modelserve.report.console import write_trusted
 from modelserve.report.display import json_safe, json_text, neutralize_workflow_commands, one_line
+from modelserve.report.ruledocs import REPOSITORY, rule_doc
 
 FORMATS = ("auto", "text", "json", "github", "sarif")
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
@@ -28,7 +30,13 @@ def _location(f: Finding) -> str:
     return f"{f.file}:{f.line}:{f.col}" if f.line else f.file
 
 
-def write_text(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+def write_text(
+    findings: list[Finding],
+    out: IO[str],
+    extra: str,
+    colour: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> None:
     for f in findings:
         level = str(f.severity)
         rest = f" {f.rule} {f.message}" + (f" (fix: {f.hint})" if f.hint else "")
@@ -51,16 +59,32 @@ def emit_json(data: Any, out: IO[str]) -> None:
     write_trusted(out, json_text(json.dumps(json_safe(data), indent=2)) + "\n")
 
 
-def findings_document(findings: list[Finding], extra: str = "") -> dict[str, Any]:
+def findings_document(
+    findings: list[Finding], extra: str = "", stats: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Findings and a summary whose numbers are fields (``stats``: files, objects, seconds...),
+    with the text line kept as ``note``."""
     s = Summary.of(findings)
     return {
         "findings": [f.to_dict() for f in findings],
-        "summary": {"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "note": extra},
+        "summary": {
+            "errors": s.errors,
+            "warnings": s.warnings,
+            "infos": s.infos,
+            **(stats or {}),
+            "note": extra,
+        },
     }
 
 
-def write_json(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
-    emit_json(findings_document(findings, extra), out)
+def write_json(
+    findings: list[Finding],
+    out: IO[str],
+    extra: str,
+    colour: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> None:
+    emit_json(findings_document(findings, extra, stats), out)
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -87,7 +111,13 @@ def annotation(
     return f"::{level} {','.join(props)}::{_escape(one_line(message, 4000))}\n"
 
 
-def write_github(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+def write_github(
+    findings: list[Finding],
+    out: IO[str],
+    extra: str,
+    colour: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> None:
     for f in findings:
         message = f.message + (f" (fix: {f.hint})" if f.hint else "")
         write_trusted(
@@ -96,8 +126,36 @@ def write_github(findings: list[Finding], out: IO[str], extra: str, colour: bool
     out.write(summary_line(Summary.of(findings), extra) + "\n")
 
 
-def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool = False) -> None:
+def fingerprint(f: Finding) -> str:
+    """What identifies a finding across commits: its rule, file, field and object, not its line
+    (an edit above it moves it) nor its message (which quotes values that change)."""
+    key = "\0".join((f.rule, f.file, f.path, f.subject or ("" if f.path else f.message)))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _sarif_rule(rule_id: str) -> dict[str, Any]:
+    doc = rule_doc(rule_id)
+    return {
+        "id": rule_id,
+        "shortDescription": {"text": doc.summary},
+        "fullDescription": {"text": doc.description},
+        "help": {
+            "text": f"{doc.description}\n\nFix: {doc.fix}.",
+            "markdown": f"{doc.description}\n\n**Fix:** {doc.fix}. [Documentation]({doc.help_uri})",
+        },
+        "helpUri": doc.help_uri,
+    }
+
+
+def write_sarif(
+    findings: list[Finding],
+    out: IO[str],
+    extra: str,
+    colour: bool = False,
+    stats: dict[str, Any] | None = None,
+) -> None:
     rules = sorted({f.rule for f in findings})
+    index = {rule: i for i, rule in enumerate(rules)}
     results = []
     for f in findings:
         location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
@@ -109,6 +167,8 @@ def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool 
         results.append(
             {
                 "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "partialFingerprints": {"modelserveFinding/v1": fingerprint(f)},
                 "level": {Severity.ERROR: "error", Severity.WARNING: "warning"}.get(
                     f.severity, "note"
                 ),
@@ -125,8 +185,8 @@ def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool 
                     "driver": {
                         "name": "modelserve",
                         "version": __version__,
-                        "informationUri": "https://github.com/modelserve/modelserve",
-                        "rules": [{"id": r} for r in rules],
+                        "informationUri": REPOSITORY,
+                        "rules": [_sarif_rule(r) for r in rules],
                     }
                 },
                 "results": results,
@@ -136,7 +196,7 @@ def write_sarif(findings: list[Finding], out: IO[str], extra: str, colour: bool 
     emit_json(doc, out)
 
 
-WRITERS: dict[str, Callable[[list[Finding], IO[str], str, bool], None]] = {
+WRITERS: dict[str, Callable[[list[Finding], IO[str], str, bool, dict[str, Any] | None], None]] = {
     "text": write_text,
     "json": write_json,
     "github": write_github,
@@ -150,8 +210,15 @@ def resolve_format(name: str) -> str:
     return name
 
 
-def report(findings: list[Finding], out: IO[str], fmt: str = "auto", extra: str = "") -> None:
+def report(
+    findings: list[Finding],
+    out: IO[str],
+    fmt: str = "auto",
+    extra: str = "",
+    stats: dict[str, Any] | None = None,
+) -> None:
+    """Write ``findings`` in ``fmt``; ``stats`` (numbers of the run) are fields in JSON."""
     # Findings are clean by construction (Finding.__post_init__: scrubbed, escaped, bounded).
     fmt = resolve_format(fmt)
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
-    WRITERS[fmt](sorted(findings), out, extra, colour)
+    WRITERS[fmt](sorted(findings), out, extra, colour, stats)
