@@ -69,11 +69,13 @@ def _poison_parse_cache(entry_for) -> None:
 
 
 POISONS = {
-    "string-positions": lambda e: [e[0], [[*p[:-2], "1", "x"] for p in e[1]], e[2]],
-    "negative-line": lambda e: [e[0], e[1], -5],
-    "positions-not-a-list": lambda e: [e[0], {"a": 1}, e[2]],
+    "string-positions": lambda e: [e[0], [[*p[:-2], "1", "x"] for p in e[1]], e[2], e[3]],
+    "negative-line": lambda e: [e[0], e[1], -5, e[3]],
+    "positions-not-a-list": lambda e: [e[0], {"a": 1}, e[2], e[3]],
     "short-entry": lambda e: [e[0]],
-    "nested-paths": lambda e: [e[0], [[{"k": 1}, 1, 1]], e[2]],
+    "nested-paths": lambda e: [e[0], [[{"k": 1}, 1, 1]], e[2], e[3]],
+    "waivers-not-triples": lambda e: [e[0], e[1], e[2], [["x"]]],
+    "waiver-line-a-string": lambda e: [e[0], e[1], e[2], [["1", "schema", "why"]]],
 }
 
 
@@ -94,7 +96,7 @@ def test_signed_nonsense_data_is_checked_like_any_file(tmp_path: Path, write_rep
     """Data in the entry is checked against the schema as a parsed file is: no crash."""
     root = write_repo(tmp_path, files_for({}))
     run_cli("validate", "--root", root)
-    _poison_parse_cache(lambda e: [["not", "a", "mapping"], e[1], e[2]])
+    _poison_parse_cache(lambda e: [["not", "a", "mapping"], e[1], e[2], e[3]])
     code, out, err = run_cli("validate", "--root", root)
     assert code == 1 and "schema" in out and "internal error" not in err
 

@@ -59,7 +59,7 @@ def test_input_schemas_are_valid_draft_2020_12_and_describe_every_property() -> 
             for i, sub in enumerate(node):
                 walk(sub, f"{where}[{i}]")
 
-    for name in ("runtime", "model", "environment"):
+    for name in ("runtime", "model", "environment", "config"):
         schema = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["additionalProperties"] is False

@@ -1064,10 +1064,17 @@ def environment_schema() -> dict:
     }
 
 
+def config_schema() -> dict:
+    from modelserve.report.waivers import CONFIG_SCHEMA
+
+    return {**CONFIG_SCHEMA, "$id": BASE + "config.schema.json"}
+
+
 SCHEMAS = {
     "runtime.schema.json": runtime_schema,
     "model.schema.json": model_schema,
     "environment.schema.json": environment_schema,
+    "config.schema.json": config_schema,
 }
 
 

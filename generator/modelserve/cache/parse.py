@@ -29,10 +29,19 @@ from modelserve.validate.secrets import holds_secret
 
 def _document(entry: Any) -> Document | None:
     """The Document a cache entry describes, or None when the entry is not well formed."""
-    if not isinstance(entry, list) or len(entry) != 3:
+    if not isinstance(entry, list) or len(entry) != 4:
         return None
-    data, positions, line = entry
+    data, positions, line, waivers = entry
     if type(line) is not int or line < 1 or not isinstance(positions, list):
+        return None
+    if not isinstance(waivers, list) or not all(
+        isinstance(w, list)
+        and len(w) == 3
+        and type(w[0]) is int
+        and isinstance(w[1], str)
+        and isinstance(w[2], str)
+        for w in waivers
+    ):
         return None
     table = {}
     try:
@@ -43,7 +52,7 @@ def _document(entry: Any) -> Document | None:
             table[tuple(item[:-2])] = (row, col)
     except (TypeError, IndexError, KeyError):  # not lists, or unhashable parts of a path
         return None
-    return Document(data, table, line)
+    return Document(data, table, line, tuple((w[0], w[1], w[2]) for w in waivers))
 
 
 SHARDS = "0123456789abcdef"
@@ -112,7 +121,8 @@ class ParseCache:
             return False
         if digest[:1] in self.used:
             positions = [[*k, *v] for k, v in doc.positions.items()]
-            self.used[digest[:1]][digest] = [doc.data, positions, doc.line]
+            waivers = [list(w) for w in doc.waivers]
+            self.used[digest[:1]][digest] = [doc.data, positions, doc.line, waivers]
         return True
 
     def save(self) -> None:

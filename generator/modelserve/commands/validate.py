@@ -21,6 +21,7 @@ from modelserve.deploy.references import (
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from modelserve.findings import Finding, Severity
 from modelserve.report.emit import report
+from modelserve.report.waivers import Outcome, apply_config, load_config
 from modelserve.validate.pipeline import Options, validate_repository
 
 
@@ -33,6 +34,7 @@ class ValidateOptions:
     envs: tuple[str, ...]  # empty: every environment
     no_cache: bool
     jobs: int | None
+    warnings_as_errors: bool = False
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
@@ -60,6 +62,11 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         "--no-cache", action="store_true", help="do not read or write the build cache"
     )
     parser.add_argument(
+        "--warnings-as-errors",
+        action="store_true",
+        help="exit 1 on warnings too (or warningsAsErrors: true in .modelserve.yaml)",
+    )
+    parser.add_argument(
         "--jobs",
         type=common.positive,
         default=None,
@@ -76,6 +83,7 @@ def from_args(args: argparse.Namespace) -> ValidateOptions:
         envs=tuple(args.env or ()),
         no_cache=args.no_cache,
         jobs=args.jobs,
+        warnings_as_errors=args.warnings_as_errors,
     )
 
 
@@ -134,5 +142,10 @@ def run(options: ValidateOptions) -> int:
         "seconds": round(result.seconds, 3),
         "engine": result.engine or None,
     }
-    report(findings, sys.stdout, options.format, extra, stats)
-    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    config, problems = load_config(repo.root)
+    outcome = apply_config(Outcome(findings + problems, list(result.suppressed)), config)
+    report(outcome.findings, sys.stdout, options.format, extra, stats, outcome.suppressed)
+    failing = {Severity.ERROR} | (
+        {Severity.WARNING} if options.warnings_as_errors or config.warnings_as_errors else set()
+    )
+    return EXIT_FINDINGS if any(f.severity in failing for f in outcome.findings) else EXIT_OK

@@ -31,6 +31,8 @@ def unreferenced(deploy: Path) -> list[str]:
         return []
     present = existing_files(deploy)
     foreign = present - read_owned(deploy) - {OWNED_MANIFEST}
+    if not any(rel.endswith(MANIFEST_SUFFIXES) for rel in foreign):
+        return []  # the usual case: only generated files, nothing to read
     listed: set[str] = set()
     for rel in present:
         if posixpath.basename(rel) in KUSTOMIZATION_FILES:

@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,9 @@ class Document:
     data: Any
     positions: dict[PathKey, Pos] = field(default_factory=dict)
     line: int = 1
+    # ``# modelserve: ignore[...] reason`` comments: (line, rule ids, reason), for
+    # report.waivers; read here, where the text is at hand, and cached with the document.
+    waivers: tuple[tuple[int, str, str], ...] = ()
 
     def locate(self, path: PathKey) -> Pos:
         """Position of ``path``, or of its nearest located ancestor (positions that are not two
@@ -170,6 +173,8 @@ def decode(raw: bytes) -> str:
 def load_text(text: str, *, multi: bool) -> list[Document]:
     """Parse ``text``; with ``multi=False`` a second document is an error."""
     docs = list(_Builder(text).documents())
+    if "modelserve:" in text and docs:
+        docs = _with_waivers(text, docs)
     if not multi and len(docs) > 1:
         raise YamlError(
             "more than one YAML document in a file that holds one",
@@ -179,6 +184,23 @@ def load_text(text: str, *, multi: bool) -> list[Document]:
             "remove the '---' separator or split the file",
         )
     return docs
+
+
+WAIVER = re.compile(r"#\s*modelserve:\s*ignore\[([a-z0-9,\s-]*)\]\s*(.*?)\s*$")
+
+
+def _with_waivers(text: str, docs: list[Document]) -> list[Document]:
+    """Each document with the waiver comments on its lines."""
+    found = [
+        (number, match[1], match[2])
+        for number, line in enumerate(text.splitlines(), 1)
+        if (match := WAIVER.search(line))
+    ]
+    bounds = [0] + [d.line for d in docs[1:]] + [len(text) + 2]
+    return [
+        replace(doc, waivers=tuple(w for w in found if start <= w[0] < end))
+        for doc, start, end in zip(docs, bounds, bounds[1:], strict=False)
+    ]
 
 
 def load_file(

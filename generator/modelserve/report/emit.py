@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from modelserve import __version__
@@ -18,11 +18,15 @@ from modelserve.report.display import json_safe, json_text, neutralize_workflow_
 from modelserve.report.ruledocs import REPOSITORY, rule_doc
 
 FORMATS = ("auto", "text", "json", "github", "sarif")
+# Findings a configuration or a waiver took away, each with why: reported, never dropped.
+Suppressed = Sequence[tuple[Finding, str]]
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 
 
-def summary_line(summary: Summary, extra: str = "") -> str:
+def summary_line(summary: Summary, extra: str = "", suppressed: int = 0) -> str:
     text = f"{summary.errors} error(s), {summary.warnings} warning(s)"
+    if suppressed:
+        text += f", {suppressed} suppressed (listed in --format json and sarif)"
     return text + (f"; {extra}" if extra else "")
 
 
@@ -36,6 +40,7 @@ def write_text(
     extra: str,
     colour: bool = False,
     stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> None:
     for f in findings:
         level = str(f.severity)
@@ -51,7 +56,7 @@ def write_text(
             )
         else:
             out.write(f"{_location(f)}: {level}{rest}\n")
-    out.write(summary_line(Summary.of(findings), extra) + "\n")
+    out.write(summary_line(Summary.of(findings), extra, len(suppressed)) + "\n")
 
 
 def emit_json(data: Any, out: IO[str]) -> None:
@@ -60,21 +65,30 @@ def emit_json(data: Any, out: IO[str]) -> None:
 
 
 def findings_document(
-    findings: list[Finding], extra: str = "", stats: dict[str, Any] | None = None
+    findings: list[Finding],
+    extra: str = "",
+    stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> dict[str, Any]:
     """Findings and a summary whose numbers are fields (``stats``: files, objects, seconds...),
-    with the text line kept as ``note``."""
+    with the text line kept as ``note``; suppressed findings listed with their justification."""
     s = Summary.of(findings)
-    return {
+    document: dict[str, Any] = {
         "findings": [f.to_dict() for f in findings],
         "summary": {
             "errors": s.errors,
             "warnings": s.warnings,
             "infos": s.infos,
+            "suppressed": len(suppressed),
             **(stats or {}),
             "note": extra,
         },
     }
+    if suppressed:
+        document["suppressed"] = [
+            {**f.to_dict(), "justification": why} for f, why in sorted(suppressed)
+        ]
+    return document
 
 
 def write_json(
@@ -83,8 +97,9 @@ def write_json(
     extra: str,
     colour: bool = False,
     stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> None:
-    emit_json(findings_document(findings, extra, stats), out)
+    emit_json(findings_document(findings, extra, stats, suppressed), out)
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -117,13 +132,14 @@ def write_github(
     extra: str,
     colour: bool = False,
     stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> None:
     for f in findings:
         message = f.message + (f" (fix: {f.hint})" if f.hint else "")
         write_trusted(
             out, annotation(f.severity, f.file, message, line=f.line, col=f.col, title=f.rule)
         )
-    out.write(summary_line(Summary.of(findings), extra) + "\n")
+    out.write(summary_line(Summary.of(findings), extra, len(suppressed)) + "\n")
 
 
 def fingerprint(f: Finding) -> str:
@@ -153,11 +169,14 @@ def write_sarif(
     extra: str,
     colour: bool = False,
     stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> None:
-    rules = sorted({f.rule for f in findings})
+    rules = sorted({f.rule for f in findings} | {f.rule for f, _ in suppressed})
     index = {rule: i for i, rule in enumerate(rules)}
     results = []
-    for f in findings:
+    justification = dict(suppressed)
+    reported = set(findings)
+    for f in [*findings, *sorted(justification)]:
         location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
         if f.line:
             location["physicalLocation"]["region"] = {
@@ -174,6 +193,11 @@ def write_sarif(
                 ),
                 "message": {"text": f.message + (f" (fix: {f.hint})" if f.hint else "")},
                 "locations": [location],
+                **(
+                    {"suppressions": [{"kind": "inSource", "justification": justification[f]}]}
+                    if f in justification and f not in reported
+                    else {}
+                ),
             }
         )
     doc = {
@@ -196,7 +220,9 @@ def write_sarif(
     emit_json(doc, out)
 
 
-WRITERS: dict[str, Callable[[list[Finding], IO[str], str, bool, dict[str, Any] | None], None]] = {
+WRITERS: dict[
+    str, Callable[[list[Finding], IO[str], str, bool, dict[str, Any] | None, Suppressed], None]
+] = {
     "text": write_text,
     "json": write_json,
     "github": write_github,
@@ -216,9 +242,11 @@ def report(
     fmt: str = "auto",
     extra: str = "",
     stats: dict[str, Any] | None = None,
+    suppressed: Suppressed = (),
 ) -> None:
-    """Write ``findings`` in ``fmt``; ``stats`` (numbers of the run) are fields in JSON."""
+    """Write ``findings`` in ``fmt``; ``stats`` (numbers of the run) are fields in JSON, and
+    ``suppressed`` findings are listed in JSON and SARIF with their justification."""
     # Findings are clean by construction (Finding.__post_init__: scrubbed, escaped, bounded).
     fmt = resolve_format(fmt)
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
-    WRITERS[fmt](sorted(findings), out, extra, colour, stats)
+    WRITERS[fmt](sorted(findings), out, extra, colour, stats, suppressed)
