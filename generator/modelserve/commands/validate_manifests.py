@@ -11,6 +11,7 @@ from modelserve.commands import common
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
 from modelserve.findings import Severity
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
+from modelserve.report.display import one_line
 from modelserve.report.emit import report
 
 
@@ -108,7 +109,7 @@ def run(options: ValidateManifestsOptions) -> int:
         "kubernetes_version": options.kubernetes_version,
         "hybrid_manager": options.hybrid_manager,
     }
-    findings, count = validate_manifests(
+    result = validate_manifests(
         list(options.paths),
         store,
         policy=options.policy,
@@ -116,10 +117,22 @@ def run(options: ValidateManifestsOptions) -> int:
         kserve=options.kserve,
         platform=platform,
     )
+    findings = result.findings
     findings += [store_finding(options.root.resolve(), p) for p in store.store_problems()]
-    if count == 0 and not findings:
+    if result.objects == 0 and not findings and not result.skipped and not result.roots:
         raise ConfigError(
             "no YAML files found in the given paths: nothing to validate is an error, not a pass"
         )
-    report(findings, sys.stdout, options.format, f"{count} object(s) checked")
+    for file, why in result.skipped:
+        sys.stderr.write(f"modelserve: skipped {one_line(file)}: {one_line(why)}\n")
+    extra = (
+        f"{result.objects} object(s) checked, {len(result.roots)} Kustomize root(s) built as "
+        f"Flux builds them, {len(result.skipped)} file(s) skipped (not Kubernetes)"
+    )
+    stats = {
+        "objects": result.objects,
+        "kustomize_roots": result.roots,
+        "skipped": [{"file": f, "why": w} for f, w in result.skipped],
+    }
+    report(findings, sys.stdout, options.format, extra, stats)
     return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK

@@ -9,6 +9,7 @@ while it runs on 3.11, so it may be missing (pre-commit's own virtualenv): then 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -119,6 +120,46 @@ def _engine(choice: str) -> Engine:
 
 def build(path: Path) -> list[dict[str, Any]]:
     return engine().build(path)
+
+
+def build_as_flux(path: Path) -> list[dict[str, Any]]:
+    """Build ``path`` as kustomize-controller does (``LoadRestrictionsNone``: a root may use
+    files outside its folder), with each object's origin (``config.kubernetes.io/origin``)
+    recorded: a wrapper kustomization next to nothing of the user's lists the root relatively
+    (Kustomize refuses absolute roots) and sets ``buildMetadata: [originAnnotations]``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="modelserve-flux-build-") as scratch:
+        wrapper = Path(scratch)
+        relative = os.path.relpath(path.resolve(), wrapper.resolve())
+        (wrapper / "kustomization.yaml").write_text(
+            json.dumps({"resources": [relative], "buildMetadata": ["originAnnotations"]}),
+            encoding="utf-8",
+        )
+        chosen = engine()
+        if chosen.name.startswith("pykustomize"):
+            pykustomize = import_pykustomize()
+            options = pykustomize.BuildOptions(load_restrictions=pykustomize.LoadRestrictions.NONE)
+            try:
+                result = asyncio.run(pykustomize.Kustomizer().build_json(wrapper, options))
+            except pykustomize.KustomizeError as exc:
+                raise BuildError(str(exc).replace(relative, str(path))) from None
+            objects = list(result.resources)
+        else:
+            name = "kustomize" if chosen.name.startswith("kustomize") else "kubectl"
+            argv = [name, "build" if name == "kustomize" else "kustomize"]
+            objects = _binary_build([*argv, "--load-restrictor", "LoadRestrictionsNone"])(wrapper)
+        base = wrapper.resolve()
+        for obj in objects:  # origins are relative to the wrapper, which is about to go
+            notes = (obj.get("metadata") or {}).get("annotations") or {}
+            origin = notes.get(ORIGIN)
+            if isinstance(origin, str) and origin.startswith("path:"):
+                where = origin.split(":", 1)[1].strip().splitlines()[0]
+                notes[ORIGIN] = f"path: {os.path.normpath(base / where)}\n"
+        return objects
+
+
+ORIGIN = "config.kubernetes.io/origin"
 
 
 def build_or_error(path: Path) -> list[dict[str, Any]] | BuildError:

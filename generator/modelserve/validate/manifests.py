@@ -3,6 +3,13 @@
 Every document of every file is located (file:line:col through yamlio), validated against
 its Kubernetes or custom-kind schema, and, with ``policy``, checked by the rules that apply
 to any manifest: GPU placement basics, images, secrets and monitor wiring.
+
+A folder holding a kustomization is a Kustomize root and is checked as Flux applies it: built
+as kustomize-controller builds it (load restrictions off), its objects validated and reported
+at the file and line they came from (Kustomize's origin annotations), while the files under it
+(bases, patches, the kustomization) are its inputs, not objects. YAML that is not Kubernetes,
+a Helm chart or a document with neither ``apiVersion`` nor ``kind`` (Helm values), is skipped
+with a note.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +30,131 @@ from modelserve.rules.base import ObjectSet
 from modelserve.validate.objects import validate_object
 
 YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN = "config.kubernetes.io/origin"
+
+
+@dataclass
+class ManifestsResult:
+    findings: list[Finding]
+    objects: int  # objects checked: the files' own and the Kustomize builds'
+    roots: list[str] = field(default_factory=list)  # Kustomize roots built
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+
+
+@dataclass
+class _Plan:
+    manifests: list[Path]
+    roots: list[Path]
+    skipped: list[tuple[str, str]]
+
+
+def _plan(paths: Iterable[Path], findings: list[Finding]) -> _Plan:
+    """Which files are manifests, which folders are Kustomize roots (their files its inputs),
+    and which files are Helm charts."""
+    files = list(discover(paths, findings))
+    # A file's Kustomize root is the nearest folder above it, up to the working folder, that
+    # holds a kustomization, given or not: pre-commit passes only the files that changed.
+    roots = sorted({r for f in files if (r := _root_of(f)) is not None})
+    charts = {f.parent for f in files if f.name == "Chart.yaml"}
+    manifests, skipped = [], []
+    for path in files:
+        if any(_within(path, r) for r in roots):
+            continue
+        chart = next((c for c in charts if _within(path, c)), None)
+        if chart is not None:
+            skipped.append((path.as_posix(), f"part of the Helm chart {chart.as_posix()}/"))
+            continue
+        manifests.append(path)
+    return _Plan(manifests, roots, skipped)
+
+
+def _root_of(path: Path) -> Path | None:
+    here = Path.cwd().resolve()
+    for folder in (path.parent, *path.parent.parents):
+        if any((folder / n).is_file() for n in KUSTOMIZATION_NAMES):
+            return folder
+        resolved = folder.resolve()
+        if resolved == here or here not in resolved.parents:
+            return None
+    return None
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return folder == path.parent or folder in path.parents
+
+
+def _built(roots: list[Path], findings: list[Finding]) -> list[Located]:
+    """Each root's objects as Flux builds them, located in the file each came from."""
+    from modelserve.validate.kustomize import BuildError, build_as_flux
+
+    located: list[Located] = []
+    sources: dict[str, list[Document]] = {}
+    for root in roots:
+        kustomization = next(
+            (root / n).as_posix() for n in KUSTOMIZATION_NAMES if (root / n).exists()
+        )
+        try:
+            objects = build_as_flux(root)
+        except BuildError as exc:
+            findings.append(
+                Finding(
+                    kustomization,
+                    1,
+                    1,
+                    "kustomize-build",
+                    Severity.ERROR,
+                    f"{root.as_posix()} does not build as Flux builds it: {exc}",
+                    hint="fix the kustomization or the files it names",
+                )
+            )
+            continue
+        for obj in objects:
+            origin = _pop_origin(obj)
+            file = _shown(origin) if origin else kustomization
+            located.append(Located(file, _source_document(obj, origin, sources)))
+    return located
+
+
+def _pop_origin(obj: dict[str, Any]) -> str:
+    """The file an object came from (absolute), taking Kustomize's annotation off it."""
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+    notes: dict[str, Any] = meta["annotations"] if isinstance(meta.get("annotations"), dict) else {}
+    value = str(notes.pop(ORIGIN, "") or "")
+    if not notes and "annotations" in meta:
+        del meta["annotations"]
+    match = re.search(r"^path:\s*(.+?)\s*$", value, re.M)
+    return match[1] if match else ""
+
+
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path)
+    return Path(relative if not relative.startswith("..") else path).as_posix()
+
+
+def _source_document(
+    obj: dict[str, Any], origin: str, sources: dict[str, list[Document]]
+) -> Document:
+    """The built object with the positions of the document it came from, when that document
+    can be found by kind and name (a patched or renamed object keeps its source's positions
+    for the fields it shares; anything else points at the document's first line)."""
+    if origin and origin not in sources:
+        try:
+            sources[origin] = [d for d in load_file(Path(origin), multi=True) if d.data]
+        except (YamlError, OSError):
+            sources[origin] = []
+    docs = sources.get(origin, [])
+    name = (obj.get("metadata") or {}).get("name")
+    same_kind = [
+        d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == obj.get("kind")
+    ]
+    match = next(
+        (d for d in same_kind if (d.data.get("metadata") or {}).get("name") == name),
+        same_kind[0] if len(same_kind) == 1 else None,
+    )
+    if match is None:
+        return Document(obj, {}, docs[0].line if docs else 1)
+    return Document(obj, match.positions, match.line)
 
 
 @dataclass(frozen=True)
@@ -54,7 +186,17 @@ def discover(paths: Iterable[Path], findings: list[Finding] | None = None) -> It
             yield path
 
 
-def load(paths: Iterable[Path], findings: list[Finding], root: Path | None = None) -> list[Located]:
+def _not_kubernetes(data: Any) -> bool:
+    """A document with neither apiVersion nor kind (Helm values, a tool's own config)."""
+    return isinstance(data, dict) and "apiVersion" not in data and "kind" not in data
+
+
+def load(
+    paths: Iterable[Path],
+    findings: list[Finding],
+    root: Path | None = None,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[Located]:
     """Every document of every file; a link that leads out of ``root`` (the repository) is
     refused unread, as the catalog loader refuses one (a committed link to ~/.kube/config)."""
     located = []
@@ -90,6 +232,12 @@ def load(paths: Iterable[Path], findings: list[Finding], root: Path | None = Non
             )
             continue
         kept = [d for d in docs if d.data is not None]
+        kubernetes = [d for d in kept if not _not_kubernetes(d.data)]
+        if kept and not kubernetes:
+            if skipped is not None:
+                skipped.append((name, "not Kubernetes: no document has apiVersion or kind"))
+            continue
+        kept = kubernetes
         if not kept:
             findings.append(
                 Finding(
@@ -124,11 +272,13 @@ def validate_manifests(
     root: Path | None = None,
     kserve: KServe = NEWEST_KSERVE,
     platform: dict[str, Any] | None = None,
-) -> tuple[list[Finding], int]:
+) -> ManifestsResult:
     """``platform`` (``kubernetes_version``, ``hybrid_manager``) is what the object rules know
     of the cluster beside its KServe release."""
     findings: list[Finding] = []
-    located = load(paths, findings, root)
+    planned = _plan(paths, findings)
+    located = load(planned.manifests, findings, root, planned.skipped)
+    located += _built(planned.roots, findings)
     sound = []
     for item in located:
         problems = validate_object(store, item.doc.data)
@@ -153,7 +303,12 @@ def validate_manifests(
     findings += list(metadata_findings(located))
     if policy:
         findings += list(policy_findings(located, sound, kserve, platform or {}))
-    return sorted(set(findings)), len(located)
+    return ManifestsResult(
+        sorted(set(findings)),
+        len(located),
+        [r.as_posix() for r in planned.roots],
+        sorted(planned.skipped),
+    )
 
 
 def _label(obj: Any) -> str:
