@@ -117,3 +117,24 @@ def test_kubectl_builds_the_same_as_the_in_process_engine(tmp_path: Path) -> Non
     binary = _run(root, ".", engine="kubectl")[1]
     assert _where(binary) == _where(in_process)
     assert binary["summary"]["objects"] == in_process["summary"]["objects"]
+
+
+def test_waivers_and_configuration_apply_to_manifests_too(tmp_path: Path) -> None:
+    deployment = DEPLOYMENT.replace(
+        "  replicas: two\n", "  replicas: two  # modelserve: ignore[schema] set by the HPA, OPS-7\n"
+    )
+    files = {
+        **FILES,
+        "apps/base/deployment.yaml": deployment,
+        ".modelserve.yaml": "exclude: ['plain/*']\n",
+    }
+    root = write_files(tmp_path / "gitops", files)
+    code, document, _ = _run(root, "apps", "plain", "--root", ".")
+    assert code == 0 and document["findings"] == []
+    reasons = sorted(s["justification"] for s in document["suppressed"])
+    # both builds' copies of the Deployment, waived at the source line; the Service excluded
+    assert reasons == [
+        "excluded in .modelserve.yaml (plain/*)",
+        "set by the HPA, OPS-7",
+        "set by the HPA, OPS-7",
+    ]

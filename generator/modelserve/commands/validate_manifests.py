@@ -13,6 +13,7 @@ from modelserve.findings import Severity
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
 from modelserve.report.display import one_line
 from modelserve.report.emit import report
+from modelserve.report.waivers import Outcome, apply_config, load_config
 
 
 @dataclass(frozen=True)
@@ -134,5 +135,8 @@ def run(options: ValidateManifestsOptions) -> int:
         "kustomize_roots": result.roots,
         "skipped": [{"file": f, "why": w} for f, w in result.skipped],
     }
-    report(findings, sys.stdout, options.format, extra, stats)
-    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    config, problems = load_config(options.root)
+    outcome = apply_config(Outcome(findings + problems, list(result.suppressed)), config)
+    report(outcome.findings, sys.stdout, options.format, extra, stats, outcome.suppressed)
+    failing = {Severity.ERROR} | ({Severity.WARNING} if config.warnings_as_errors else set())
+    return EXIT_FINDINGS if any(f.severity in failing for f in outcome.findings) else EXIT_OK

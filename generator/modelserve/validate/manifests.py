@@ -25,6 +25,7 @@ from modelserve.findings import Finding, Severity, format_path
 from modelserve.load.walk import MAX_DEPTH, TooDeep, files_under
 from modelserve.load.yamlio import Document, YamlError, load_file
 from modelserve.platform.kserve import NEWEST_KSERVE, KServe
+from modelserve.report.waivers import apply_waivers, waivers_of
 from modelserve.rules import OBJECT_RULES, check_objects
 from modelserve.rules.base import ObjectSet
 from modelserve.validate.objects import validate_object
@@ -40,6 +41,7 @@ class ManifestsResult:
     objects: int  # objects checked: the files' own and the Kustomize builds'
     roots: list[str] = field(default_factory=list)  # Kustomize roots built
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    suppressed: list[tuple[Finding, str]] = field(default_factory=list)  # by inline waivers
 
 
 @dataclass
@@ -154,7 +156,7 @@ def _source_document(
     )
     if match is None:
         return Document(obj, {}, docs[0].line if docs else 1)
-    return Document(obj, match.positions, match.line)
+    return Document(obj, match.positions, match.line, match.waivers)
 
 
 @dataclass(frozen=True)
@@ -303,11 +305,14 @@ def validate_manifests(
     findings += list(metadata_findings(located))
     if policy:
         findings += list(policy_findings(located, sound, kserve, platform or {}))
+    waivers = {(item.file, w.line): w for item in located for w in waivers_of(item.file, item.doc)}
+    outcome = apply_waivers(sorted(set(findings)), list(waivers.values()))
     return ManifestsResult(
-        sorted(set(findings)),
+        sorted(set(outcome.findings)),
         len(located),
         [r.as_posix() for r in planned.roots],
         sorted(planned.skipped),
+        outcome.suppressed,
     )
 
 
