@@ -79,3 +79,25 @@ def test_json_summaries_carry_numbers(tmp_path: Path) -> None:
     assert summary["objects"] > 0 and summary["builds"] >= summary["cached"]
     assert isinstance(summary["seconds"], float) and summary["engine"]
     assert summary["errors"] == 0 and "note" in summary
+
+
+def test_check_and_generate_speak_sarif(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "repo")
+    code, out, _ = run_cli("generate", "--root", str(repo), "--format", "sarif")
+    assert code == 0 and json.loads(out)["version"] == "2.1.0"  # one document, nothing else
+    code, out, _ = run_cli("check", "--root", str(repo), "--format", "sarif")
+    assert code == 0 and json.loads(out)["runs"][0]["results"] == []
+    model = repo / "catalog/models/nvclip.yaml"
+    model.write_text(
+        model.read_text().replace("  max: 1", "  max: 1\n  # note", 1) + "labels: {team: vision}\n"
+    )
+    code, out, _ = run_cli("check", "--root", str(repo), "--format", "sarif")
+    run = json.loads(out)["runs"][0]
+    assert code == 1 and run["results"]
+    assert {r["ruleId"] for r in run["results"]} == {"deploy-drift"}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
+    assert all(u.startswith("deploy/") and u.endswith("/nvclip.yaml") for u in uris)
+    [rule] = run["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"].startswith("The committed deploy/")

@@ -19,11 +19,13 @@ from modelserve.commands import common
 from modelserve.deploy.drift import MAX_DIFF_LINES, drift, regenerate
 from modelserve.deploy.references import unreferenced, unreferenced_message
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK
-from modelserve.findings import Severity
+from modelserve.findings import Finding, Severity
 from modelserve.generate import generate
 from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import annotation, emit_json, findings_document, report, resolve_format
+
+DRIFT_RULE = "deploy-drift"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,22 @@ def run(options: CheckOptions) -> int:
             },
             sys.stdout,
         )
+        return EXIT_FINDINGS if found.changed else EXIT_OK
+    if fmt == "sarif":  # each file to write or remove is a result, with the catalog's findings
+        drifted = [
+            Finding(
+                f"deploy/{rel}",
+                1,
+                1,
+                DRIFT_RULE,
+                Severity.ERROR,
+                f"deploy/{rel} is out of date with the catalog ({what})",
+                hint="run `modelserve generate` (or `modelserve check --fix`) and commit deploy/",
+            )
+            for what, rels in (("to write", result.written), ("to remove", result.removed))
+            for rel in rels
+        ]
+        report(drifted + generated.findings, sys.stdout, fmt, status)
         return EXIT_FINDINGS if found.changed else EXIT_OK
     if not found.changed:
         print(f"deploy/ is up to date ({len(result.unchanged)} files)")

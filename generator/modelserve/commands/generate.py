@@ -85,6 +85,9 @@ def run(options: GenerateOptions) -> int:
             sys.stdout,
         )
         return EXIT_OK
+    if fmt == "sarif":  # one SARIF document and nothing else on stdout
+        report(generated.findings, sys.stdout, fmt, summary)
+        return EXIT_OK
     if generated.findings:
         report(generated.findings, sys.stdout, fmt)
     print(summary)

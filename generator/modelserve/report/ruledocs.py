@@ -28,6 +28,12 @@ BUILTIN = {
         "Hand-written files under deploy/ are listed by a kustomization",
         "list it in a kustomization.yaml, or delete it",
     ),
+    "deploy-drift": (
+        "The committed deploy/ is what the generator writes from the catalog",
+        "run modelserve generate and commit deploy/",
+    ),
+    "waiver": ("Waivers give a reason and match a finding", "say why, or remove the waiver"),
+    "config": ("The .modelserve.yaml configuration is valid", "fix the field it names"),
     "file-not-loaded": ("Every catalog file could be loaded", "fix the file"),
     "file-unreadable": ("Every file can be read", "make it readable"),
 }
