@@ -65,6 +65,15 @@ EXAMPLES = {
 }
 
 GIB = 1024**3
+# Access modes that limit who mounts a claim: (the limit, what it does to more pods, severity).
+ACCESS_LIMITS: dict[str, tuple[str, str, Severity | None]] = {
+    "ReadWriteOncePod": ("one pod can use", "would never start", None),
+    "ReadWriteOnce": (
+        "attaches to one node",
+        "placed on another node would wait for it (Multi-Attach)",
+        Severity.WARNING,
+    ),
+}
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -111,24 +120,15 @@ def _pvc(p: Placement) -> Iterator[Finding]:
         )
     mode = pvc.get("accessMode", "ReadWriteOnce")
     _, high = p.entry.replica_bounds(p.model)
-    surge = p.entry.surge(p.model)
-    if mode == "ReadWriteOncePod" and (high > 1 or surge > 0):
+    if mode in ACCESS_LIMITS and (high > 1 or p.entry.surge(p.model) > 0):
+        limit, outcome, severity = ACCESS_LIMITS[mode]
         what = f"{high} replicas" if high > 1 else "a rolling update's new pod beside the old"
         yield INFO.at(
             p.env.source,
             where + ("accessMode",),
-            f"{name} is ReadWriteOncePod, which one pod can use: {what} would never start "
-            "(use ReadWriteMany, or one replica with rollout.strategy: Recreate)",
-        )
-    elif mode == "ReadWriteOnce" and (high > 1 or surge > 0):
-        what = f"{high} replicas" if high > 1 else "a rolling update's new pod"
-        yield INFO.at(
-            p.env.source,
-            where + ("accessMode",),
-            f"{name} is ReadWriteOnce, which attaches to one node: {what} placed on another "
-            "node would wait for it (Multi-Attach); use ReadWriteMany, or rollout.strategy: "
-            "Recreate for one replica",
-            severity=Severity.WARNING,
+            f"{name} is {mode}, which {limit}: {what} {outcome}; use ReadWriteMany, or one "
+            "replica with rollout.strategy: Recreate",
+            severity=severity,
         )
 
 
