@@ -136,3 +136,19 @@ def test_a_broken_configuration_is_an_error_at_its_line(
     [found] = [f for f in doc["findings"] if f["file"] == ".modelserve.yaml"]
     assert code == 1 and found["rule"] == "config" and found["line"] == line
     assert words in found["message"]
+
+
+def test_a_setting_for_no_rule_and_a_link_out_are_reported(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "repo")
+    _config(repo, "rules:\n  gpu-capacty: {severity: error}\n")
+    code, doc = _json(repo)
+    [found] = [f for f in doc["findings"] if f["rule"] == "config"]
+    assert code == 0 and found["severity"] == "warning" and found["line"] == 2
+    assert found["hint"] == "did you mean 'gpu-capacity'?"
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("rules: {}\n")
+    (repo / ".modelserve.yaml").unlink()
+    (repo / ".modelserve.yaml").symlink_to(outside)
+    code, doc = _json(repo)
+    [found] = [f for f in doc["findings"] if f["rule"] == "config"]
+    assert code == 1 and "outside the repository" in found["message"]

@@ -10,7 +10,9 @@ configuration file is validated like every other input.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,21 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
     path = root / CONFIG_FILE
     if not path.is_file():
         return Config(), []
+    real_root = os.path.realpath(root)
+    if os.path.dirname(os.path.realpath(path)) != real_root:
+        # a committed link to a file elsewhere (~/.kube/config) is not read, as the loader
+        # refuses catalog links that leave the repository
+        return Config(), [
+            Finding(
+                CONFIG_FILE,
+                1,
+                1,
+                "config",
+                Severity.ERROR,
+                f"{CONFIG_FILE} is a link to a file outside the repository; not read",
+                hint="replace the link with the file itself",
+            )
+        ]
     try:
         docs = load_file(path, max_bytes=MAX_CONFIG_BYTES)
     except YamlError as exc:
@@ -104,6 +121,24 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
     if problems:
         return Config(), problems
     rules = data.get("rules") or {}
+    known = _known_ids()
+    for rule_id in rules:
+        if rule_id not in known and not rule_id.startswith("yaml-"):
+            close = difflib.get_close_matches(rule_id, sorted(known), n=1)
+            line, col = doc.locate(("rules", rule_id))
+            problems.append(
+                Finding(
+                    CONFIG_FILE,
+                    line,
+                    col,
+                    "config",
+                    Severity.WARNING,
+                    f"rules.{rule_id}: no rule has this id, so the setting changes nothing",
+                    hint=f"did you mean '{close[0]}'?"
+                    if close
+                    else "`modelserve rules` lists them",
+                )
+            )
     return (
         Config(
             severities={k: SEVERITIES[v["severity"]] for k, v in rules.items() if "severity" in v},
@@ -111,8 +146,15 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
             exclude=tuple(data.get("exclude") or ()),
             warnings_as_errors=bool(data.get("warningsAsErrors", False)),
         ),
-        [],
+        problems,
     )
+
+
+def _known_ids() -> set[str]:
+    from modelserve.report.ruledocs import BUILTIN
+    from modelserve.rules import RULES
+
+    return {r.INFO.id for r in RULES} | set(BUILTIN)
 
 
 @dataclass(frozen=True)
