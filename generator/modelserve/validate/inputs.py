@@ -17,6 +17,7 @@ SCHEMA_FILES = {
     "runtime": "runtime.schema.json",
     "model": "model.schema.json",
     "environment": "environment.schema.json",
+    "config": "config.schema.json",  # .modelserve.yaml (report.waivers)
 }
 
 
