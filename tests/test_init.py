@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from modelserve import __version__
 from modelserve.load.shipped import shipped_schemas
 from tests.helpers import run_cli
 
@@ -39,9 +40,19 @@ def test_init_writes_a_repository_that_generates_and_validates_cleanly(tmp_path:
     document = json.loads(out)
     assert code == 0 and document["findings"] == [], document["findings"]
     workflow = yaml.safe_load((root / ".github/workflows/modelserve.yml").read_text())
-    job = workflow["jobs"]["validate"]
-    assert workflow["concurrency"]["cancel-in-progress"] is True and job["timeout-minutes"] == 20
-    assert "${{ github.ref }}" in workflow["concurrency"]["group"]
+    assert workflow["jobs"]["modelserve"] == {
+        "uses": f"modelserve/modelserve/.github/workflows/modelserve.yml@v{__version__}"
+    }
+    assert workflow["permissions"]["pull-requests"] == "write"
+
+
+def test_init_calls_the_reusable_workflow_of_the_hook_repository(tmp_path: Path) -> None:
+    root = tmp_path / "gitops"
+    hooks = "https://github.com/acme/modelserve-fork.git"
+    assert run_cli("init", str(root), "--hook-repo", hooks, "--rev", "v9.9.9")[0] == 0
+    workflow = yaml.safe_load((root / ".github/workflows/modelserve.yml").read_text())
+    uses = workflow["jobs"]["modelserve"]["uses"]
+    assert uses == "acme/modelserve-fork/.github/workflows/modelserve.yml@v9.9.9"
 
 
 def test_init_never_overwrites_a_file(tmp_path: Path) -> None:

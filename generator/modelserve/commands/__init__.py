@@ -13,6 +13,7 @@ from modelserve.commands import (
     check,
     completion,
     diff,
+    engine,
     generate,
     init,
     rules,
@@ -48,6 +49,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "init": init,
     "rules": rules,
     "completion": completion,
+    "engine": engine,
 }
 
 

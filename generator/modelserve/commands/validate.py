@@ -35,6 +35,7 @@ class ValidateOptions:
     no_cache: bool
     jobs: int | None
     warnings_as_errors: bool = False
+    install_engine: bool = False
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
@@ -72,6 +73,7 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
         default=None,
         help="parallel Kustomize builds (default: CPU count)",
     )
+    common.add_install_engine(parser)
 
 
 def from_args(args: argparse.Namespace) -> ValidateOptions:
@@ -84,11 +86,16 @@ def from_args(args: argparse.Namespace) -> ValidateOptions:
         no_cache=args.no_cache,
         jobs=args.jobs,
         warnings_as_errors=args.warnings_as_errors,
+        install_engine=args.install_engine,
     )
 
 
 def run(options: ValidateOptions) -> int:
     repo = common.open_repository(options.root)
+    if options.install_engine:
+        from modelserve.commands.engine import ensure_for_hook
+
+        ensure_for_hook()
     progress = common.Progress()
     pipeline_options = Options(
         envs=set(options.envs) if options.envs else None,

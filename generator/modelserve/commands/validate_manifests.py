@@ -27,6 +27,7 @@ class ValidateManifestsOptions:
     strict: bool
     kserve: KServe
     hybrid_manager: bool = False
+    install_engine: bool = False
 
 
 def add_parser(sub: common.Subparsers, name: str) -> None:
@@ -70,6 +71,7 @@ def add_parser(sub: common.Subparsers, name: str) -> None:
     )
     common.add_format(parser)
     common.add_schema_options(parser)
+    common.add_install_engine(parser)
 
 
 def from_args(args: argparse.Namespace) -> ValidateManifestsOptions:
@@ -83,6 +85,7 @@ def from_args(args: argparse.Namespace) -> ValidateManifestsOptions:
         strict=args.strict,
         kserve=args.kserve_version,
         hybrid_manager=args.hybrid_manager,
+        install_engine=args.install_engine,
     )
 
 
@@ -97,6 +100,11 @@ def run(options: ValidateManifestsOptions) -> int:
     from modelserve.validate.kubeschemas import SchemaStore
     from modelserve.validate.manifests import validate_manifests
     from modelserve.validate.pipeline import store_finding
+
+    if options.install_engine:
+        from modelserve.commands.engine import ensure_for_hook
+
+        ensure_for_hook()
 
     missing = [p for p in options.paths if not p.exists()]
     if missing:
@@ -129,11 +137,13 @@ def run(options: ValidateManifestsOptions) -> int:
     extra = (
         f"{result.objects} object(s) checked, {len(result.roots)} Kustomize root(s) built as "
         f"Flux builds them, {len(result.skipped)} file(s) skipped (not Kubernetes)"
+        + (f"; kustomize engine: {result.engine}" if result.engine else "")
     )
     stats = {
         "objects": result.objects,
         "kustomize_roots": result.roots,
         "skipped": [{"file": f, "why": w} for f, w in result.skipped],
+        "engine": result.engine or None,
     }
     config, problems = load_config(options.root)
     outcome = apply_config(Outcome(findings + problems, list(result.suppressed)), config)

@@ -37,6 +37,16 @@ class BuildError(Exception):
 class Engine:
     name: str
     build: Callable[[Path], list[dict[str, Any]]]
+    # The engines tried before this one, each with why it was not used: the fallback order.
+    passed_over: tuple[str, ...] = ()
+    argv: tuple[str, ...] = ()  # a binary's command line before the root; empty in-process
+
+    @property
+    def summary(self) -> str:
+        """The engine, and the ones it stands in for, for a summary line."""
+        if not self.passed_over:
+            return self.name
+        return f"{self.name}; not {', not '.join(self.passed_over)}"
 
 
 # Go's collector runs whenever the heap doubles (GOGC=100); a Kustomize build allocates far more
@@ -96,25 +106,40 @@ def engine(preferred: str | None = None) -> Engine:
     return _engine(preferred or os.environ.get(ENGINE_ENV, ""))
 
 
+def forget_engine() -> None:
+    """Choose again at the next build: an engine was installed since."""
+    _engine.cache_clear()
+
+
+ORDER = ("pykustomize", "kustomize", "kubectl")
+
+
 @cache
 def _engine(choice: str) -> Engine:
-    candidates = [choice] if choice else ["pykustomize", "kustomize", "kubectl"]
-    for name in candidates:
-        if name == "pykustomize" and _has_pykustomize():
-            return Engine("pykustomize (in-process)", _pykustomize_build)
-        if name == "kustomize" and shutil.which("kustomize"):
-            return Engine(
-                f"kustomize binary ({shutil.which('kustomize')})",
-                _binary_build(["kustomize", "build"]),
-            )
-        if name == "kubectl" and shutil.which("kubectl"):
-            return Engine(
-                f"kubectl kustomize ({shutil.which('kubectl')})",
-                _binary_build(["kubectl", "kustomize"]),
-            )
+    if choice and choice not in ORDER:
+        raise ConfigError(f"{ENGINE_ENV}={choice}: expected one of {', '.join(ORDER)}")
+    passed_over: list[str] = []
+    for name in [choice] if choice else ORDER:
+        if name == "pykustomize":
+            if _has_pykustomize():
+                return Engine("pykustomize (in-process)", _pykustomize_build, tuple(passed_over))
+            from modelserve.validate.engine_install import unsupported_reason
+
+            why = unsupported_reason() or "not installed: `modelserve engine install`"
+            passed_over.append(f"pykustomize ({why})")
+        elif name == "kustomize":
+            if found := shutil.which("kustomize"):
+                argv = (found, "build")
+                built = _binary_build(list(argv))
+                return Engine(f"kustomize binary ({found})", built, tuple(passed_over), argv)
+            passed_over.append("kustomize (not on PATH)")
+        elif found := shutil.which("kubectl"):
+            argv = (found, "kustomize")
+            built = _binary_build(list(argv))
+            return Engine(f"kubectl kustomize ({found})", built, tuple(passed_over), argv)
     raise ConfigError(
-        "no Kustomize engine found: install pykustomize "
-        "(pip install --ignore-requires-python pykustomize), or put kustomize or kubectl on PATH"
+        "no Kustomize engine found: run `modelserve engine install` (the in-process engine, "
+        "linux-amd64), or put kustomize or kubectl on PATH"
     )
 
 
@@ -137,7 +162,7 @@ def build_as_flux(path: Path) -> list[dict[str, Any]]:
             encoding="utf-8",
         )
         chosen = engine()
-        if chosen.name.startswith("pykustomize"):
+        if not chosen.argv:
             pykustomize = import_pykustomize()
             options = pykustomize.BuildOptions(load_restrictions=pykustomize.LoadRestrictions.NONE)
             try:
@@ -146,9 +171,8 @@ def build_as_flux(path: Path) -> list[dict[str, Any]]:
                 raise BuildError(str(exc).replace(relative, str(path))) from None
             objects = list(result.resources)
         else:
-            name = "kustomize" if chosen.name.startswith("kustomize") else "kubectl"
-            argv = [name, "build" if name == "kustomize" else "kustomize"]
-            objects = _binary_build([*argv, "--load-restrictor", "LoadRestrictionsNone"])(wrapper)
+            flags = ["--load-restrictor", "LoadRestrictionsNone"]
+            objects = _binary_build([*chosen.argv, *flags])(wrapper)
         base = wrapper.resolve()
         for obj in objects:  # origins are relative to the wrapper, which is about to go
             notes = (obj.get("metadata") or {}).get("annotations") or {}

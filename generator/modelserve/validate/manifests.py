@@ -42,6 +42,7 @@ class ManifestsResult:
     roots: list[str] = field(default_factory=list)  # Kustomize roots built
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     suppressed: list[tuple[Finding, str]] = field(default_factory=list)  # by inline waivers
+    engine: str = ""  # the Kustomize engine's summary, when a root was built
 
 
 @dataclass
@@ -313,7 +314,14 @@ def validate_manifests(
         [r.as_posix() for r in planned.roots],
         sorted(planned.skipped),
         outcome.suppressed,
+        _engine_summary() if planned.roots else "",
     )
+
+
+def _engine_summary() -> str:
+    from modelserve.validate.kustomize import engine
+
+    return engine().summary
 
 
 def _label(obj: Any) -> str:

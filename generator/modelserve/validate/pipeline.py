@@ -168,7 +168,7 @@ def _build_and_check(plan: Plan, ctx: Context, result: Result, repo_root: Path) 
         return list(run_rules(ctx))
     options, tree = plan.options, plan.tree
     engine = kustomize.engine()
-    result.engine = engine.name
+    result.engine = engine.summary
     cache = options.cache
     uncacheable = plan.loaded.uncacheable
     enabled = cache is not None and cache.enabled
