@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from modelserve.report.ruledocs import REPOSITORY
 from tests.helpers import PROJECT, run_modelserve
 
 SOURCE_ROOT = PROJECT / "generator"
@@ -126,3 +127,35 @@ def test_the_build_prints_no_deprecation_warning_and_ships_the_license(
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = wheel.read(metadata).decode()
     assert "License-Expression: Apache-2.0" in text
+    assert f"Project-URL: Repository, {REPOSITORY}" in text
+    assert f"Project-URL: Changelog, {REPOSITORY}/blob/main/CHANGELOG.md" in text
+
+
+def test_the_project_urls_are_the_repository_the_reports_name() -> None:
+    urls = pyproject()["project"]["urls"]
+    assert urls["Repository"] == urls["Homepage"] == REPOSITORY
+    assert all(url.startswith(REPOSITORY) for url in urls.values()), urls
+
+
+def test_the_docker_image_installs_as_the_install_tests_do() -> None:
+    """No Docker engine runs here, so the image is not built; what it runs is what
+    tests/test_install.py runs: the package from its build inputs, then the engine step."""
+    text = (PROJECT / "Dockerfile").read_text()
+    lines = text.splitlines()
+    instructions = [line.split()[0] for line in lines if line[:1].isupper()]
+    assert instructions[0] == "FROM"
+    base = next(line for line in lines if line.startswith("FROM")).split()[1]
+    assert base.startswith("python:3.11"), "the oldest Python pyproject's requires-python allows"
+    copied = {
+        part.rstrip("/").split("/")[-1]
+        for line in lines
+        if line.startswith("COPY")
+        for part in line.split()[1:-1]
+    }
+    assert copied == set(BUILD_INPUTS)
+    assert "pip install --no-cache-dir /src" in text and "modelserve engine install" in text
+    assert 'ENTRYPOINT ["modelserve"]' in text and "USER modelserve" in text
+    ignored = (PROJECT / ".dockerignore").read_text().split()
+    assert ignored[ignored.index("*") + 1 :][: len(BUILD_INPUTS)] == [
+        f"!{name}/" if (PROJECT / name).is_dir() else f"!{name}" for name in BUILD_INPUTS
+    ]
