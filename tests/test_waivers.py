@@ -152,3 +152,41 @@ def test_a_setting_for_no_rule_and_a_link_out_are_reported(tmp_path: Path) -> No
     code, doc = _json(repo)
     [found] = [f for f in doc["findings"] if f["rule"] == "config"]
     assert code == 1 and "outside the repository" in found["message"]
+
+
+def test_generate_and_check_honour_waivers_as_validate_does(tmp_path: Path) -> None:
+    """What validate passes because of a waiver, generate writes and check accepts."""
+    waived = TYPO[1].replace("h10\n", "h10  # modelserve: ignore[ref-profile] renaming, OPS-12\n")
+    repo = _repo(tmp_path, TYPO[0], waived)
+    code, out, _ = run_cli("generate", "--root", str(repo), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["status"] == "written" and doc["findings"] == []
+    assert [(s["rule"], s["justification"]) for s in doc["suppressed"]] == [
+        ("ref-profile", "renaming, OPS-12")
+    ]
+    code, out, _ = run_cli("check", "--root", str(repo), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["status"] == "up-to-date"
+    assert [s["rule"] for s in doc["suppressed"]] == ["ref-profile"]
+    # the same error, disabled in .modelserve.yaml instead, also lets generate write
+    repo = _repo(tmp_path / "configured")
+    assert run_cli("generate", "--root", str(repo))[0] == 1  # refused: nothing written
+    _config(repo, "rules:\n  ref-profile: {disable: true}\n")
+    code, out, _ = run_cli("generate", "--root", str(repo), "--format", "sarif")
+    [result] = json.loads(out)["runs"][0]["results"]
+    assert code == 0 and result["ruleId"] == "ref-profile" and result["suppressions"]
+
+
+def test_check_reports_unreferenced_deploy_files_as_configured(tmp_path: Path) -> None:
+    repo = copy_example(tmp_path / "repo", deploy=True)
+    (repo / "deploy/notes.yaml").write_text("kind: ConfigMap\n")
+    code, _, err = run_cli("check", "--root", str(repo))
+    assert code == 0 and "modelserve: warning: deploy/notes.yaml was not written" in err
+    _config(repo, "rules:\n  deploy-unreferenced: {severity: error}\n")
+    code, _, err = run_cli("check", "--root", str(repo))
+    assert code == 1 and "modelserve: error: deploy/notes.yaml was not written" in err
+    _config(repo, "rules:\n  deploy-unreferenced: {disable: true}\n")
+    code, out, err = run_cli("check", "--root", str(repo), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and err == "" and doc["unreferenced"] == []
+    assert [s["rule"] for s in doc["suppressed"]] == ["deploy-unreferenced"]

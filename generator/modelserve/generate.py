@@ -12,6 +12,7 @@ from modelserve.findings import Finding, Severity
 from modelserve.gcpause import cycle_collection_paused
 from modelserve.load.repository import Repository, load_repository
 from modelserve.model import Catalog
+from modelserve.report.waivers import repository_outcome
 from modelserve.rules import run_rules
 from modelserve.rules.base import Context
 
@@ -21,6 +22,8 @@ class Generated:
     catalog: Catalog
     tree: Tree | None
     findings: list[Finding] = field(default_factory=list)
+    # findings an inline waiver or .modelserve.yaml took away, with why: reported, not dropped
+    suppressed: list[tuple[Finding, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -48,7 +51,9 @@ def generate(
         from modelserve.validate.rendered import rendered_schema_findings
 
         findings += rendered_schema_findings(tree, loaded.catalog, schema_dirs)
-    result = Generated(loaded.catalog, tree, sorted(set(findings)))
+    # Waived and disabled findings do not stop the write: what validate passes, generate writes.
+    outcome = repository_outcome(findings, loaded.catalog, repo.root)
+    result = Generated(loaded.catalog, tree, sorted(set(outcome.findings)), outcome.suppressed)
     if result.errors:
         result.tree = None
     return result

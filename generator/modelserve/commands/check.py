@@ -17,13 +17,14 @@ from pathlib import Path
 
 from modelserve.commands import common
 from modelserve.deploy.drift import MAX_DIFF_LINES, drift, regenerate
-from modelserve.deploy.references import unreferenced, unreferenced_message
+from modelserve.deploy.references import unreferenced_findings
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK
 from modelserve.findings import Finding, Severity
 from modelserve.generate import generate
 from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import annotation, emit_json, findings_document, report, resolve_format
+from modelserve.report.waivers import Outcome, apply_config, load_config
 
 DRIFT_RULE = "deploy-drift"
 
@@ -75,17 +76,26 @@ def run(options: CheckOptions) -> int:
     fmt = resolve_format(options.format)
     generated = generate(repo, schema_dirs=common.schema_dirs((), repo.root))
     if generated.tree is None:
-        report(generated.findings, sys.stdout, fmt, "fix these before deploy/ can be checked")
+        report(
+            generated.findings,
+            sys.stdout,
+            fmt,
+            "fix these before deploy/ can be checked",
+            suppressed=generated.suppressed,
+        )
         return EXIT_FINDINGS
     if options.fix:
         return fix(repo.deploy, generated.tree.files, options.max_lines, fmt)
     found = drift(repo.deploy, generated.tree.files, options.max_lines)
     result = found.result
     status = "out-of-date" if found.changed else "up-to-date"
-    dead = unreferenced(repo.deploy)
-    if fmt != "json":
-        for rel in dead:  # a warning: it does not change whether deploy/ is up to date
-            sys.stderr.write(f"modelserve: warning: {one_line(unreferenced_message(rel))}\n")
+    # A warning unless .modelserve.yaml says otherwise: it does not make deploy/ out of date.
+    dead = apply_config(Outcome(unreferenced_findings(repo.deploy), []), load_config(repo.root)[0])
+    suppressed = generated.suppressed + dead.suppressed
+    failed = found.changed or any(f.severity is Severity.ERROR for f in dead.findings)
+    if fmt not in ("json", "sarif"):
+        for finding in dead.findings:
+            sys.stderr.write(f"modelserve: {finding.severity}: {one_line(finding.message)}\n")
     if fmt == "json":
         emit_json(
             {
@@ -94,12 +104,12 @@ def run(options: CheckOptions) -> int:
                 "remove": result.removed,
                 "diff": "".join(found.shown),
                 "diff_truncated": found.truncated,
-                "unreferenced": [f"deploy/{rel}" for rel in dead],
-                **findings_document(generated.findings),
+                "unreferenced": [f.file for f in dead.findings],
+                **findings_document(generated.findings + dead.findings, suppressed=suppressed),
             },
             sys.stdout,
         )
-        return EXIT_FINDINGS if found.changed else EXIT_OK
+        return EXIT_FINDINGS if failed else EXIT_OK
     if fmt == "sarif":  # each file to write or remove is a result, with the catalog's findings
         drifted = [
             Finding(
@@ -114,11 +124,12 @@ def run(options: CheckOptions) -> int:
             for what, rels in (("to write", result.written), ("to remove", result.removed))
             for rel in rels
         ]
-        report(drifted + generated.findings, sys.stdout, fmt, status)
-        return EXIT_FINDINGS if found.changed else EXIT_OK
+        found_all = drifted + generated.findings + dead.findings
+        report(found_all, sys.stdout, fmt, status, suppressed=suppressed)
+        return EXIT_FINDINGS if failed else EXIT_OK
     if not found.changed:
         print(f"deploy/ is up to date ({len(result.unchanged)} files)")
-        return EXIT_OK
+        return EXIT_FINDINGS if failed else EXIT_OK
     sys.stdout.writelines(found.shown)
     if found.truncated:
         print(f"... more diff lines not shown (--max-lines {options.max_lines})")

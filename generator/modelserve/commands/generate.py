@@ -45,7 +45,13 @@ def run(options: GenerateOptions) -> int:
     generated = generate(repo, progress, common.schema_dirs((), repo.root))
     loaded_at = time.perf_counter()
     if generated.tree is None:
-        report(generated.findings, sys.stdout, fmt, "nothing was written")
+        report(
+            generated.findings,
+            sys.stdout,
+            fmt,
+            "nothing was written",
+            suppressed=generated.suppressed,
+        )
         return EXIT_FINDINGS
     files = dict(generated.tree.files.items())  # renders every file's YAML text
     rendered_at = time.perf_counter()
@@ -80,13 +86,14 @@ def run(options: GenerateOptions) -> int:
                         "removed": len(result.removed),
                         "seconds": round(done - start, 3),
                     },
+                    generated.suppressed,
                 ),
             },
             sys.stdout,
         )
         return EXIT_OK
     if fmt == "sarif":  # one SARIF document and nothing else on stdout
-        report(generated.findings, sys.stdout, fmt, summary)
+        report(generated.findings, sys.stdout, fmt, summary, suppressed=generated.suppressed)
         return EXIT_OK
     if generated.findings:
         report(generated.findings, sys.stdout, fmt)

@@ -12,14 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelserve.commands import common
-from modelserve.deploy.references import (
-    UNREFERENCED_HINT,
-    UNREFERENCED_RULE,
-    unreferenced,
-    unreferenced_message,
-)
+from modelserve.deploy.references import unreferenced_findings
 from modelserve.errors import EXIT_FINDINGS, EXIT_OK, ConfigError
-from modelserve.findings import Finding, Severity
+from modelserve.findings import Severity
 from modelserve.report.emit import report
 from modelserve.report.waivers import Outcome, apply_config, load_config
 from modelserve.validate.pipeline import Options, validate_repository
@@ -120,19 +115,7 @@ def run(options: ValidateOptions) -> int:
         raise ConfigError(
             "no catalog or environment files found: nothing to validate is an error, not a pass"
         )
-    findings = list(result.findings) + [
-        Finding(
-            f"deploy/{rel}",
-            1,
-            1,
-            UNREFERENCED_RULE,
-            Severity.WARNING,
-            unreferenced_message(rel),
-            "",
-            hint=UNREFERENCED_HINT,
-        )
-        for rel in unreferenced(repo.deploy)
-    ]
+    findings = list(result.findings) + unreferenced_findings(repo.deploy)
     progress.done("")
     extra = (
         f"{result.files} files, {result.objects} objects in {result.built + result.cached} builds "

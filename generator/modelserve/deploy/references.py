@@ -16,6 +16,7 @@ from typing import Any
 
 from modelserve.deploy.tree import OWNED_MANIFEST
 from modelserve.deploy.write import existing_files, read_owned
+from modelserve.findings import Finding, Severity
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -106,13 +107,19 @@ def _items(value: Any) -> list[Any]:
 UNREFERENCED_RULE = "deploy-unreferenced"
 
 
-def unreferenced_message(rel: str) -> str:
-    return (
-        f"deploy/{rel} was not written by modelserve and no kustomization lists it: Flux never "
-        "applies it"
-    )
-
-
-UNREFERENCED_HINT = (
-    "list it in a kustomization.yaml (or move it under clusters/<cluster>/), or delete it"
-)
+def unreferenced_findings(deploy: Path) -> list[Finding]:
+    """A warning at each hand-written file under deploy/ that Flux never applies."""
+    return [
+        Finding(
+            f"deploy/{rel}",
+            1,
+            1,
+            UNREFERENCED_RULE,
+            Severity.WARNING,
+            f"deploy/{rel} was not written by modelserve and no kustomization lists it: Flux "
+            "never applies it",
+            hint="list it in a kustomization.yaml (or move it under clusters/<cluster>/), "
+            "or delete it",
+        )
+        for rel in unreferenced(deploy)
+    ]

@@ -15,10 +15,13 @@ import fnmatch
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelserve.findings import Finding, Severity
 from modelserve.load.yamlio import Document, YamlError, load_file
+
+if TYPE_CHECKING:
+    from modelserve.model import Catalog
 
 CONFIG_FILE = ".modelserve.yaml"
 SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
@@ -147,6 +150,24 @@ class Waiver:
     rules: frozenset[str]
     reason: str
     last_line: int  # the end of the mapping or item it stands on (its own line otherwise)
+
+
+def catalog_waivers(catalog: Catalog) -> list[Waiver]:
+    """The waivers of every loaded catalog and environment file."""
+    sources = [
+        *(r.source for r in catalog.runtimes.values()),
+        *(m.source for m in catalog.models.values()),
+        *(e.source for e in catalog.environments.values()),
+    ]
+    return [w for source in sources for w in waivers_of(source.file, source.doc)]
+
+
+def repository_outcome(findings: list[Finding], catalog: Catalog, root: Path) -> Outcome:
+    """What every command that loads the catalog reports: its inline waivers, then the
+    repository's .modelserve.yaml (whose own problems are findings too)."""
+    waived = apply_waivers(sorted(set(findings)), catalog_waivers(catalog))
+    config, problems = load_config(root)
+    return apply_config(Outcome(waived.findings + problems, waived.suppressed), config)
 
 
 def waivers_of(file: str, doc: Document) -> list[Waiver]:

@@ -29,7 +29,7 @@ from modelserve.gcpause import cycle_collection_paused
 from modelserve.load.repository import Loaded, Repository, load_repository
 from modelserve.model import Catalog
 from modelserve.render import RenderedObject
-from modelserve.report.waivers import Waiver, apply_waivers, waivers_of
+from modelserve.report.waivers import apply_waivers, catalog_waivers
 from modelserve.rules import run_rules
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.validate import kustomize
@@ -71,16 +71,6 @@ class Result:
     suppressed: list[tuple[Finding, str]] = field(default_factory=list)
 
 
-def _waivers(catalog: Catalog) -> list[Waiver]:
-    """The waivers of every loaded catalog and environment file."""
-    sources = [
-        *(r.source for r in catalog.runtimes.values()),
-        *(m.source for m in catalog.models.values()),
-        *(e.source for e in catalog.environments.values()),
-    ]
-    return [w for source in sources for w in waivers_of(source.file, source.doc)]
-
-
 @cycle_collection_paused()
 def validate_repository(repo: Repository, options: Options | None = None) -> Result:
     """Load, then plan, build, check and merge: each step returns its findings."""
@@ -113,7 +103,7 @@ def validate_repository(repo: Repository, options: Options | None = None) -> Res
             known_clean=loaded.known_clean,
         )
         findings += _build_and_check(plan, ctx, result, repo.root)
-    outcome = apply_waivers(sorted(set(findings)), _waivers(loaded.catalog))
+    outcome = apply_waivers(sorted(set(findings)), catalog_waivers(loaded.catalog))
     result.findings = sorted(set(outcome.findings))
     result.suppressed = outcome.suppressed
     result.seconds = time.perf_counter() - start
