@@ -96,4 +96,7 @@ def test_the_tag_is_the_version_everywhere() -> None:
     assert f'version = "{__version__}"' in text
     released = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", (PROJECT / "CHANGELOG.md").read_text(), re.M)
     assert released and released[0] == __version__
+    for name in ("README.md", ".github/workflows/modelserve.yml"):
+        pinned = set(re.findall(r"@v(\d+\.\d+\.\d+)", (PROJECT / name).read_text()))
+        assert pinned == {__version__}, name
     assert sys.version_info >= (3, 11)

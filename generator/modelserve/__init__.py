@@ -8,4 +8,4 @@ write), ``validate`` (input schemas, Kustomize builds, object schemas, hand-writ
 ``commands`` (the CLI). ``cache`` keeps what a run may reuse; ``diff`` compares two revisions.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
