@@ -14,6 +14,7 @@ from modelserve.commands import (
     completion,
     diff,
     engine,
+    explain,
     generate,
     init,
     rules,
@@ -50,6 +51,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "rules": rules,
     "completion": completion,
     "engine": engine,
+    "explain": explain,
 }
 
 

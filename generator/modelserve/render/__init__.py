@@ -104,15 +104,20 @@ class RenderedObject(Locatable):
         kind, namespace, name = self.key
         return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
-    def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
-        """The source position of the longest origin prefix that covers ``pointer``; of two
-        equally long, the later (an environment's override is listed after the catalog field)."""
+    def origin_of(self, pointer: tuple[Any, ...]) -> Origin | None:
+        """The longest origin prefix that covers ``pointer``; of two equally long, the later
+        (an environment's override is listed after the catalog field)."""
         best: Origin | None = None
         for origin in self.origins:
             if pointer[: len(origin.prefix)] == origin.prefix and (
                 best is None or len(origin.prefix) >= len(best.prefix)
             ):
                 best = origin
+        return best
+
+    def locate(self, pointer: tuple[Any, ...]) -> tuple[str, int, int]:
+        """The source position of ``origin_of(pointer)``."""
+        best = self.origin_of(pointer)
         if best is None:
             return ("", 0, 0)
         if best.mirrored:  # the nearest located ancestor when the source has no such field

@@ -65,6 +65,7 @@ def render_pvc(model: Model, entry: ModelEntry, env: Environment) -> RenderedObj
     where = entry.path + ("cache", "pvc")
     origins = [
         Origin((), env.source, where),
+        Origin(("metadata", "namespace"), env.source, ("namespace",)),
         Origin(("metadata", "name"), env.source, where + ("claimName",)),
         Origin(("spec", "accessModes"), env.source, where + ("accessMode",)),
         Origin(("spec", "storageClassName"), env.source, where + ("storageClassName",)),

@@ -175,6 +175,7 @@ def _origins(
         Origin(("spec",), src, ()),
         Origin(("metadata", "labels"), src, ("labels",), mirrored=True),
         Origin(("metadata", "annotations"), src, ("annotations",), mirrored=True),
+        Origin(("metadata", "labels", "modelserve.io/environment"), env_src, ("name",)),
         Origin(model_path + ("modelFormat",), src, ("format",)),
         Origin(model_path + ("runtime",), src, ("runtime",)),
         Origin(model_path + ("storageUri",), src, ("storageUri",)),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelserve.derive.predictor import service_ports
+from modelserve.derive.predictor import ISVC_LABEL, service_ports
 from modelserve.model import Environment, Model, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 
@@ -66,9 +66,7 @@ def render_monitor(model: Model, runtime: Runtime, env: Environment) -> Rendered
         "path": runtime.metrics_path,
         "interval": env.monitoring.get("interval", "30s"),
     }
-    selector = {
-        "matchLabels": {"component": "predictor", "serving.kserve.io/inferenceservice": model.name}
-    }
+    selector = {"matchLabels": {"component": "predictor", ISVC_LABEL: model.name}}
     labels = dict(
         sorted(
             {
@@ -87,7 +85,13 @@ def render_monitor(model: Model, runtime: Runtime, env: Environment) -> Rendered
     }
     origins = [
         Origin((), model.source, ("name",)),
-        Origin(("metadata", "labels"), env.source, ("monitoring",)),
+        Origin(("metadata", "namespace"), env.source, ("namespace",)),
+        Origin(("spec", "selector", "matchLabels", ISVC_LABEL), model.source, ("name",)),
+        Origin(("metadata", "labels"), env.source, ("monitoring", "labels"), mirrored=True),
+        Origin(("metadata", "labels", "modelserve.io/environment"), env.source, ("name",)),
         Origin(("spec", endpoints_key), runtime.source, ("metrics",)),
+        Origin(("spec", endpoints_key, 0, "path"), runtime.source, ("metrics", "path")),
+        # where no interval is set, the environment's monitoring is still the place to set it
+        Origin(("spec", endpoints_key, 0, "interval"), env.source, ("monitoring", "interval")),
     ]
     return RenderedObject(obj, origins, model=model.name)

@@ -56,7 +56,11 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
         },
         "spec": spec,
     }
-    origins = [Origin((), runtime.source, ("name",)), Origin(("spec",), runtime.source, ())]
+    origins = [
+        Origin((), runtime.source, ("name",)),
+        Origin(("metadata", "labels", "modelserve.io/runtime"), runtime.source, ("name",)),
+        Origin(("spec",), runtime.source, ()),
+    ]
     for key, prefix in (
         ("image", ("spec", "containers", 0, "image")),
         ("env", ("spec", "containers", 0, "env")),
@@ -74,11 +78,31 @@ def render_runtime(runtime: Runtime, env: Environment | None = None) -> Rendered
     ):
         if key in data:
             origins.append(Origin(prefix, runtime.source, (key,), mirrored=key in MIRRORED))
+    origins += _derived_field_origins(runtime)
     if env is not None and runtime.name in env.runtime_images:
         origins.append(
             Origin(("spec", "containers", 0, "image"), env.source, ("runtimeImages", runtime.name))
         )
     return RenderedObject(obj, origins)
+
+
+def _derived_field_origins(runtime: Runtime) -> list[Origin]:
+    """Rendered fields made from a catalog field of another name or shape."""
+    data, src = runtime.data, runtime.source
+    origins: list[Origin] = []
+    if runtime.metrics_port is not None:
+        for key in ("port", "path"):
+            annotation = ("spec", "annotations", f"prometheus.kserve.io/{key}")
+            origins.append(Origin(annotation, src, ("metrics", key)))
+    if runtime.protocols:
+        origins.append(Origin(("spec", "protocolVersions"), src, ("protocolVersions",)))
+    if data.get("sharedMemory"):
+        origins.append(Origin(("spec", "containers", 0, "volumeMounts"), src, ("sharedMemory",)))
+    for index, entry in enumerate(data.get("env") or ()):
+        if isinstance(entry, dict) and "secretKeyRef" in entry:  # valueFrom.secretKeyRef.key
+            value_from = ("spec", "containers", 0, "env", index, "valueFrom")
+            origins.append(Origin(value_from, src, ("env", index), mirrored=True))
+    return origins
 
 
 def _format(fmt: dict[str, Any]) -> dict[str, Any]:
