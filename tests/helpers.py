@@ -39,6 +39,15 @@ UPSTREAM = SHARED / "upstream"
 CRDS = UPSTREAM / "crds"
 SAMPLES = UPSTREAM / "samples"
 EXAMPLE_FOLDERS = ("catalog", "environments")
+# What a release of this project holds: the hook repository, the tagged clone pip installs.
+HOOK_SOURCE = (
+    "generator",
+    "schemas",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    ".pre-commit-hooks.yaml",
+)
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",

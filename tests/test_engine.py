@@ -104,6 +104,7 @@ def absent_engine(monkeypatch, bare_venv: Path) -> Path:
     """The install step as run from an environment without the engine, whose pip has no index
     (this process stands in for that environment's modelserve)."""
     monkeypatch.setattr(engine_install, "is_installed", lambda: False)
+    monkeypatch.setattr(engine_install, "is_present", lambda: False)
     monkeypatch.setattr(engine_install.sys, "prefix", str(bare_venv))
     monkeypatch.setattr(engine_install.sys, "executable", str(bare_venv / "bin/python"))
     monkeypatch.setenv("PIP_NO_INDEX", "1")

@@ -15,18 +15,10 @@ from pathlib import Path
 import pytest
 
 from modelserve import __version__
-from tests.helpers import PROJECT
+from tests.helpers import HOOK_SOURCE, PROJECT
 
 pytestmark = pytest.mark.slow
 
-SOURCE = (
-    "generator",
-    "schemas",
-    "pyproject.toml",
-    "README.md",
-    "LICENSE",
-    ".pre-commit-hooks.yaml",
-)
 TAG = f"v{__version__}"
 IN_PROCESS = "kustomize engine: pykustomize (in-process)"
 
@@ -49,7 +41,7 @@ def run(argv: list[str | Path], **env: str) -> str:
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository of this source, tagged as a release is."""
     root = tmp_path_factory.mktemp("modelserve-release")
-    for name in SOURCE:
+    for name in HOOK_SOURCE:
         source = PROJECT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))

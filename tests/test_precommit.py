@@ -26,17 +26,9 @@ import yaml
 
 from modelserve import __version__
 from modelserve.deploy.tree import DEFAULT_SHARDS, shard_of
-from tests.helpers import PROJECT, run_modelserve
+from tests.helpers import HOOK_SOURCE, PROJECT, run_modelserve
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-HOOK_SOURCE = (
-    "generator",
-    "schemas",
-    "pyproject.toml",
-    "README.md",
-    "LICENSE",
-    ".pre-commit-hooks.yaml",
-)
 GITOPS_SOURCE = ("catalog", "environments", "schemas", "deploy")
 IDENTITY = {
     "GIT_AUTHOR_NAME": "t",

@@ -84,7 +84,7 @@ def ensure_for_hook() -> None:
     so in one line; never fails the run (a binary engine, or the no-engine error, follows)."""
     from modelserve.validate import engine_install
 
-    if engine_install.is_installed() or engine_install.unsupported_reason():
+    if engine_install.is_present() or engine_install.unsupported_reason():
         return
     if not engine_install.recently_failed():
         sys.stderr.write("modelserve: installing the in-process Kustomize engine (once) ...\n")

@@ -61,9 +61,16 @@ def run(options: ExplainOptions) -> int:
     loaded = load_repository(repo)
     catalog = loaded.catalog
     if options.env not in catalog.environments:
-        broken = [f for f in loaded.findings if f.severity is Severity.ERROR]
+        # the file may be there but not load: say so, not "no such environment"
+        broken = [
+            f
+            for f in loaded.findings
+            if f.severity is Severity.ERROR
+            and Path(f.file).parent.name == "environments"
+            and Path(f.file).stem == options.env
+        ]
         known = sorted(catalog.environments)
-        if broken:  # the file may be there but not load: say so, not "no such environment"
+        if broken:
             raise ConfigError(
                 f"environment '{options.env}' did not load: {broken[0].file}:{broken[0].line}: "
                 f"{broken[0].message} (`modelserve validate` lists every problem)"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -55,6 +56,13 @@ def unsupported_reason() -> str | None:
             f"not {here[0].lower()}-{here[1].lower()}"
         )
     return None
+
+
+def is_present() -> bool:
+    """Whether pykustomize is importable, without importing it (0.26 s: a hook whose builds
+    are all cached never loads it)."""
+    importlib.invalidate_caches()
+    return importlib.util.find_spec(PACKAGE) is not None
 
 
 def is_installed() -> bool:
