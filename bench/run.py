@@ -6,6 +6,8 @@
     incremental  a one-model change with a warm cache; findings equal a full no-cache run
     generate     ``modelserve generate`` split into load, render, rules, write (+ no-change write)
     schema       rendered-object schema validation throughput vs kubernetes-validate
+    commands     the reviewer commands (explain, capacity) as processes on the example, vs the
+                 start-up of `modelserve -V`; capacity at the large size vs loading that catalog
 
 Figures are wall-clock times on this machine, taken after a warm-up of the Kustomize engine:
 the generated overlay builds are the best of three passes, everything else is measured once
@@ -597,12 +599,75 @@ def _kubernetes_validate(objects: list[dict[str, Any]], sample_size: int) -> dic
 # ---------------------------------------------------------------------------------------------
 # Machine, table, main
 
+# ---------------------------------------------------------------------------------------------
+# 6. The reviewer commands, as a user runs them (a process each)
+
+EXAMPLE = Path(__file__).resolve().parents[1]
+EXAMPLE_COMMANDS = (
+    ("explain", "prod", "llama-3-3-70b-instruct"),
+    ("capacity", "--env", "prod"),
+    ("capacity", "--format", "json"),
+)
+COMMAND_GOAL_S = 1.0  # on the example, each
+CAPACITY_GOAL_S = 5.0  # at 1,000 models x 4 environments
+
+
+def _process_seconds(*args: str | Path, repeats: int = 3) -> float:
+    """The best of ``repeats`` wall-clock runs of ``python -m modelserve ARGS`` (exit 0)."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "modelserve", *map(str, args)], capture_output=True, text=True
+        )
+        took = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"modelserve {' '.join(map(str, args))}: {proc.stderr.strip()}")
+        best = min(best, took)
+    return best
+
+
+def bench_commands(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) -> None:
+    start_up = _process_seconds("-V")
+    for args in EXAMPLE_COMMANDS:
+        took = _process_seconds(*args, "--root", EXAMPLE)
+        report.rows.append(
+            Row(
+                f"modelserve {' '.join(args)} (example)",
+                secs(took),
+                f"`modelserve -V` {secs(start_up)}",
+                f"{took / start_up:.2f}x",
+                f"< {COMMAND_GOAL_S:g} s",
+                took < COMMAND_GOAL_S,
+            )
+        )
+    root = ws.catalog(sizes.models, sizes.envs)
+    loading = _timed(lambda: load_repository(Repository(root)))
+    took = _process_seconds("capacity", "--root", root, "--format", "json", repeats=1)
+    label = f"{sizes.models} x {sizes.envs}"
+    report.rows.append(
+        Row(
+            f"modelserve capacity --format json ({label})",
+            secs(took),
+            f"load_repository in-process {secs(loading)}",
+            f"{took / loading:.2f}x",
+            f"< {CAPACITY_GOAL_S:g} s",
+            took < CAPACITY_GOAL_S,
+        )
+    )
+    report.notes.append(
+        "commands: whole processes, best of 3 (the large capacity run once), so the figures "
+        "include Python's start-up and the imports each command pays"
+    )
+
+
 BENCHMARKS: dict[str, Callable[[Workspaces, Sizes, Kustomize, Report], None]] = {
     "overlay": bench_overlay,
     "validate": bench_validate,
     "incremental": bench_incremental,
     "generate": bench_generate,
     "schema": bench_schema,
+    "commands": bench_commands,
 }
 
 

@@ -101,6 +101,23 @@ def test_run_quick_generate_prints_a_ratio() -> None:
     assert "nproc:" in proc.stdout and "kustomize api" in proc.stdout
 
 
+def test_run_quick_commands_times_each_reviewer_command() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--only", "commands"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for command in ("explain prod llama-3-3-70b-instruct (example)", "capacity --env prod"):
+        assert re.search(rf"\| modelserve {re.escape(command)}.* \| `modelserve -V` ", proc.stdout)
+    assert re.search(
+        r"\| modelserve capacity --format json \(60 x 2\) \| .* \| < 5 s \|", proc.stdout
+    )
+
+
 def test_naive_build_is_stopped_at_its_time_box(tmp_path: Path) -> None:
     from bench.run import _subprocess_builds
 

@@ -545,8 +545,14 @@ def test_diff_shows_the_packing_of_each_pool_before_and_after(repo: Path, run_cl
     removed = yaml.safe_load(git(repo, "show", f"HEAD~1:catalog/models/{REMOVED}.yaml"))
     removed_gpus = removed["gpu"]["count"]  # one replica on h100 in the example
     assert before["gpusFree"] - after["gpusFree"] == 1 + added - removed_gpus
+    committed = after["committed"]["min"] - before["committed"]["min"]
+    assert committed == before["gpusFree"] - after["gpusFree"]
+    assert before["capacity"] == after["capacity"] == before["nodes"] * 8
     code, out, _ = run_cli("diff", "--root", repo, "--base", "HEAD~1")
     assert code == 0 and "| node pool (cluster/pool) |" in out and f"`{key}`" in out
+    peak = f"{before['committed']['peak']} of 16 -> {after['committed']['peak']} of 16"
+    assert "GPUs at rollout peak |" in out and peak in out
+    assert "Placement per node: `modelserve capacity --env prod`." in out
 
 
 def test_diff_packs_autoscaled_gpu_models_at_their_minimum(tmp_path: Path, run_cli) -> None:

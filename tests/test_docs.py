@@ -25,6 +25,22 @@ def test_readme_counts_the_rules() -> None:
     )
 
 
+def test_capacity_pictures_and_the_readme_plan_are_generated() -> None:
+    """docs/capacity/*.svg and the README's plan are what `modelserve capacity --env prod`
+    draws and prints now (tools/make_docs.py writes both)."""
+    spec = importlib.util.spec_from_file_location("make_docs", ROOT / "tools" / "make_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pictures, plan = module.capacity_docs()
+    assert sorted(p.name for p in pictures) == ["onprem-prod-1-h100.svg", "onprem-prod-1-h200.svg"]
+    for path, text in pictures.items():
+        assert path.is_file() and path.read_text() == text, f"{path.name}: run `make docs`"
+    readme = (ROOT / "README.md").read_text()
+    assert f"$ modelserve capacity --env prod\n{plan}```" in readme, "run `make docs`"
+    for path in pictures:
+        assert f"](docs/capacity/{path.name})" in readme
+
+
 def test_rules_md_documents_every_rule_with_examples() -> None:
     text = markdown()
     for rule in RULES:

@@ -79,6 +79,21 @@ def test_create_writes_the_modeline_and_never_overwrites(tmp_path: Path) -> None
     assert "other" not in path.read_text()
 
 
+def test_an_edit_keeps_the_file_mode_and_a_new_file_gets_the_umask(tmp_path: Path) -> None:
+    """The atomic rename would carry the temporary file's 0600 over a user's 0644 file."""
+    path = tmp_path / "model.yaml"
+    path.write_text("name: llama\nreplicas: {min: 1}\n")
+    path.chmod(0o640)
+    assert edit.edit_file(path, lambda d: d["replicas"].update(min=2)) is True
+    assert path.stat().st_mode & 0o777 == 0o640
+    old = os.umask(0o022)
+    try:
+        edit.create_file(tmp_path / "new.yaml", {"name": "x"})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.yaml").stat().st_mode & 0o777 == 0o644
+
+
 def test_validate_and_generate_do_not_import_ruamel() -> None:
     code = (
         "import sys\n"

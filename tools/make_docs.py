@@ -2,7 +2,9 @@
 
 - docs/rules.md, from the rule modules (their INFO, docstrings and examples);
 - the rule count in README.md;
-- schemas/*.schema.json, through tools/make_input_schemas.py.
+- schemas/*.schema.json, through tools/make_input_schemas.py;
+- the capacity pictures of the example's prod, docs/capacity/*.svg, and the capacity plan the
+  README shows between its `capacity` markers.
 
     python tools/make_docs.py [--check]
 
@@ -22,12 +24,33 @@ from modelserve.rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE_COUNT = re.compile(r"`docs/rules\.md`, \d+ rules,")
+CAPACITY_ENV = "prod"
+CAPACITY_BLOCK = re.compile(r"(<!-- capacity:begin -->\n).*?(<!-- capacity:end -->)", re.DOTALL)
 
 
-def readme(text: str) -> str:
+def readme(text: str, capacity: str) -> str:
     if not RULE_COUNT.search(text):
         raise SystemExit("README.md: the rule count sentence (`docs/rules.md`, N rules,) is gone")
-    return RULE_COUNT.sub(f"`docs/rules.md`, {len(RULES)} rules,", text)
+    if not CAPACITY_BLOCK.search(text):
+        raise SystemExit("README.md: the <!-- capacity:begin/end --> markers are gone")
+    text = RULE_COUNT.sub(f"`docs/rules.md`, {len(RULES)} rules,", text)
+    block = f"```\n$ modelserve capacity --env {CAPACITY_ENV}\n{capacity}```\n"
+    return CAPACITY_BLOCK.sub(lambda m: m.group(1) + block + m.group(2), text)
+
+
+def capacity_docs() -> tuple[dict[Path, str], str]:
+    """The example's prod: one picture per pool, and the plan as `capacity` prints it."""
+    from modelserve.capacity import plan
+    from modelserve.commands.capacity import picture_name
+    from modelserve.load.repository import Repository, load_repository
+    from modelserve.report import capacity as report
+    from modelserve.rules.base import Context
+
+    plans = plan(Context(load_repository(Repository(ROOT)).catalog), env=CAPACITY_ENV)
+    pictures = {
+        ROOT / "docs" / "capacity" / picture_name(p.cluster, p.pool): report.svg(p) for p in plans
+    }
+    return pictures, report.markdown(plans)
 
 
 def wanted() -> dict[Path, str]:
@@ -37,8 +60,10 @@ def wanted() -> dict[Path, str]:
     assert spec is not None and spec.loader is not None
     schemas = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(schemas)
+    pictures, capacity = capacity_docs()
     files = {ROOT / "docs" / "rules.md": markdown()}
-    files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"))
+    files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"), capacity)
+    files.update(pictures)
     files.update({ROOT / "schemas" / name: text for name, text in schemas.render_all().items()})
     return files
 
@@ -57,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             print(f"stale: {path.relative_to(ROOT)} (run `make docs`)")
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(files[path], encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)}")
     return 1 if args.check and stale else 0

@@ -133,7 +133,7 @@ def write_signed_json(path: Path, data: Any) -> None:
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _tag(secret, body) + b"\n" + body)
+        write_atomic(path, _tag(secret, body) + b"\n" + body, private=True)
     except (OSError, ValueError):
         pass
 

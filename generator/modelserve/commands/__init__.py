@@ -10,6 +10,7 @@ import argparse
 from typing import Any, Protocol, TypeVar
 
 from modelserve.commands import (
+    capacity,
     check,
     completion,
     diff,
@@ -52,6 +53,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "completion": completion,
     "engine": engine,
     "explain": explain,
+    "capacity": capacity,
 }
 
 

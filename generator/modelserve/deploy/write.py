@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelserve.atomic import default_mode
 from modelserve.deploy.tree import OWNED_MANIFEST
 from modelserve.errors import ConfigError, FatalError
 from modelserve.gcpause import cycle_collection_paused
@@ -404,9 +405,7 @@ def _write_error(deploy: Path, exc: OSError, doing: str) -> ConfigError:
 def _folder_mode(deploy: Path) -> int:
     if deploy.is_dir():
         return deploy.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o777 & ~umask
+    return default_mode(0o777)
 
 
 def _fill(stage: Path, deploy: Path, files: dict[str, str], result: WriteResult) -> None:

@@ -243,26 +243,26 @@ def gpu_totals(objects: EnvObjects) -> dict[str, dict[str, int]]:
 
 
 def packing(catalog: Catalog) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (cluster, pool): its environments and how minimum replicas pack on its nodes, as rule
-    gpu-capacity places them (modelserve.schedule)."""
+    """Per (cluster, pool) whose nodes the profile describes: its environments, how minimum
+    replicas pack on its nodes and what the rollout peak commits, from the capacity plan
+    (modelserve.capacity, the simulation rule gpu-capacity runs)."""
+    from modelserve.capacity import plan
     from modelserve.rules.base import Context
-    from modelserve.rules.gpu_capacity import pool_nodes, pools
-    from modelserve.schedule import place
 
-    out = {}
-    for key, pool in pools(Context(catalog)).items():
-        nodes = pool_nodes(pool.profile)
-        if nodes is None:
-            continue
-        placed = place(nodes, pool.demands())
-        out[key] = {
-            "environments": sorted({e.name for e, _, _, _ in pool.items}),
-            "nodes": len(nodes),
-            "nodesUsed": sum(1 for n in placed.nodes if n.placed),
-            "gpusFree": sum(n.gpus for n in placed.nodes),
-            "fits": placed.fits,
+    return {
+        (item.cluster, item.pool): {
+            "environments": item.environments,
+            "nodes": len(item.node_use),
+            "nodesUsed": sum(1 for use in item.node_use if use.owners),
+            "capacity": item.capacity,
+            "gpusFree": sum(use.free for use in item.node_use),
+            "committed": {"min": item.committed_min, "max": item.committed_max, "peak": item.peak},
+            "fits": not item.unplaced_min,
+            "fitsPeak": not item.unplaced_peak,
         }
-    return out
+        for item in plan(Context(catalog))
+        if item.capacity is not None
+    }
 
 
 def _pool_table(
@@ -433,17 +433,26 @@ def _env_blocks(name: str, env: dict[str, Any]) -> list[_Block]:
             for p, t in env["gpus"].items()
         ],
     )
+    pools = env.get("pools") or {}
     head += _table(
-        ("node pool (cluster/pool)", "nodes used at min replicas", "GPUs free at min replicas"),
+        (
+            "node pool (cluster/pool)",
+            "nodes used at min replicas",
+            "GPUs free at min replicas",
+            "GPUs at rollout peak",
+        ),
         [
             (
                 md_code(pool, table=True),
                 _pool_cell(t, "nodesUsed", True),
                 _pool_cell(t, "gpusFree", False),
+                _peak_cell(t),
             )
-            for pool, t in (env.get("pools") or {}).items()
+            for pool, t in pools.items()
         ],
     )
+    if pools:
+        head += ["", f"Placement per node: {md_code(f'modelserve capacity --env {name}')}."]
     blocks = [_Block(head)]
     models, runtimes, other = env["models"], env["runtimes"], env["other"]
     blocks.append(_list_block("Models added", [_model_line(m) for m in models["added"]]))
@@ -491,6 +500,16 @@ def _pool_cell(table: dict[str, Any], key: str, of_nodes: bool) -> str:
             return "-"
         text = f"{side[key]} of {side['nodes']}" if of_nodes else str(side[key])
         return text if side["fits"] else f"{text} (does not fit)"
+
+    return _arrow(one(table["before"]), one(table["after"]))
+
+
+def _peak_cell(table: dict[str, Any]) -> str:
+    def one(side: dict[str, Any] | None) -> str:
+        if side is None:
+            return "-"
+        text = f"{side['committed']['peak']} of {side['capacity']}"
+        return text if side["fitsPeak"] else f"{text} (does not fit)"
 
     return _arrow(one(table["before"]), one(table["after"]))
 
