@@ -6,8 +6,9 @@
     incremental  a one-model change with a warm cache; findings equal a full no-cache run
     generate     ``modelserve generate`` split into load, render, rules, write (+ no-change write)
     schema       rendered-object schema validation throughput vs kubernetes-validate
-    commands     the reviewer commands (explain, capacity) as processes on the example, vs the
-                 start-up of `modelserve -V`; capacity at the large size vs loading that catalog
+    commands     the reviewer commands (explain, capacity, endpoints) as processes on the
+                 example, vs the start-up of `modelserve -V`; capacity at the large size vs
+                 loading that catalog
 
 Figures are wall-clock times on this machine, taken after a warm-up of the Kustomize engine:
 the generated overlay builds are the best of three passes, everything else is measured once
@@ -607,6 +608,8 @@ EXAMPLE_COMMANDS = (
     ("explain", "prod", "llama-3-3-70b-instruct"),
     ("capacity", "--env", "prod"),
     ("capacity", "--format", "json"),
+    ("endpoints", "--env", "prod"),
+    ("endpoints", "--format", "sql"),
 )
 COMMAND_GOAL_S = 1.0  # on the example, each
 CAPACITY_GOAL_S = 5.0  # at 1,000 models x 4 environments

@@ -41,6 +41,16 @@ def test_capacity_pictures_and_the_readme_plan_are_generated() -> None:
         assert f"](docs/capacity/{path.name})" in readme
 
 
+def test_the_readme_endpoints_are_generated() -> None:
+    """The README's endpoints table and SQL are what `modelserve endpoints --env prod` prints."""
+    spec = importlib.util.spec_from_file_location("make_docs", ROOT / "tools" / "make_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    block = module.endpoints_docs()
+    assert "SELECT aidb.create_model(" in block and "| `nvclip` | `vision` |" in block
+    assert block in (ROOT / "README.md").read_text(), "run `make docs`"
+
+
 def test_rules_md_documents_every_rule_with_examples() -> None:
     text = markdown()
     for rule in RULES:

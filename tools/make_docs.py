@@ -4,7 +4,8 @@
 - the rule count in README.md;
 - schemas/*.schema.json, through tools/make_input_schemas.py;
 - the capacity pictures of the example's prod, docs/capacity/*.svg, and the capacity plan the
-  README shows between its `capacity` markers.
+  README shows between its `capacity` markers;
+- the endpoints of the example's prod and their AIDB SQL, between the `endpoints` markers.
 
     python tools/make_docs.py [--check]
 
@@ -25,17 +26,41 @@ from modelserve.rules import RULES
 ROOT = Path(__file__).resolve().parents[1]
 RULE_COUNT = re.compile(r"`docs/rules\.md`, \d+ rules,")
 CAPACITY_ENV = "prod"
-CAPACITY_BLOCK = re.compile(r"(<!-- capacity:begin -->\n).*?(<!-- capacity:end -->)", re.DOTALL)
 
 
-def readme(text: str, capacity: str) -> str:
+def _block(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
+
+
+def readme(text: str, blocks: dict[str, str]) -> str:
+    """The README with its rule count and each generated block (marker name -> the text
+    between the markers) brought up to date."""
     if not RULE_COUNT.search(text):
         raise SystemExit("README.md: the rule count sentence (`docs/rules.md`, N rules,) is gone")
-    if not CAPACITY_BLOCK.search(text):
-        raise SystemExit("README.md: the <!-- capacity:begin/end --> markers are gone")
     text = RULE_COUNT.sub(f"`docs/rules.md`, {len(RULES)} rules,", text)
-    block = f"```\n$ modelserve capacity --env {CAPACITY_ENV}\n{capacity}```\n"
-    return CAPACITY_BLOCK.sub(lambda m: m.group(1) + block + m.group(2), text)
+    for name, block in blocks.items():
+        pattern = _block(name)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md: the <!-- {name}:begin/end --> markers are gone")
+        text = pattern.sub(lambda m, b=block: m.group(1) + b + m.group(2), text)
+    return text
+
+
+def endpoints_docs() -> str:
+    """`modelserve endpoints --env prod` and its `--format sql`, as the README shows them."""
+    from modelserve.deploy.tree import build_tree
+    from modelserve.endpoints import environment_endpoints
+    from modelserve.load.repository import Repository, load_repository
+    from modelserve.report import endpoints as report
+
+    catalog = load_repository(Repository(ROOT)).catalog
+    found = environment_endpoints(catalog, build_tree(catalog), CAPACITY_ENV)
+    command = f"modelserve endpoints --env {CAPACITY_ENV}"
+    return (
+        f"```\n$ {command}\n{report.markdown(found)}```\n\n"
+        f"```sql\n-- $ {command} --format sql\n"
+        f"{report.sql(found, command + ' --format sql')}```\n"
+    )
 
 
 def capacity_docs() -> tuple[dict[Path, str], str]:
@@ -62,7 +87,11 @@ def wanted() -> dict[Path, str]:
     spec.loader.exec_module(schemas)
     pictures, capacity = capacity_docs()
     files = {ROOT / "docs" / "rules.md": markdown()}
-    files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"), capacity)
+    blocks = {
+        "capacity": f"```\n$ modelserve capacity --env {CAPACITY_ENV}\n{capacity}```\n",
+        "endpoints": endpoints_docs(),
+    }
+    files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"), blocks)
     files.update(pictures)
     files.update({ROOT / "schemas" / name: text for name, text in schemas.render_all().items()})
     return files

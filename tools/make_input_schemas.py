@@ -70,6 +70,30 @@ KEY_REF = {
         "key": {"type": "string", "minLength": 1, "description": "Key inside it."},
     },
 }
+ENDPOINT = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "How consumers name and reach the model (`modelserve endpoints`).",
+    "properties": {
+        "name": {
+            "type": "string",
+            "pattern": "^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$",
+            "maxLength": 63,
+            "description": (
+                "The consumer-facing name: the AIDB model name and the key consumers look the "
+                "model up by; default the model's name. Unique per environment."
+            ),
+        },
+        "apiKeySecret": {
+            **KEY_REF,
+            "description": (
+                "The Secret holding the API key consumers send to the gateway in front of the "
+                "model (KServe does not authenticate in-cluster traffic); AIDB's SQL names it "
+                "as the credential."
+            ),
+        },
+    },
+}
 ENV_VAR = {
     "type": "object",
     "additionalProperties": False,
@@ -477,6 +501,7 @@ def model_schema() -> dict:
             },
             "replicas": REPLICAS,
             "rollout": ROLLOUT,
+            "endpoint": ENDPOINT,
             "autoscaling": {
                 "type": "object",
                 "additionalProperties": False,
@@ -740,6 +765,10 @@ def environment_schema() -> dict:
             },
             "replicas": REPLICAS,
             "rollout": ROLLOUT,
+            "endpoint": {
+                **ENDPOINT,
+                "description": "The catalog's endpoint for this environment, key by key.",
+            },
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,

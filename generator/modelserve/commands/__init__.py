@@ -14,6 +14,7 @@ from modelserve.commands import (
     check,
     completion,
     diff,
+    endpoints,
     engine,
     explain,
     generate,
@@ -54,6 +55,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "engine": engine,
     "explain": explain,
     "capacity": capacity,
+    "endpoints": endpoints,
 }
 
 

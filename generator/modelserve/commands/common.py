@@ -13,7 +13,7 @@ from typing import Protocol, TextIO
 
 from modelserve.cache.findings import FindingsCache
 from modelserve.errors import ConfigError
-from modelserve.load.repository import Repository
+from modelserve.load.repository import Loaded, Repository
 from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import FORMATS
@@ -161,6 +161,32 @@ def open_repository(root: Path) -> Repository:
             "run from the repository root or pass --root"
         )
     return repo
+
+
+def require_environment(loaded: Loaded, name: str) -> None:
+    """Refuse an environment the catalog lacks, saying so when its file is there but did not
+    load (not "no such environment")."""
+    from modelserve.findings import Severity
+
+    if name in loaded.catalog.environments:
+        return
+    broken = [
+        f
+        for f in loaded.findings
+        if f.severity is Severity.ERROR
+        and Path(f.file).parent.name == "environments"
+        and Path(f.file).stem == name
+    ]
+    if broken:
+        raise ConfigError(
+            f"environment '{name}' did not load: {broken[0].file}:{broken[0].line}: "
+            f"{broken[0].message} (`modelserve validate` lists every problem)"
+        )
+    known = sorted(loaded.catalog.environments)
+    raise ConfigError(
+        f"no environment '{name}' (there are: {', '.join(known) or 'none'})"
+        + did_you_mean(name, known)
+    )
 
 
 def schema_dirs(locations: Sequence[Path], root: Path) -> list[Path]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from modelserve.commands import common
 from modelserve.errors import EXIT_OK, ConfigError
-from modelserve.findings import Severity, format_path
+from modelserve.findings import format_path
 from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
@@ -60,25 +60,7 @@ def run(options: ExplainOptions) -> int:
     repo = common.open_repository(options.root)
     loaded = load_repository(repo)
     catalog = loaded.catalog
-    if options.env not in catalog.environments:
-        # the file may be there but not load: say so, not "no such environment"
-        broken = [
-            f
-            for f in loaded.findings
-            if f.severity is Severity.ERROR
-            and Path(f.file).parent.name == "environments"
-            and Path(f.file).stem == options.env
-        ]
-        known = sorted(catalog.environments)
-        if broken:
-            raise ConfigError(
-                f"environment '{options.env}' did not load: {broken[0].file}:{broken[0].line}: "
-                f"{broken[0].message} (`modelserve validate` lists every problem)"
-            )
-        raise ConfigError(
-            f"no environment '{options.env}' (there are: {', '.join(known) or 'none'})"
-            + common.did_you_mean(options.env, known)
-        )
+    common.require_environment(loaded, options.env)
     deployed = [e.model for e in catalog.environments[options.env].entries]
     if options.model not in deployed:
         raise ConfigError(
