@@ -71,7 +71,7 @@ spec:
 @pytest.fixture(scope="module")
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("project")
-    for name in ("generator", "schemas", "tools", "docs"):
+    for name in ("generator", "schemas", "tools", "docs", "catalog", "environments"):
         shutil.copytree(PROJECT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PROJECT / "README.md", copy / "README.md")
     (copy / "generator" / "modelserve" / "rules" / "team_label.py").write_text(NEW_RULE)

@@ -54,6 +54,8 @@ def endpoints_docs() -> str:
     from modelserve.report import endpoints as report
 
     catalog = load_repository(Repository(ROOT)).catalog
+    if CAPACITY_ENV not in catalog.environments:
+        raise SystemExit(f"make_docs: the example's environments/{CAPACITY_ENV}.yaml is missing")
     found = environment_endpoints(catalog, build_tree(catalog), CAPACITY_ENV)
     command = f"modelserve endpoints --env {CAPACITY_ENV}"
     return (
