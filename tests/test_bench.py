@@ -85,9 +85,10 @@ def test_naive_layout_builds_the_same_inference_services(tmp_path: Path) -> None
         )  # one name-targeted patch per model
 
 
-def test_run_quick_generate_prints_a_ratio() -> None:
+def run_quick(benchmark: str) -> subprocess.CompletedProcess[str]:
+    """``bench.run --quick --only BENCHMARK`` as a process; it must succeed."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--only", "generate"],
+        [sys.executable, "-m", "bench.run", "--quick", "--only", benchmark],
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -95,6 +96,11 @@ def test_run_quick_generate_prints_a_ratio() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_run_quick_generate_prints_a_ratio() -> None:
+    proc = run_quick("generate")
     assert re.search(
         r"\| generate 60 x 2: load \([0-9]+ files\) \| .* \| [0-9.]+x of floor \|", proc.stdout
     ), proc.stdout
@@ -102,16 +108,12 @@ def test_run_quick_generate_prints_a_ratio() -> None:
 
 
 def test_run_quick_commands_times_each_reviewer_command() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--only", "commands"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    for command in ("explain prod llama-3-3-70b-instruct (example)", "capacity --env prod"):
+    proc = run_quick("commands")
+    for command in (
+        "explain prod llama-3-3-70b-instruct (example)",
+        "capacity --env prod",
+        "endpoints --format sql",
+    ):
         assert re.search(rf"\| modelserve {re.escape(command)}.* \| `modelserve -V` ", proc.stdout)
     assert re.search(
         r"\| modelserve capacity --format json \(60 x 2\) \| .* \| < 5 s \|", proc.stdout
