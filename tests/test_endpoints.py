@@ -10,6 +10,7 @@ from typing import Any
 
 import pglast
 import pytest
+import yaml
 
 from modelserve.rules.examples import ENVIRONMENT, MODEL, RUNTIME
 from tests.helpers import PROJECT, run_cli
@@ -148,6 +149,21 @@ def test_hostile_values_stay_inside_their_literals(tmp_path: Path, write_repo: A
     assert "Secret models/gateway-key (key token)" in out
 
 
+def test_knative_mode_reads_the_catalog_container(tmp_path: Path, write_repo: Any) -> None:
+    """Knative mode is not derived: the served name still comes from the runtime's args, its
+    ``{{.Name}}`` being the InferenceService's name, as KServe replaces it."""
+    runtime = RUNTIME.replace(
+        "image: nvcr.io/nim/meta/llama-3.1-8b-instruct", "image: docker.io/kserve/huggingfaceserver"
+    ).replace("ports:", "args: ['--model_name={{.Name}}']\nports:")
+    env = ENVIRONMENT + "deploymentMode: Knative\n"
+    root = write_repo(tmp_path, {RUNTIME_FILE: runtime, MODEL_FILE: MODEL, ENV_FILE: env})
+    [found] = endpoints_of(root).values()
+    assert (found["servedModelName"], found["openaiBaseUrl"]) == (
+        "llama",
+        "http://llama-predictor.models.svc.cluster.local/openai/v1",
+    )
+
+
 def test_the_environment_names_the_endpoint(tmp_path: Path, write_repo: Any) -> None:
     env = ENVIRONMENT.replace(
         "    profile: h100\n", "    profile: h100\n    endpoint: {name: chat}\n"
@@ -199,3 +215,46 @@ def test_endpoint_names_unique(
         assert finding.file == "catalog/models/llama-copy.yaml"
         assert finding.line == line_of(second, "endpoint:")
     assert "already model 'llama''s" in finding.message
+
+
+# ---------------------------------------------------------------------------------------------
+# endpoints.configMap: in-cluster discovery, generated into deploy/
+
+
+def configmap_endpoints(root: Path, env: str = "prod") -> list[dict[str, Any]]:
+    path = root / "deploy" / "shared" / "onprem-prod-1" / f"endpoints-{env}.yaml"
+    [doc] = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    assert (doc["kind"], doc["metadata"]["namespace"]) == ("ConfigMap", "models-prod")
+    return list(json.loads(doc["data"]["endpoints.json"])["endpoints"])
+
+
+def test_the_configmap_holds_what_the_command_prints() -> None:
+    """The example's prod asks for one; Kustomize builds it in the cluster's shared root."""
+    printed = list(endpoints_of(PROJECT, "--env", "prod").values())
+    assert configmap_endpoints(PROJECT) == printed
+    kustomization = yaml.safe_load(
+        (PROJECT / "deploy/shared/onprem-prod-1/kustomization.yaml").read_text()
+    )
+    assert "endpoints-prod.yaml" in kustomization["resources"]
+
+
+def test_a_model_change_is_drift_of_the_configmap(example_repo: Path) -> None:
+    """Renaming an endpoint in a catalog file changes the ConfigMap: `check` reports deploy/
+    stale until `generate` writes it, and validate's cache keys the shared root on the file."""
+    code, _, err = run_cli("generate", "--root", example_repo)
+    assert code == 0, err
+    model = example_repo / "catalog/models/arctic-embed-l.yaml"
+    model.write_text(model.read_text() + "endpoint: {name: embedder}\n")
+    code, out, err = run_cli("check", "--root", example_repo)
+    assert code == 1 and "endpoints-prod.yaml" in out + err
+    code, _, err = run_cli("generate", "--root", example_repo)
+    assert code == 0, err
+    names = {e["model"]: e["name"] for e in configmap_endpoints(example_repo)}
+    assert names["arctic-embed-l"] == "embedder"
+
+    from modelserve.deploy.tree import build_tree
+    from modelserve.load.repository import Repository, load_repository
+
+    catalog = load_repository(Repository(example_repo)).catalog
+    [shared] = [r for r in build_tree(catalog).roots if r.path == "shared/onprem-prod-1"]
+    assert "catalog/models/arctic-embed-l.yaml" in shared.sources

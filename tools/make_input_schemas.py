@@ -911,6 +911,20 @@ def environment_schema() -> dict:
                 "type": "boolean",
                 "description": "Generate the Namespace object; default true.",
             },
+            "endpoints": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": (
+                    "In-cluster discovery: a ConfigMap in the namespace holding what "
+                    "`modelserve endpoints --format json` prints for this environment."
+                ),
+                "properties": {
+                    "configMap": {
+                        **DNS_LABEL,
+                        "description": "Name of the ConfigMap (data key endpoints.json).",
+                    },
+                },
+            },
             "flux": {
                 "type": "object",
                 "additionalProperties": False,

@@ -42,14 +42,17 @@ in front (Hybrid Manager's proxy takes ``Authorization: Bearer <access key>``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modelserve.deploy.tree import Tree
 from modelserve.derive.predictor import CONTAINER, derive_predictor, predictor_component
 from modelserve.model import Catalog, Environment, Model, ModelEntry, Runtime, Source
-from modelserve.render import RenderedObject
+from modelserve.render import MANAGED_BY, Origin, RenderedObject
 from modelserve.shapes import mapping, sequence
+
+if TYPE_CHECKING:
+    from modelserve.deploy.tree import Tree
 
 CLUSTER_DOMAIN = "cluster.local"  # the kubelet's default --cluster-domain
 H2C = "kubernetes.io/h2c"
@@ -139,8 +142,14 @@ def endpoint_name(model: Model, entry: ModelEntry, env: Environment) -> tuple[st
 
 def environment_endpoints(catalog: Catalog, tree: Tree, env_name: str) -> list[Endpoint]:
     """Every rendered model of the environment, in the order of its ``models`` list."""
-    env = catalog.environments[env_name]
     objects = [o for r in tree.env_roots(env_name) for o in r.objects]
+    return endpoints_of(catalog, catalog.environments[env_name], objects)
+
+
+def endpoints_of(
+    catalog: Catalog, env: Environment, objects: list[RenderedObject]
+) -> list[Endpoint]:
+    """The endpoints of ``env``'s InferenceServices among ``objects`` (with their runtimes)."""
     isvcs = {o.model: o for o in objects if o.obj.get("kind") == "InferenceService"}
     runtimes = {
         o.obj["metadata"]["name"]: o
@@ -180,7 +189,15 @@ def _endpoint(
         ),
         None,
     )
-    container = _container(by_kind.get("Deployment"))
+    # Knative mode and multi-node are not derived: the catalog's container, with the one
+    # placeholder the runtimes here use, stands in for KServe's merge.
+    container = _container(by_kind.get("Deployment")) or {
+        "args": [
+            str(a).replace("{{.Name}}", name)
+            for a in [*sequence(runtime.data.get("args")), *sequence(model.data.get("args"))]
+        ],
+        "env": [*sequence(runtime.data.get("env")), *sequence(model.data.get("env"))],
+    }
     image = str(container.get("image") or env.runtime_image(runtime))
     args = [str(a) for a in sequence(container.get("args"))]
     env_vars = {
@@ -258,3 +275,31 @@ def _family(
         return "openai", "/v1", OPENAI_PATHS, vllm_name
     # KServe's model servers: ModelServer's --model_name, default "model" (model_server.py)
     return "open-inference", None, {}, _flag(args, "--model_name") or "model"
+
+
+CONFIGMAP_KEY = "endpoints.json"
+
+
+def render_configmap(
+    catalog: Catalog, env: Environment, objects: list[RenderedObject]
+) -> RenderedObject | None:
+    """The environment's discovery ConfigMap (``endpoints.configMap``), or None."""
+    name = (env.data.get("endpoints") or {}).get("configMap")
+    if not name:
+        return None
+    found = endpoints_of(catalog, env, objects)
+    # Compact JSON, one endpoint a line: diffs show the model that changed, and a thousand
+    # models stay far under the 1 MiB a ConfigMap may hold (rule object-size checks it).
+    lines = [json.dumps(e.to_dict(), sort_keys=True, separators=(",", ":")) for e in found]
+    payload = '{"endpoints":[\n' + ",\n".join(lines) + "\n]}"
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": str(name),
+            "namespace": env.namespace,
+            "labels": {**MANAGED_BY, "modelserve.io/environment": env.name},
+        },
+        "data": {CONFIGMAP_KEY: payload + "\n"},
+    }
+    return RenderedObject(obj, [Origin((), env.source, ("endpoints", "configMap"))])

@@ -4,7 +4,8 @@
       base/runtimes/<runtime>/            ClusterServingRuntime as in the catalog
       shared/<cluster>/                   what a cluster's environments share: their Namespaces
                                           and every runtime one of them uses (mirrored images
-                                          in full under runtimes/)
+                                          in full under runtimes/), and each environment's
+                                          discovery ConfigMap (endpoints-<env>.yaml)
       overlays/<env>/kustomization.yaml   everything for one environment (shared + its shards)
       overlays/<env>/models/<shard>/      InferenceServices and monitors, fully rendered
       clusters/<cluster>/modelserve/      Flux Kustomizations: the shared objects, then each
@@ -340,9 +341,37 @@ def _shared_root(
             [c.obj for c in caches], header(COMMAND, sorted(root.sources))
         )
         resources.append("localmodelcaches.yaml")
+    resources += _endpoint_configmaps(tree, catalog, members, root, folder)
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root
+
+
+def _endpoint_configmaps(
+    tree: Tree, catalog: Catalog, members: list[Environment], root: BuildRoot, folder: str
+) -> list[str]:
+    """Each environment's discovery ConfigMap (``endpoints.configMap``), beside its Namespace:
+    it describes the environment's models, so their files are the root's sources too."""
+    from modelserve.endpoints import render_configmap
+
+    resources = []
+    for env in members:
+        if not (env.data.get("endpoints") or {}).get("configMap"):
+            continue
+        own = [o for r in tree.roots if env.name in r.envs for o in r.objects]
+        configmap = render_configmap(catalog, env, own + root.objects)
+        if configmap is None:
+            continue
+        root.objects.append(configmap)
+        models = {o.model for o in own if o.model in catalog.models}
+        root.sources |= {catalog.models[m].source.file for m in models}
+        root.sources |= {catalog.runtimes[catalog.models[m].runtime].source.file for m in models}
+        name = f"endpoints-{env.name}.yaml"
+        tree.files[f"{folder}/{name}"] = Documents(
+            [configmap.obj], header(COMMAND, [env.source.file])
+        )
+        resources.append(name)
+    return resources
 
 
 def _flux_root(
