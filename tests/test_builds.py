@@ -444,5 +444,6 @@ def test_every_rendered_kind_is_covered_by_a_schema(
     example: tuple[Path, Tree], knative: tuple[Path, Tree]
 ) -> None:
     kinds = {o["kind"] for tree in (example[1], knative[1]) for o in all_objects(tree)}
-    # core kinds (the Kubernetes schemas): Namespaces, and prod's NIM cache claims
-    assert kinds == set(CRD_FILES) | {"Namespace", "PersistentVolumeClaim"}
+    # core kinds (the Kubernetes schemas): Namespaces, prod's NIM cache claims and its
+    # endpoints ConfigMap
+    assert kinds == set(CRD_FILES) | {"Namespace", "PersistentVolumeClaim", "ConfigMap"}

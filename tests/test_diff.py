@@ -149,19 +149,42 @@ def _shards(root: Path, env: str) -> set[str]:
     return {shard_of(m["model"], count) for m in data["models"]}
 
 
+ENDPOINTS_CONFIGMAP = {"prod": "ConfigMap models-prod/model-endpoints"}  # endpoints.configMap
+
+
 def expected_shard_objects(repo: Path, env: str, tmp_path: Path) -> dict[str, Any]:
     """A shard that gains its first model, or loses its last, gains or loses its Flux
-    Kustomization: the only objects besides models and runtimes this change touches."""
+    Kustomization; and an environment's endpoints ConfigMap lists its models, so the change of
+    models changes it: the only objects besides models and runtimes this change touches."""
     before_root = tmp_path / f"before-{env}"
     if not before_root.exists():
         snapshot(repo, "HEAD~1", before_root)
     before, after = _shards(before_root, env), _shards(repo, env)
     name = f"Kustomization flux-system/{env}-modelserve-models-"
+    configmap = ENDPOINTS_CONFIGMAP.get(env)
+    old, new = (_endpoint_list(root, env) for root in (before_root, repo))
+    changed = {}
+    if configmap is not None:
+        changed[configmap] = [
+            {"object": "ConfigMap", "path": 'data["endpoints.json"]', "old": old, "new": new}
+        ]
     return {
         "added": sorted(name + s for s in after - before),
         "removed": sorted(name + s for s in before - after),
-        "changed": {},
+        "changed": changed,
     }
+
+
+def _endpoint_list(root: Path, env: str) -> str | None:
+    """The endpoints.json of the environment's ConfigMap as the catalog in ``root`` renders it."""
+    from modelserve.deploy.tree import build_tree
+    from modelserve.load.repository import Repository, load_repository
+
+    tree = build_tree(load_repository(Repository(root)).catalog)
+    for rendered in (o for r in tree.env_roots(env) for o in r.objects):
+        if rendered.obj["kind"] == "ConfigMap":
+            return str(rendered.obj["data"]["endpoints.json"])
+    return None
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -225,7 +248,7 @@ def test_gpu_totals_before_and_after(repo: Path, run_cli, tmp_path: Path) -> Non
 def test_summary_counts(repo: Path, run_cli, tmp_path: Path) -> None:
     summary = diff_json(run_cli, repo)["summary"]
     shard_objects = sum(
-        len(e["added"]) + len(e["removed"])
+        len(e["added"]) + len(e["removed"]) + len(e["changed"])
         for e in (expected_shard_objects(repo, env, tmp_path) for env in ENVS)
     )
     assert shard_objects > 0, "the change adds or empties a shard somewhere"
