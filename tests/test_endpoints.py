@@ -146,7 +146,7 @@ def test_hostile_values_stay_inside_their_literals(tmp_path: Path, write_repo: A
     call = create_model_arguments(statements[1])
     assert json.loads(call["config"])["model"] == HOSTILE
     assert call["credential"] == "gateway-key"
-    assert "Secret models/gateway-key (key token)" in out
+    assert "Secret models/gateway-key (key token), with endpoint llama-predictor.models.svc." in out
 
 
 def test_knative_mode_reads_the_catalog_container(tmp_path: Path, write_repo: Any) -> None:

@@ -92,7 +92,7 @@ def sql(endpoints: list[Endpoint], command: str) -> str:
                 _comment(
                     f"{where}: first create credential '{e.secret.name}' holding the key in "
                     f"Secret {e.namespace}/{e.secret.name} (key {e.secret.key}), with endpoint "
-                    f"{e.service}.{e.namespace}.svc ({CREDENTIAL_DOCS})"
+                    f"{e.url.removeprefix('http://')} ({CREDENTIAL_DOCS})"
                 )
             )
             arguments.append(f"credential => {literal(e.secret.name)}")
