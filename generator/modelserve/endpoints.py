@@ -88,7 +88,6 @@ class Endpoint:
     environment: str
     model: str
     name: str  # the consumer-facing name: endpoint.name, else the model's
-    name_source: tuple[Source, tuple[Any, ...]]  # where that name is written
     task: str | None
     namespace: str
     service: str
@@ -218,12 +217,11 @@ def _endpoint(
         )
     settings = endpoint_settings(model, entry)
     secret = settings.get("apiKeySecret")
-    consumer, source, where = endpoint_name(model, entry, env)
+    consumer, _, _ = endpoint_name(model, entry, env)
     return Endpoint(
         environment=env.name,
         model=model.name,
         name=consumer,
-        name_source=(source, where),
         task=None if task is None else str(task),
         namespace=env.namespace,
         service=service,

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from modelserve.atomic import write_atomic
 from modelserve.commands import common
 from modelserve.errors import EXIT_OK, ConfigError
-from modelserve.findings import Severity
 from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
@@ -82,12 +81,7 @@ def run(options: CapacityOptions) -> int:
             f"no cluster '{options.cluster}' in environments/ (there are: "
             f"{', '.join(clusters) or 'none'})" + common.did_you_mean(options.cluster, clusters)
         )
-    errors = [f for f in loaded.findings if f.severity is Severity.ERROR]
-    if errors:
-        sys.stderr.write(
-            f"modelserve: warning: {len(errors)} file error(s) (first: {errors[0].file}:"
-            f"{errors[0].line}); the plan leaves out what did not load (`modelserve validate`)\n"
-        )
+    common.warn_file_errors(loaded, "the plan leaves out what did not load")
     ctx = Context(catalog, recency=loaded.recency)
     plans = plan(ctx, options.env, options.cluster)
     written = _write_pictures(options.svg, plans) if options.svg is not None else []

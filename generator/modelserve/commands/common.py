@@ -189,6 +189,19 @@ def require_environment(loaded: Loaded, name: str) -> None:
     )
 
 
+def warn_file_errors(loaded: Loaded, consequence: str) -> None:
+    """One stderr line when files did not load: the count, the first, and what that leaves out
+    of the command's answer (``validate`` lists them all)."""
+    from modelserve.findings import Severity
+
+    errors = [f for f in loaded.findings if f.severity is Severity.ERROR]
+    if errors:
+        sys.stderr.write(
+            f"modelserve: warning: {len(errors)} file error(s) (first: {errors[0].file}:"
+            f"{errors[0].line}); {consequence} (`modelserve validate`)\n"
+        )
+
+
 def schema_dirs(locations: Sequence[Path], root: Path) -> list[Path]:
     """The ``--schema-location`` folders, or the default store under ``root`` when it exists."""
     dirs = [Path(d) for d in locations]

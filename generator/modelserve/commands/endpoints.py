@@ -11,7 +11,6 @@ from pathlib import Path
 
 from modelserve.commands import common
 from modelserve.errors import EXIT_OK
-from modelserve.findings import Severity
 from modelserve.report.console import write_trusted
 from modelserve.report.emit import emit_json, resolve_format
 
@@ -54,12 +53,7 @@ def run(options: EndpointsOptions) -> int:
     loaded = load_repository(repo)
     if options.env is not None:
         common.require_environment(loaded, options.env)
-    errors = [f for f in loaded.findings if f.severity is Severity.ERROR]
-    if errors:
-        sys.stderr.write(
-            f"modelserve: warning: {len(errors)} file error(s) (first: {errors[0].file}:"
-            f"{errors[0].line}); models that did not load are left out (`modelserve validate`)\n"
-        )
+    common.warn_file_errors(loaded, "models that did not load are left out")
     catalog = loaded.catalog
     tree = build_tree(catalog)
     names = [options.env] if options.env else sorted(catalog.environments)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelserve.derive.predictor import predictor_component
+from modelserve.endpoints import render_configmap
 from modelserve.model import Catalog, Environment, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 from modelserve.render.cache import local_model_caches, render_pvc
@@ -352,23 +353,20 @@ def _endpoint_configmaps(
 ) -> list[str]:
     """Each environment's discovery ConfigMap (``endpoints.configMap``), beside its Namespace:
     it describes the environment's models, so their files are the root's sources too."""
-    from modelserve.endpoints import render_configmap
-
     resources = []
     for env in members:
-        if not (env.data.get("endpoints") or {}).get("configMap"):
-            continue
         own = [o for r in tree.roots if env.name in r.envs for o in r.objects]
         configmap = render_configmap(catalog, env, own + root.objects)
         if configmap is None:
             continue
         root.objects.append(configmap)
-        models = {o.model for o in own if o.model in catalog.models}
-        root.sources |= {catalog.models[m].source.file for m in models}
-        root.sources |= {catalog.runtimes[catalog.models[m].runtime].source.file for m in models}
+        models = {catalog.models[o.model] for o in own if o.model in catalog.models}
+        sources = {env.source.file} | {m.source.file for m in models}
+        sources |= {catalog.runtimes[m.runtime].source.file for m in models}
+        root.sources |= sources
         name = f"endpoints-{env.name}.yaml"
         tree.files[f"{folder}/{name}"] = Documents(
-            [configmap.obj], header(COMMAND, [env.source.file])
+            [configmap.obj], header(COMMAND, sorted(sources))
         )
         resources.append(name)
     return resources

@@ -16,7 +16,6 @@ from modelserve.report.display import md_code, one_line
 
 AIDB_DOCS = "https://www.enterprisedb.com/docs/aidb/latest/integrating-models/remote-models/"
 CREDENTIAL_DOCS = "https://www.enterprisedb.com/docs/aidb/latest/integrating-models/credentials/"
-NONE = "none"
 
 
 def to_dict(endpoints: list[Endpoint]) -> dict[str, Any]:
