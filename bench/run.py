@@ -6,7 +6,7 @@
     incremental  a one-model change with a warm cache; findings equal a full no-cache run
     generate     ``modelserve generate`` split into load, render, rules, write (+ no-change write)
     schema       rendered-object schema validation throughput vs kubernetes-validate
-    commands     the reviewer commands (explain, capacity, endpoints) as processes on the
+    commands     the reviewer commands (explain, capacity, endpoints, import) as processes on the
                  example, vs the start-up of `modelserve -V`; capacity at the large size vs
                  loading that catalog
 
@@ -644,6 +644,24 @@ def bench_commands(ws: Workspaces, sizes: Sizes, kz: Kustomize, report: Report) 
                 took < COMMAND_GOAL_S,
             )
         )
+    # import: the nim-deploy KServe manifests of ../shared/upstream into an empty repository
+    nim = Path(os.environ.get("MODELSERVE_SHARED") or EXAMPLE.parent / "shared")
+    nim = nim / "upstream" / "samples" / "nim"
+    with tempfile.TemporaryDirectory() as tmp:
+        for folder in ("catalog/runtimes", "catalog/models", "environments"):
+            (Path(tmp) / folder).mkdir(parents=True)
+        took = _process_seconds("import", "--root", tmp, "--env", "lab", "--dry-run", nim)
+    files = len(list(nim.rglob("*.yaml")))
+    report.rows.append(
+        Row(
+            f"modelserve import --dry-run (nim-deploy samples, {files} files)",
+            secs(took),
+            f"`modelserve -V` {secs(start_up)}",
+            f"{took / start_up:.2f}x",
+            f"< {COMMAND_GOAL_S:g} s",
+            took < COMMAND_GOAL_S,
+        )
+    )
     root = ws.catalog(sizes.models, sizes.envs)
     loading = _timed(lambda: load_repository(Repository(root)))
     took = _process_seconds("capacity", "--root", root, "--format", "json", repeats=1)

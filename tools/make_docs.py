@@ -5,7 +5,9 @@
 - schemas/*.schema.json, through tools/make_input_schemas.py;
 - the capacity pictures of the example's prod, docs/capacity/*.svg, and the capacity plan the
   README shows between its `capacity` markers;
-- the endpoints of the example's prod and their AIDB SQL, between the `endpoints` markers.
+- the endpoints of the example's prod and their AIDB SQL, between the `endpoints` markers;
+- `modelserve import` of two of NVIDIA's nim-deploy manifests (from ../shared/upstream), between
+  the `import` markers.
 
     python tools/make_docs.py [--check]
 
@@ -80,6 +82,42 @@ def capacity_docs() -> tuple[dict[Path, str], str]:
     return pictures, report.markdown(plans)
 
 
+IMPORTED = (
+    "kserve-runtimes-llama3-8b-instruct-1.0.0.yaml",
+    "kserve-nim-models-llama3-8b-instruct_2xa100_1.0.0.yaml",
+)
+
+
+def import_docs() -> str:
+    """`modelserve import` of a nim-deploy runtime and model into an empty repository, and the
+    environment file it writes."""
+    import contextlib
+    import io
+    import os
+    import tempfile
+
+    from modelserve.cli import main as modelserve
+
+    shared = Path(os.environ.get("MODELSERVE_SHARED") or ROOT.parent / "shared")
+    samples = shared / "upstream" / "samples" / "nim"
+    if not samples.is_dir():
+        raise SystemExit(f"{samples}: missing (the README's import example reads it)")
+    args = ["--env", "lab", "--cluster", "lab-1", "--namespace", "models-lab", *IMPORTED]
+    with tempfile.TemporaryDirectory() as tmp:
+        for folder in ("catalog/runtimes", "catalog/models", "environments"):
+            (Path(tmp) / folder).mkdir(parents=True)
+        out = io.StringIO()
+        with contextlib.chdir(samples), contextlib.redirect_stdout(out):
+            code = modelserve(["import", "--root", tmp, *args])
+        if code != 0:
+            raise SystemExit(f"modelserve import failed:\n{out.getvalue()}")
+        env = (Path(tmp) / "environments" / "lab.yaml").read_text(encoding="utf-8")
+    return (
+        f"```\n$ cd nim-deploy/kserve && modelserve import {' '.join(args)}\n{out.getvalue()}"
+        f"$ cat environments/lab.yaml\n{env}```\n"
+    )
+
+
 def wanted() -> dict[Path, str]:
     spec = importlib.util.spec_from_file_location(
         "make_input_schemas", ROOT / "tools" / "make_input_schemas.py"
@@ -92,6 +130,7 @@ def wanted() -> dict[Path, str]:
     blocks = {
         "capacity": f"```\n$ modelserve capacity --env {CAPACITY_ENV}\n{capacity}```\n",
         "endpoints": endpoints_docs(),
+        "import": import_docs(),
     }
     files[ROOT / "README.md"] = readme((ROOT / "README.md").read_text(encoding="utf-8"), blocks)
     files.update(pictures)

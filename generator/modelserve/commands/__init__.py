@@ -18,6 +18,7 @@ from modelserve.commands import (
     engine,
     explain,
     generate,
+    import_manifests,
     init,
     rules,
     schemas,
@@ -56,6 +57,7 @@ COMMANDS: dict[str, Command[Any]] = {
     "explain": explain,
     "capacity": capacity,
     "endpoints": endpoints,
+    "import": import_manifests,
 }
 
 
