@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from modelserve.rules.examples import files_for
+from tests.helpers import SHARED
 
 PROJECT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # copies the project and runs five subprocesses
@@ -79,7 +80,8 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(copy: Path, *argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(copy / "generator")}
+    # the copy has no ../shared beside it: name the real one (make_docs reads its samples)
+    env = {**os.environ, "PYTHONPATH": str(copy / "generator"), "MODELSERVE_SHARED": str(SHARED)}
     env.pop("MODELSERVE_CACHE_DIR", None)
     return subprocess.run(
         [sys.executable, *argv],
