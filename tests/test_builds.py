@@ -9,6 +9,7 @@ import asyncio
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -40,6 +41,7 @@ CRD_FILES = {
     ],
     "ServiceMonitor": ["prometheus-operator/monitoring.coreos.com_servicemonitors.yaml"],
     "PodMonitor": ["prometheus-operator/monitoring.coreos.com_podmonitors.yaml"],
+    "PrometheusRule": ["prometheus-operator/monitoring.coreos.com_prometheusrules.yaml"],
     "Kustomization": ["flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml"],
 }
 
@@ -292,6 +294,13 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
         types = schema.get("type")
         if isinstance(types, str):
             schema["type"] = [types, "null"]
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and "(?i)" in pattern and "[" not in pattern:
+        # Go's inline flag (the API server's regexp package); ECMA 262, draft 4's dialect, has
+        # none: the same language, letter by letter
+        schema["pattern"] = re.sub(
+            r"[A-Za-z]", lambda m: f"[{m[0].lower()}{m[0].upper()}]", pattern.replace("(?i)", "")
+        )
     if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
         schema.setdefault("additionalProperties", False)
     for child in (schema.get("properties") or {}).values():
@@ -364,6 +373,7 @@ TYPOS = {
     "ServiceMonitor": lambda o: o["spec"]["endpoints"][0].__setitem__("portName", "http"),
     "PodMonitor": lambda o: o["spec"]["podMetricsEndpoints"][0].__setitem__("intervall", "1m"),
     "Kustomization": lambda o: o["spec"].__setitem__("prunee", True),
+    "PrometheusRule": lambda o: o["spec"]["groups"][0]["rules"][0].__setitem__("fore", "5m"),
 }
 
 
@@ -445,5 +455,5 @@ def test_every_rendered_kind_is_covered_by_a_schema(
 ) -> None:
     kinds = {o["kind"] for tree in (example[1], knative[1]) for o in all_objects(tree)}
     # core kinds (the Kubernetes schemas): Namespaces, prod's NIM cache claims and its
-    # endpoints ConfigMap
+    # endpoints and dashboard ConfigMaps
     assert kinds == set(CRD_FILES) | {"Namespace", "PersistentVolumeClaim", "ConfigMap"}

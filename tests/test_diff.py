@@ -149,25 +149,43 @@ def _shards(root: Path, env: str) -> set[str]:
     return {shard_of(m["model"], count) for m in data["models"]}
 
 
-ENDPOINTS_CONFIGMAP = {"prod": "ConfigMap models-prod/model-endpoints"}  # endpoints.configMap
+class ChangedFields(list):  # type: ignore[type-arg]
+    """Equal to any non-empty list of changes: a PrometheusRule's groups shift when a model is
+    added, and how the diff pairs list items is its own tests' concern."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, list) and bool(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def expected_shard_objects(repo: Path, env: str, tmp_path: Path) -> dict[str, Any]:
     """A shard that gains its first model, or loses its last, gains or loses its Flux
-    Kustomization; and an environment's endpoints ConfigMap lists its models, so the change of
-    models changes it: the only objects besides models and runtimes this change touches."""
+    Kustomization; and an environment's endpoints ConfigMap, PrometheusRule and dashboard list
+    its models, so the change of models changes them: the only objects besides models and
+    runtimes this change touches."""
     before_root = tmp_path / f"before-{env}"
     if not before_root.exists():
         snapshot(repo, "HEAD~1", before_root)
     before, after = _shards(before_root, env), _shards(repo, env)
     name = f"Kustomization flux-system/{env}-modelserve-models-"
-    configmap = ENDPOINTS_CONFIGMAP.get(env)
-    old, new = (_endpoint_list(root, env) for root in (before_root, repo))
-    changed = {}
-    if configmap is not None:
-        changed[configmap] = [
-            {"object": "ConfigMap", "path": 'data["endpoints.json"]', "old": old, "new": new}
-        ]
+    old, new = (_environment_objects(root, env) for root in (before_root, repo))
+    changed: dict[str, Any] = {}
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) == new.get(key):
+            continue
+        if key.startswith("ConfigMap "):
+            (data_key,) = new[key]["data"]
+            changed[key] = [
+                {
+                    "object": "ConfigMap",
+                    "path": f'data["{data_key}"]',
+                    "old": old[key]["data"][data_key],
+                    "new": new[key]["data"][data_key],
+                }
+            ]
+        else:
+            changed[key] = ChangedFields()
     return {
         "added": sorted(name + s for s in after - before),
         "removed": sorted(name + s for s in before - after),
@@ -175,16 +193,20 @@ def expected_shard_objects(repo: Path, env: str, tmp_path: Path) -> dict[str, An
     }
 
 
-def _endpoint_list(root: Path, env: str) -> str | None:
-    """The endpoints.json of the environment's ConfigMap as the catalog in ``root`` renders it."""
+def _environment_objects(root: Path, env: str) -> dict[str, dict[str, Any]]:
+    """The environment's own objects (endpoints and dashboard ConfigMaps, PrometheusRule) as the
+    catalog in ``root`` renders them."""
     from modelserve.deploy.tree import build_tree
     from modelserve.load.repository import Repository, load_repository
 
     tree = build_tree(load_repository(Repository(root)).catalog)
-    for rendered in (o for r in tree.env_roots(env) for o in r.objects):
-        if rendered.obj["kind"] == "ConfigMap":
-            return str(rendered.obj["data"]["endpoints.json"])
-    return None
+    return {
+        f"{o.obj['kind']} {o.obj['metadata']['namespace']}/{o.obj['metadata']['name']}": o.obj
+        for r in tree.env_roots(env)
+        for o in r.objects
+        if o.obj["kind"] in ("ConfigMap", "PrometheusRule")
+        and o.obj["metadata"].get("labels", {}).get("modelserve.io/environment") == env
+    }
 
 
 # --- JSON ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ SHIPPED = {
     "clusterservingruntime_v1alpha1.json": "serving.kserve.io",
     "servicemonitor_v1.json": "monitoring.coreos.com",
     "podmonitor_v1.json": "monitoring.coreos.com",
+    "prometheusrule_v1.json": "monitoring.coreos.com",
     "kustomization_v1.json": "kustomize.toolkit.fluxcd.io",
     "gitrepository_v1.json": "source.toolkit.fluxcd.io",
     "ocirepository_v1.json": "source.toolkit.fluxcd.io",

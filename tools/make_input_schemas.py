@@ -518,6 +518,39 @@ def model_schema() -> dict:
                     "target": {"type": "integer", "minimum": 1, "description": "scaleTarget."},
                 },
             },
+            "slo": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "description": (
+                    "Service level objectives: each becomes an alert in environments with "
+                    "monitoring.alerts, on the metric the runtime family exposes (rule "
+                    "slo-metric refuses one it does not)."
+                ),
+                "properties": {
+                    "timeToFirstTokenP95Seconds": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": "Alert when the p95 time to first token exceeds this.",
+                    },
+                    "requestLatencyP95Seconds": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": "Alert when the p95 request latency exceeds this.",
+                    },
+                    "queueDepth": {
+                        "type": "number",
+                        "minimum": 0,
+                        "description": "Alert when more requests than this wait in a replica.",
+                    },
+                    "kvCacheUsage": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": 1,
+                        "description": "Alert when a replica's KV cache use exceeds this ratio.",
+                    },
+                },
+            },
             "resources": CPU_MEMORY,
             "args": ARGS,
             "env": ENV_LIST,
@@ -1017,6 +1050,54 @@ def environment_schema() -> dict:
                         "type": "string",
                         "pattern": "^[0-9]+(ms|s|m|h)$",
                         "description": "Scrape interval; default 30s.",
+                    },
+                    "alerts": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "description": (
+                            "Generate a PrometheusRule for the environment: each model's "
+                            "predictor not ready, no scrape target, and its SLOs."
+                        ),
+                        "properties": {
+                            "labels": {
+                                "$ref": "#/$defs/labelMap",
+                                "description": (
+                                    "Labels the Prometheus selects rules by, beside "
+                                    "monitoring.labels."
+                                ),
+                            },
+                        },
+                    },
+                    "dashboard": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "description": (
+                            "Generate a Grafana dashboard ConfigMap (one row per model) for "
+                            "the Grafana sidecar."
+                        ),
+                        "properties": {
+                            "labels": {
+                                "$ref": "#/$defs/labelMap",
+                                "description": (
+                                    "Labels the sidecar loads dashboards by; default "
+                                    "grafana_dashboard: '1' (kube-prometheus-stack's)."
+                                ),
+                            },
+                            "folder": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 253,
+                                "description": "Grafana folder, set by folderAnnotation.",
+                            },
+                            "folderAnnotation": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 317,
+                                "description": (
+                                    "The sidecar's folderAnnotation; default grafana_folder."
+                                ),
+                            },
+                        },
                     },
                 },
             },

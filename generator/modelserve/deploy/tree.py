@@ -5,7 +5,9 @@
       shared/<cluster>/                   what a cluster's environments share: their Namespaces
                                           and every runtime one of them uses (mirrored images
                                           in full under runtimes/), and each environment's
-                                          discovery ConfigMap (endpoints-<env>.yaml)
+                                          discovery ConfigMap (endpoints-<env>.yaml),
+                                          PrometheusRule (alerts-<env>.yaml) and Grafana
+                                          dashboard ConfigMap (dashboard-<env>.yaml)
       overlays/<env>/kustomization.yaml   everything for one environment (shared + its shards)
       overlays/<env>/models/<shard>/      InferenceServices and monitors, fully rendered
       clusters/<cluster>/modelserve/      Flux Kustomizations: the shared objects, then each
@@ -34,6 +36,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelserve.alerts import render_dashboard, render_rule
 from modelserve.derive.predictor import predictor_component
 from modelserve.endpoints import render_configmap
 from modelserve.model import Catalog, Environment, Runtime
@@ -342,33 +345,39 @@ def _shared_root(
             [c.obj for c in caches], header(COMMAND, sorted(root.sources))
         )
         resources.append("localmodelcaches.yaml")
-    resources += _endpoint_configmaps(tree, catalog, members, root, folder)
+    resources += _environment_objects(tree, catalog, members, root, folder)
     tree.files[f"{folder}/kustomization.yaml"] = _kustomization(resources)
     tree.roots.append(root)
     return root
 
 
-def _endpoint_configmaps(
+def _environment_objects(
     tree: Tree, catalog: Catalog, members: list[Environment], root: BuildRoot, folder: str
 ) -> list[str]:
-    """Each environment's discovery ConfigMap (``endpoints.configMap``), beside its Namespace:
-    it describes the environment's models, so their files are the root's sources too."""
+    """Each environment's discovery ConfigMap (``endpoints.configMap``), PrometheusRule
+    (``monitoring.alerts``) and dashboard (``monitoring.dashboard``), beside its Namespace:
+    they describe the environment's models, so their files are the root's sources too."""
     resources = []
     for env in members:
         own = [o for r in tree.roots if env.name in r.envs for o in r.objects]
-        configmap = render_configmap(catalog, env, own + root.objects)
-        if configmap is None:
-            continue
-        root.objects.append(configmap)
+        made = {
+            "endpoints": render_configmap(catalog, env, own + root.objects),
+            "alerts": render_rule(catalog, env),
+            "dashboard": render_dashboard(catalog, env),
+        }
         models = {catalog.models[o.model] for o in own if o.model in catalog.models}
         sources = {env.source.file} | {m.source.file for m in models}
         sources |= {catalog.runtimes[m.runtime].source.file for m in models}
-        root.sources |= sources
-        name = f"endpoints-{env.name}.yaml"
-        tree.files[f"{folder}/{name}"] = Documents(
-            [configmap.obj], header(COMMAND, sorted(sources))
-        )
-        resources.append(name)
+        for what, rendered in made.items():
+            if rendered is None:
+                continue
+            root.objects.append(rendered)
+            root.sources |= sources
+            name = f"{what}-{env.name}.yaml"
+            tree.files[f"{folder}/{name}"] = Documents(
+                [rendered.obj], header(COMMAND, sorted(sources))
+            )
+            resources.append(name)
     return resources
 
 

@@ -1,0 +1,334 @@
+"""Alerts and dashboards per model: a PrometheusRule and a Grafana dashboard ConfigMap per
+environment (``monitoring.alerts``, ``monitoring.dashboard``), from the models' SLOs (``slo``).
+
+Each runtime family declares the metrics it really exposes, with where they were read:
+
+- NVIDIA NIM for LLMs 1.x, on the OpenAI port at /v1/metrics, no prefix, label model_name:
+  https://docs.nvidia.com/nim/large-language-models/latest/observability.html (the histograms
+  time_to_first_token_seconds and e2e_request_latency_seconds, the gauges num_requests_waiting
+  and gpu_cache_usage_perc, a 0..1 ratio); NIM keeps the unprefixed gpu_cache_usage_perc.
+- vLLM, as KServe's Hugging Face server embeds it (KServe v0.19.0 pins vLLM 0.20.0, v0.20.0
+  vLLM 0.24.0: python/huggingface_server.Dockerfile, ARG VLLM_VERSION) and as vllm/vllm-openai
+  serves it: vllm/v1/metrics/loggers.py, PrometheusStatLogger.__init__ (vllm:* names, labels
+  model_name and engine). vLLM renamed vllm:gpu_cache_usage_perc to vllm:kv_cache_usage_perc
+  (PR 18354, 0.9.2), hid the old name in 0.11 (PR 24245) and removed it in 0.12 (PR 29330): no
+  vLLM a supported KServe ships has it, so only the new name is used.
+- Triton Inference Server, which the embedding and reranking NIMs 1.x run on, port 8002
+  /metrics (https://docs.nvidia.com/nim/nemo-retriever/text-embedding/1.1.0/observability.html;
+  triton-inference-server/core src/metrics.cc, Metrics::Metrics): nv_inference_pending_request_count
+  is its queue; its latencies are cumulative counters and histograms are off by default, so it
+  declares no p95.
+- KServe's Python model servers (sklearn, xgboost, ...), /metrics on 8080:
+  python/kserve/kserve/metrics.py (v0.20.0), the histogram request_predict_seconds.
+
+Series are selected by the labels Prometheus Operator gives every target of a ServiceMonitor or
+PodMonitor (pkg/prometheus/promcfg.go: namespace, pod, container, endpoint from the Kubernetes
+service discovery meta labels): ``namespace`` and the predictor's pods, ``<isvc>-predictor-*``
+(KServe's PredictorServiceName names the Deployment, so its pods carry that prefix).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from modelserve.derive.predictor import predictor_component
+from modelserve.model import Catalog, Environment, Model, Runtime
+from modelserve.render import MANAGED_BY, Origin, RenderedObject
+
+# SLO key -> (alert name, what it measures, unit shown)
+SLOS = {
+    "timeToFirstTokenP95Seconds": ("ModelTimeToFirstTokenHigh", "time to first token p95", "s"),
+    "requestLatencyP95Seconds": ("ModelRequestLatencyHigh", "request latency p95", "s"),
+    "queueDepth": ("ModelQueueDepthHigh", "requests waiting", ""),
+    "kvCacheUsage": ("ModelKvCacheUsageHigh", "KV cache usage", ""),
+}
+WINDOW = "5m"
+DEFAULT_DASHBOARD_LABELS = {"grafana_dashboard": "1"}  # kube-prometheus-stack's sidecar default
+DEFAULT_FOLDER_ANNOTATION = "grafana_folder"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    kind: str  # "histogram" | "gauge"
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    title: str
+    metrics: dict[str, Metric]  # SLO key -> metric
+    port: int | None = None  # where the family serves them, when the runtime cannot move it
+    path: str | None = None
+
+
+FAMILIES = {
+    "nim-llm": Family(
+        "nim-llm",
+        "NVIDIA NIM for LLMs",
+        {
+            "timeToFirstTokenP95Seconds": Metric("time_to_first_token_seconds", "histogram"),
+            "requestLatencyP95Seconds": Metric("e2e_request_latency_seconds", "histogram"),
+            "queueDepth": Metric("num_requests_waiting", "gauge"),
+            "kvCacheUsage": Metric("gpu_cache_usage_perc", "gauge"),
+        },
+    ),
+    "vllm": Family(
+        "vllm",
+        "vLLM",
+        {
+            "timeToFirstTokenP95Seconds": Metric("vllm:time_to_first_token_seconds", "histogram"),
+            "requestLatencyP95Seconds": Metric("vllm:e2e_request_latency_seconds", "histogram"),
+            "queueDepth": Metric("vllm:num_requests_waiting", "gauge"),
+            "kvCacheUsage": Metric("vllm:kv_cache_usage_perc", "gauge"),
+        },
+    ),
+    "triton": Family(
+        "triton",
+        "Triton Inference Server (NIM embedding and reranking)",
+        {"queueDepth": Metric("nv_inference_pending_request_count", "gauge")},
+        port=8002,
+        path="/metrics",
+    ),
+    "kserve": Family(
+        "kserve",
+        "KServe model server",
+        {"requestLatencyP95Seconds": Metric("request_predict_seconds", "histogram")},
+    ),
+}
+
+
+def family_of(model: Model, runtime: Runtime) -> Family:
+    """The metric family of a model's server: what its image runs, as endpoints reads it."""
+    image = runtime.image.split("@", 1)[0]
+    repository = image.rsplit(":", 1)[0] if "/" in image else image
+    if runtime.is_nim:
+        return FAMILIES["nim-llm" if model.data.get("task", "chat") == "chat" else "triton"]
+    if repository.endswith(("kserve/huggingfaceserver", "vllm/vllm-openai")):
+        return FAMILIES["vllm"]
+    return FAMILIES["kserve"]
+
+
+def selector(env: Environment, model_name: str) -> str:
+    return f'namespace="{env.namespace}",pod=~"{predictor_component(model_name)}-.*"'
+
+
+def expression(metric: Metric, labels: str) -> str:
+    """The value an SLO is compared with: p95 over the window, or the worst replica's gauge."""
+    if metric.kind == "histogram":
+        return (
+            f"histogram_quantile(0.95, sum by (le) "
+            f"(rate({metric.name}_bucket{{{labels}}}[{WINDOW}])))"
+        )
+    return f"max({metric.name}{{{labels}}})"
+
+
+def monitored(env: Environment, runtime: Runtime) -> bool:
+    return env.monitoring_enabled and runtime.metrics_port is not None
+
+
+def _alert(
+    env: Environment, name: str, expr: str, duration: str, severity: str, model: str, text: str
+) -> dict[str, Any]:
+    # namespace and model as labels of their own: aggregations drop the series' labels, and
+    # Alertmanager routes by them
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": duration,
+        "labels": {"severity": severity, "namespace": env.namespace, "model": model},
+        "annotations": {"summary": text},
+    }
+
+
+def model_alerts(env: Environment, model: Model, runtime: Runtime) -> list[dict[str, Any]]:
+    """The alerts of one model in ``env``: not ready, no scrape target, and one per SLO its
+    family declares (the rule slo-metric reports the others)."""
+    labels = selector(env, model.name)
+    deployment = predictor_component(model.name)
+    ready = (
+        f'(sum(kube_deployment_status_replicas_available{{namespace="{env.namespace}",'
+        f'deployment=~"{deployment}(-[0-9]+-deployment)?"}}) or vector(0)) < 1'
+    )
+    alerts = [
+        _alert(
+            env,
+            "ModelPredictorNotReady",
+            ready,
+            "15m",
+            "critical",
+            model.name,
+            f"{model.name} in {env.name} has had no ready predictor replica for 15 minutes",
+        )
+    ]
+    if not monitored(env, runtime):
+        return alerts
+    alerts.append(
+        _alert(
+            env,
+            "ModelScrapeTargetMissing",
+            f"absent(up{{{labels}}} == 1)",
+            "10m",
+            "warning",
+            model.name,
+            f"Prometheus has scraped no {model.name} replica in {env.name} for 10 minutes: "
+            "check its ServiceMonitor and the Prometheus' monitor selector",
+        )
+    )
+    family = family_of(model, runtime)
+    for key, threshold in sorted((model.data.get("slo") or {}).items()):
+        metric = family.metrics.get(key)
+        if metric is None or key not in SLOS:
+            continue
+        name, what, unit = SLOS[key]
+        alerts.append(
+            _alert(
+                env,
+                name,
+                f"{expression(metric, labels)} > {threshold:g}",
+                "10m",
+                "warning",
+                model.name,
+                f"{model.name} in {env.name}: {what} above {threshold:g}{unit} for 10 minutes "
+                f"({family.title} {metric.name})",
+            )
+        )
+    return alerts
+
+
+def _models(catalog: Catalog, env: Environment) -> list[tuple[Model, Runtime]]:
+    seen: dict[str, tuple[Model, Runtime]] = {}
+    for entry in env.entries:
+        model = catalog.models.get(entry.model)
+        if model is not None and model.runtime in catalog.runtimes:
+            seen.setdefault(model.name, (model, catalog.runtimes[model.runtime]))
+    return [seen[name] for name in sorted(seen)]
+
+
+def render_rule(catalog: Catalog, env: Environment) -> RenderedObject | None:
+    """The environment's PrometheusRule (``monitoring.alerts``), one group per model."""
+    settings = env.monitoring.get("alerts")
+    if settings is None:
+        return None
+    groups = [
+        {"name": f"modelserve.{env.name}.{model.name}", "rules": model_alerts(env, model, runtime)}
+        for model, runtime in _models(catalog, env)
+    ]
+    labels = {
+        **env.monitoring_labels,
+        **dict(settings.get("labels") or {}),
+        **MANAGED_BY,
+        "modelserve.io/environment": env.name,
+    }
+    obj = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": f"modelserve-{env.name}",
+            "namespace": env.namespace,
+            "labels": dict(sorted(labels.items())),
+        },
+        "spec": {"groups": groups},
+    }
+    return RenderedObject(obj, [Origin((), env.source, ("monitoring", "alerts"))])
+
+
+def _panel(
+    title: str, expr: str, y: int, x: int, threshold: float | None, pid: int
+) -> dict[str, Any]:
+    panel: dict[str, Any] = {
+        "id": pid,
+        "type": "timeseries",
+        "title": title,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "gridPos": {"h": 6, "w": 6, "x": x, "y": y},
+        "targets": [{"refId": "A", "expr": expr}],
+    }
+    if threshold is not None:
+        panel["fieldConfig"] = {
+            "defaults": {
+                "thresholds": {
+                    "mode": "absolute",
+                    "steps": [
+                        {"color": "green", "value": None},
+                        {"color": "red", "value": threshold},
+                    ],
+                }
+            },
+            "overrides": [],
+        }
+    return panel
+
+
+def dashboard(catalog: Catalog, env: Environment) -> dict[str, Any]:
+    """The Grafana dashboard: a row per model, a panel for each metric its family declares
+    (the SLO drawn as a threshold) and one for its scrape targets."""
+    panels: list[dict[str, Any]] = []
+    y = 0
+    for model, runtime in _models(catalog, env):
+        labels = selector(env, model.name)
+        panels.append(
+            {
+                "id": len(panels) + 1,
+                "type": "row",
+                "title": model.name,
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": 24, "x": 0, "y": y},
+                "panels": [],
+            }
+        )
+        y += 1
+        family = family_of(model, runtime)
+        slo = model.data.get("slo") or {}
+        charts = [("Scrape targets up", f"sum(up{{{labels}}})", None)]
+        charts += [
+            (SLOS[key][1], expression(metric, labels), slo.get(key))
+            for key, metric in family.metrics.items()
+        ]
+        for i, (title, expr, threshold) in enumerate(charts):
+            panels.append(_panel(title, expr, y, (i % 4) * 6, threshold, len(panels) + 1))
+            if i % 4 == 3:
+                y += 6
+        y += 6 if len(charts) % 4 else 0
+    return {
+        "uid": f"modelserve-{env.name}"[:40],
+        "title": f"modelserve: {env.name}",
+        "tags": ["modelserve", env.name],
+        "schemaVersion": 39,
+        "timezone": "browser",
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {
+            "list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]
+        },
+        "panels": panels,
+    }
+
+
+def render_dashboard(catalog: Catalog, env: Environment) -> RenderedObject | None:
+    """The dashboard as a ConfigMap the Grafana sidecar loads (``monitoring.dashboard``)."""
+    settings = env.monitoring.get("dashboard")
+    if settings is None:
+        return None
+    labels = {
+        **dict(settings.get("labels") or DEFAULT_DASHBOARD_LABELS),
+        **MANAGED_BY,
+        "modelserve.io/environment": env.name,
+    }
+    metadata: dict[str, Any] = {
+        "name": f"modelserve-{env.name}-dashboard",
+        "namespace": env.namespace,
+        "labels": dict(sorted(labels.items())),
+    }
+    if settings.get("folder"):
+        key = settings.get("folderAnnotation") or DEFAULT_FOLDER_ANNOTATION
+        metadata["annotations"] = {key: str(settings["folder"])}
+    text = json.dumps(dashboard(catalog, env), sort_keys=True, separators=(",", ":"))
+    obj = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata,
+        "data": {f"modelserve-{env.name}.json": text + "\n"},
+    }
+    return RenderedObject(obj, [Origin((), env.source, ("monitoring", "dashboard"))])
