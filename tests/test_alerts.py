@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from modelserve.alerts import FAMILIES, SLOS
+from modelserve.alerts import SLOS
+from modelserve.metrics import FAMILIES
 from tests.helpers import PROJECT, copy_example, run_cli
 
 SHARED_ROOT = PROJECT / "deploy" / "shared" / "onprem-prod-1"

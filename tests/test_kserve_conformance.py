@@ -45,6 +45,7 @@ MIRRORED = {
         "TestRejectBadNameStartWithNumber",
         "TestRejectBadNameIncludeDot",
         "TestValidateScalingKedaCompExtension",
+        "TestValidateMultiNodeVariables",
     ),
     "servingruntime_webhook_test.go": (
         "TestValidateServingRuntimePriority",

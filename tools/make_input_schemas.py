@@ -512,10 +512,29 @@ def model_schema() -> dict:
                         "description": "serving.kserve.io/autoscalerClass.",
                     },
                     "metric": {
-                        "enum": ["cpu", "memory", "concurrency", "rps"],
-                        "description": "scaleMetric (hpa: cpu or memory).",
+                        "enum": [
+                            "cpu",
+                            "memory",
+                            "concurrency",
+                            "rps",
+                            "requestsRunning",
+                            "queueDepth",
+                            "kvCacheUsage",
+                        ],
+                        "description": (
+                            "hpa: scaleMetric cpu or memory; keda: a metric of the runtime "
+                            "family (requestsRunning, queueDepth, kvCacheUsage), read from the "
+                            "environment's monitoring.prometheusAddress (rule keda-metric)."
+                        ),
                     },
-                    "target": {"type": "integer", "minimum": 1, "description": "scaleTarget."},
+                    "target": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "description": (
+                            "scaleTarget (a whole number); keda: the value per replica to scale "
+                            "at, e.g. 4 running requests or a 0.8 KV cache ratio."
+                        ),
+                    },
                 },
             },
             "slo": {
@@ -1050,6 +1069,15 @@ def environment_schema() -> dict:
                         "type": "string",
                         "pattern": "^[0-9]+(ms|s|m|h)$",
                         "description": "Scrape interval; default 30s.",
+                    },
+                    "prometheusAddress": {
+                        "type": "string",
+                        "pattern": "^https?://[^\\s]+$",
+                        "maxLength": 2048,
+                        "description": (
+                            "The Prometheus KEDA queries for models with autoscaling class keda, "
+                            "e.g. http://kube-prometheus-stack-prometheus.monitoring:9090."
+                        ),
                     },
                     "alerts": {
                         "type": "object",

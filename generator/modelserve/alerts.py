@@ -1,39 +1,16 @@
 """Alerts and dashboards per model: a PrometheusRule and a Grafana dashboard ConfigMap per
 environment (``monitoring.alerts``, ``monitoring.dashboard``), from the models' SLOs (``slo``).
 
-Each runtime family declares the metrics it really exposes, with where they were read:
-
-- NVIDIA NIM for LLMs 1.x, on the OpenAI port at /v1/metrics, no prefix, label model_name:
-  https://docs.nvidia.com/nim/large-language-models/latest/observability.html (the histograms
-  time_to_first_token_seconds and e2e_request_latency_seconds, the gauges num_requests_waiting
-  and gpu_cache_usage_perc, a 0..1 ratio); NIM keeps the unprefixed gpu_cache_usage_perc.
-- vLLM, as KServe's Hugging Face server embeds it (KServe v0.19.0 pins vLLM 0.20.0, v0.20.0
-  vLLM 0.24.0: python/huggingface_server.Dockerfile, ARG VLLM_VERSION) and as vllm/vllm-openai
-  serves it: vllm/v1/metrics/loggers.py, PrometheusStatLogger.__init__ (vllm:* names, labels
-  model_name and engine). vLLM renamed vllm:gpu_cache_usage_perc to vllm:kv_cache_usage_perc
-  (PR 18354, 0.9.2), hid the old name in 0.11 (PR 24245) and removed it in 0.12 (PR 29330): no
-  vLLM a supported KServe ships has it, so only the new name is used.
-- Triton Inference Server, which the embedding and reranking NIMs 1.x run on, port 8002
-  /metrics (https://docs.nvidia.com/nim/nemo-retriever/text-embedding/1.1.0/observability.html;
-  triton-inference-server/core src/metrics.cc, Metrics::Metrics): nv_inference_pending_request_count
-  is its queue; its latencies are cumulative counters and histograms are off by default, so it
-  declares no p95.
-- KServe's Python model servers (sklearn, xgboost, ...), /metrics on 8080:
-  python/kserve/kserve/metrics.py (v0.20.0), the histogram request_predict_seconds.
-
-Series are selected by the labels Prometheus Operator gives every target of a ServiceMonitor or
-PodMonitor (pkg/prometheus/promcfg.go: namespace, pod, container, endpoint from the Kubernetes
-service discovery meta labels): ``namespace`` and the predictor's pods, ``<isvc>-predictor-*``
-(KServe's PredictorServiceName names the Deployment, so its pods carry that prefix).
+The metrics are the ones each runtime family declares (``modelserve.metrics``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from modelserve.derive.predictor import predictor_component
+from modelserve.metrics import Metric, family_of, monitored, selector
 from modelserve.model import Catalog, Environment, Model, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 
@@ -49,72 +26,6 @@ DEFAULT_DASHBOARD_LABELS = {"grafana_dashboard": "1"}  # kube-prometheus-stack's
 DEFAULT_FOLDER_ANNOTATION = "grafana_folder"
 
 
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    kind: str  # "histogram" | "gauge"
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    title: str
-    metrics: dict[str, Metric]  # SLO key -> metric
-    port: int | None = None  # where the family serves them, when the runtime cannot move it
-    path: str | None = None
-
-
-FAMILIES = {
-    "nim-llm": Family(
-        "nim-llm",
-        "NVIDIA NIM for LLMs",
-        {
-            "timeToFirstTokenP95Seconds": Metric("time_to_first_token_seconds", "histogram"),
-            "requestLatencyP95Seconds": Metric("e2e_request_latency_seconds", "histogram"),
-            "queueDepth": Metric("num_requests_waiting", "gauge"),
-            "kvCacheUsage": Metric("gpu_cache_usage_perc", "gauge"),
-        },
-    ),
-    "vllm": Family(
-        "vllm",
-        "vLLM",
-        {
-            "timeToFirstTokenP95Seconds": Metric("vllm:time_to_first_token_seconds", "histogram"),
-            "requestLatencyP95Seconds": Metric("vllm:e2e_request_latency_seconds", "histogram"),
-            "queueDepth": Metric("vllm:num_requests_waiting", "gauge"),
-            "kvCacheUsage": Metric("vllm:kv_cache_usage_perc", "gauge"),
-        },
-    ),
-    "triton": Family(
-        "triton",
-        "Triton Inference Server (NIM embedding and reranking)",
-        {"queueDepth": Metric("nv_inference_pending_request_count", "gauge")},
-        port=8002,
-        path="/metrics",
-    ),
-    "kserve": Family(
-        "kserve",
-        "KServe model server",
-        {"requestLatencyP95Seconds": Metric("request_predict_seconds", "histogram")},
-    ),
-}
-
-
-def family_of(model: Model, runtime: Runtime) -> Family:
-    """The metric family of a model's server: what its image runs, as endpoints reads it."""
-    image = runtime.image.split("@", 1)[0]
-    repository = image.rsplit(":", 1)[0] if "/" in image else image
-    if runtime.is_nim:
-        return FAMILIES["nim-llm" if model.data.get("task", "chat") == "chat" else "triton"]
-    if repository.endswith(("kserve/huggingfaceserver", "vllm/vllm-openai")):
-        return FAMILIES["vllm"]
-    return FAMILIES["kserve"]
-
-
-def selector(env: Environment, model_name: str) -> str:
-    return f'namespace="{env.namespace}",pod=~"{predictor_component(model_name)}-.*"'
-
-
 def expression(metric: Metric, labels: str) -> str:
     """The value an SLO is compared with: p95 over the window, or the worst replica's gauge."""
     if metric.kind == "histogram":
@@ -123,10 +34,6 @@ def expression(metric: Metric, labels: str) -> str:
             f"(rate({metric.name}_bucket{{{labels}}}[{WINDOW}])))"
         )
     return f"max({metric.name}{{{labels}}})"
-
-
-def monitored(env: Environment, runtime: Runtime) -> bool:
-    return env.monitoring_enabled and runtime.metrics_port is not None
 
 
 def _alert(

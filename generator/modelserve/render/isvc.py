@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelserve.metrics import SCALING_METRICS, family_of, scaling_query
 from modelserve.model import (
     DEFAULT_GPU_RESOURCE,
     Environment,
@@ -23,6 +24,7 @@ from modelserve.render.runtime import env_var
 
 ANNOTATIONS = ("metadata", "annotations")
 AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+AUTOSCALING_METRIC = ("spec", "predictor", "autoScaling", "metrics", 0, "external")
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 
 
@@ -48,10 +50,18 @@ def render_isvc(
     if "max" in replicas:
         predictor["maxReplicas"] = int(replicas["max"])
     autoscaling = data.get("autoscaling") or {}
-    if "metric" in autoscaling:
-        predictor["scaleMetric"] = autoscaling["metric"]
-    if "target" in autoscaling:
-        predictor["scaleTarget"] = int(autoscaling["target"])
+    if autoscaling.get("metric") in SCALING_METRICS:
+        scaling = _keda_metrics(model, env, runtime)
+        if scaling is not None:
+            predictor["autoScaling"] = scaling
+    else:
+        if "metric" in autoscaling:
+            predictor["scaleMetric"] = autoscaling["metric"]
+        if "target" in autoscaling:
+            # scaleTarget is an int32: a fraction is left for the InferenceService schema to
+            # refuse at its line, never truncated
+            target = autoscaling["target"]
+            predictor["scaleTarget"] = int(target) if float(target).is_integer() else target
     rollout = entry.rollout(model)
     if rollout:
         strategy: dict[str, Any] = {"type": rollout.get("strategy", "RollingUpdate")}
@@ -78,6 +88,33 @@ def render_isvc(
         "spec": {"predictor": predictor},
     }
     return RenderedObject(obj, lambda: _origins(model, entry, env, profile), model=model.name)
+
+
+def _keda_metrics(model: Model, env: Environment, runtime: Runtime | None) -> dict[str, Any] | None:
+    """``autoScaling.metrics`` for a family metric: one External prometheus metric, as KServe's
+    LLM autoscaling sample writes it (KServe v0.20.0 docs, generative-inference/autoscaling;
+    ``getKedaMetrics`` turns it into the ScaledObject's prometheus trigger, ``target.value`` its
+    threshold). None where the family has no such metric: rule keda-metric says so."""
+    autoscaling = model.data["autoscaling"]
+    metric = family_of(model, runtime).scaling.get(autoscaling["metric"]) if runtime else None
+    if metric is None:
+        return None
+    target = autoscaling.get("target", 1)
+    return {
+        "metrics": [
+            {
+                "type": "External",
+                "external": {
+                    "metric": {
+                        "backend": "prometheus",
+                        "serverAddress": str(env.monitoring.get("prometheusAddress", "")),
+                        "query": scaling_query(env, model.name, metric),
+                    },
+                    "target": {"type": "Value", "value": f"{target:g}"},
+                },
+            }
+        ]
+    }
 
 
 def _labels(model: Model, env: Environment, profile: Profile | None) -> dict[str, str]:
@@ -189,6 +226,13 @@ def _origins(
         Origin(("spec", "predictor", "deploymentStrategy"), src, ("rollout",)),
         Origin(("spec", "predictor", "scaleMetric"), src, ("autoscaling", "metric")),
         Origin(("spec", "predictor", "scaleTarget"), src, ("autoscaling", "target")),
+        Origin(("spec", "predictor", "autoScaling"), src, ("autoscaling", "metric")),
+        Origin(AUTOSCALING_METRIC + ("target",), src, ("autoscaling", "target")),
+        Origin(
+            AUTOSCALING_METRIC + ("metric", "serverAddress"),
+            env_src,
+            ("monitoring", "prometheusAddress"),
+        ),
         Origin(ANNOTATIONS + (AUTOSCALER_CLASS,), src, ("autoscaling", "class")),
         Origin(ANNOTATIONS + (DEPLOYMENT_MODE,), env_src, ("platform", "kserve")),
     ]

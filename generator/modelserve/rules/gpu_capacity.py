@@ -38,7 +38,7 @@ EXAMPLES = {
 
 
 @dataclass
-class _Pool:
+class Pool:
     """The deployments drawing on one node pool of one cluster."""
 
     env: Environment  # the first environment naming it: its profile describes the nodes
@@ -51,13 +51,13 @@ class _Pool:
         return [d for _, low, high, d in self.items for _ in range(high if at_max else low)]
 
 
-def pools(ctx: Context) -> dict[tuple[str, str], _Pool]:
+def pools(ctx: Context) -> dict[tuple[str, str], Pool]:
     """(cluster, pool name) -> the GPU deployments drawing on it, from every environment."""
-    found: dict[tuple[str, str], _Pool] = {}
+    found: dict[tuple[str, str], Pool] = {}
     for p in ctx.placements():
         if p.model is None or p.profile is None or not p.model.gpu_count:
             continue
-        pool = found.setdefault((p.env.cluster, p.profile.pool_name), _Pool(p.env, p.profile))
+        pool = found.setdefault((p.env.cluster, p.profile.pool_name), Pool(p.env, p.profile))
         low, high = p.entry.replica_bounds(p.model)
         # The runtime's requests, overridden per resource by the model's and the environment's
         # (the kserve-container merge: derive.merge.merge_container).
@@ -91,7 +91,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         yield from _check_pool(cluster, name, pool)
 
 
-def _check_pool(cluster: str, name: str, pool: _Pool) -> Iterator[Finding]:
+def _check_pool(cluster: str, name: str, pool: Pool) -> Iterator[Finding]:
     profile, env = pool.profile, pool.env
     nodes = pool_nodes(profile)
     if nodes is None:

@@ -24,8 +24,8 @@ INFO = RuleInfo(
     "keda-triggers",
     Severity.ERROR,
     "A KEDA ScaledObject, KServe's for class keda included, has at least one trigger",
-    "use autoscaling class hpa (the catalog gives no KEDA metrics), or give the "
-    "InferenceService spec.predictor.autoScaling.metrics",
+    "give autoscaling a metric of the runtime family (requestsRunning, queueDepth, "
+    "kvCacheUsage) for class keda, or use class hpa",
     frozenset({Scope.OBJECT, Scope.DERIVED}),
     kinds=frozenset({"ScaledObject"}),
 )

@@ -12,8 +12,9 @@ above 100 is refused for every metric, as its ``metric == MetricCPU && target < 
 reads), with ``keda`` ``validateScalingKedaCompExtension`` (no ``scaleMetric``; the metric types
 and their fields, a memory ``AverageValue`` target of at least 1 MiB); any other mode, the missing
 annotation included, runs the Knative checks (``validateScalingKPACompExtension``: metric
-concurrency or rps, no deploymentStrategy) unless Knative's class annotation selects its HPA. A
-refused InferenceService fails Flux's apply of its whole shard.
+concurrency or rps, no deploymentStrategy) unless Knative's class annotation selects its HPA.
+Before them ``validateMultiNodeVariables`` keeps a multi-node predictor (``workerSpec``) at class
+``none``. A refused InferenceService fails Flux's apply of its whole shard.
 """
 
 from __future__ import annotations
@@ -54,6 +55,23 @@ KNATIVE_HPA = "hpa.autoscaling.knative.dev"
 COMPONENTS = ("predictor", "transformer", "explainer")
 
 
+def _multi_node(obj: dict[str, Any], autoscaler: str | None, kserve: Any) -> str | None:
+    """``validateMultiNodeVariables``: a predictor with a ``workerSpec`` and a ``model`` takes
+    only class none (v0.15.1 on; external in v0.15.0), a missing annotation included
+    (``InvalidAutoScalerError`` in component.go)."""
+    predictor = mapping(mapping(obj.get("spec")).get("predictor"))
+    if "workerSpec" not in predictor or "model" not in predictor:
+        return None
+    only = "none" if kserve.at_least(15, 1) else "external"
+    if autoscaler == only:
+        return None
+    name = mapping(obj.get("metadata")).get("name", "")
+    return (
+        f"the InferenceService \"{name}\" is invalid: Multinode only supports '{only}' "
+        f"autoscaler({autoscaler or ''})"
+    )
+
+
 def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
     if obj.get("kind") != "InferenceService" or not isinstance(obj.get("spec"), dict):
         return
@@ -70,6 +88,10 @@ def check_object(obj: dict[str, Any], objects: ObjectSet) -> Iterator[Problem]:
             f"(it knows {allowed})",
         )
         return  # the webhook stops at its first error
+    multi_node = _multi_node(obj, autoscaler, kserve)
+    if multi_node is not None:
+        yield Problem(("metadata", "annotations", CLASS), f"{refused}: {multi_node}")
+        return
     for name in COMPONENTS:
         component = obj["spec"].get(name)
         if isinstance(component, dict):

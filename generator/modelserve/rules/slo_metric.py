@@ -2,7 +2,7 @@
 
 An alert on a series that never exists never fires, and Prometheus says nothing about it. Each
 SLO (``slo.timeToFirstTokenP95Seconds``, ...) is turned into an alert on the metric the runtime
-family declares (``modelserve.alerts.FAMILIES``, each with the vendor documentation or source
+family declares (``modelserve.metrics.FAMILIES``, each with the vendor documentation or source
 it was read from): an SLO the family has no metric for is refused, and so is one in an
 environment with ``monitoring.alerts`` whose monitor scrapes nothing (monitoring disabled, no
 ``metrics`` on the runtime) or scrapes another port or path than the family serves its metrics
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modelserve.alerts import family_of, monitored
 from modelserve.findings import Finding, Severity
+from modelserve.metrics import family_of, monitored
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT, MODEL
 
