@@ -203,3 +203,21 @@ def test_an_slo_nothing_scrapes_is_refused(tmp_path: Path) -> None:
     found = [f for f in json.loads(out)["findings"] if f["rule"] == "slo-metric"]
     assert code == 1 and found and all(f["file"] == "environments/prod.yaml" for f in found)
     assert "could never fire" in found[0]["message"]
+
+
+def test_scale_to_zero_models_have_no_not_ready_alert_and_uids_stay_unique() -> None:
+    from modelserve.alerts import _uid, model_alerts
+    from modelserve.load.repository import Repository, load_repository
+
+    catalog = load_repository(Repository(PROJECT)).catalog
+    env, model = catalog.environments["prod"], catalog.models["llama-3-1-8b-instruct"]
+    runtime = catalog.runtimes[model.runtime]
+    names = [a["alert"] for a in model_alerts(env, model, runtime)]
+    assert names[:2] == ["ModelPredictorNotReady", "ModelScrapeTargetMissing"]
+    # no replica is normal for a model that may scale to zero: neither alert would mean anything
+    assert "ModelPredictorNotReady" not in [
+        a["alert"] for a in model_alerts(env, model, runtime, scales_to_zero=True)
+    ]
+    long_a, long_b = "x" * 40 + "-a", "x" * 40 + "-b"
+    assert len(_uid(long_a)) <= 40 and _uid(long_a) != _uid(long_b)
+    assert _uid("prod") == "modelserve-prod"

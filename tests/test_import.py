@@ -161,11 +161,17 @@ def explained(
         if before.get(path) == after.get(path):
             continue
         shown = f"{path}: {before.get(path)!r} -> {after.get(path)!r}"
+        # a field the import dropped, or moved into a GPU profile, explains what lay under it;
+        # any other note only its own
         covering = [
             n
             for n in (normalized_note(n, original) for n in notes)
             if n["path"]
-            and (path == n["path"] or path.startswith((n["path"] + ".", n["path"] + "[")))
+            and (
+                path == n["path"]
+                or n["kind"] in ("unexpressible", "secret", "placement")
+                and path.startswith((n["path"] + ".", n["path"] + "["))
+            )
         ]
         # the most specific note says why
         best = max(covering, key=lambda n: len(n["path"]), default=None)
@@ -493,3 +499,99 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     root = write_files(tmp_path, EMPTY_REPO)
     code, _, err = run_cli("import", "--root", root, "--env", "lab", tmp_path / "nope.yaml")
     assert code == 2 and "no such file or folder" in err
+
+
+def test_all_of_nvidia_s_nim_deploy_imports_and_generates(tmp_path: Path) -> None:
+    """The whole nim-deploy KServe folder at once: every model and runtime is adopted and
+    generated (none refused), so a regression cannot hide behind "not importable"."""
+    root = write_files(tmp_path, EMPTY_REPO)
+    code, report = import_json(root, SAMPLES / "nim")
+    assert code == 0, [n for n in report["notes"] if n["kind"] == "error"]
+    isvcs = {
+        n
+        for p in isvc_files()
+        if p.parent.name == "nim"
+        for n in names_in(p, ("InferenceService",))
+    }
+    runtimes = {
+        n for p in runtime_files() if p.parent.name == "nim" for n in names_in(p, RUNTIME_KINDS)
+    }
+    assert len(isvcs) == 16 and len(runtimes) == 10
+    code, out, err = run_cli("generate", "--root", root)
+    assert code == 0, out + err
+    made = generated(root)
+    assert {n for k, n in made if k == "InferenceService"} == isvcs
+    # the one runtime name with underscores is generated under its fixed name
+    fixed = {n.replace("_", "-") for n in runtimes}
+    assert {n for k, n in made if k == "ClusterServingRuntime"} == fixed
+
+
+ISVC_HEAD = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
+RUNTIME_HEAD = "apiVersion: serving.kserve.io/v1alpha1\nkind: ClusterServingRuntime\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ISVC_HEAD + "metadata: just-a-string\nspec: {predictor: {}}\n",
+        ISVC_HEAD + "metadata: {name: a}\nspec: {predictor: [1, 2]}\n",
+        ISVC_HEAD + "metadata: {name: a}\nspec: {predictor: {model: {modelFormat: onnx}}}\n",
+        ISVC_HEAD + "metadata: {name: a, labels: oops}\nspec: {predictor: {model: {}}}\n",
+        ISVC_HEAD + "metadata: {name: a}\nspec: {predictor: {nodeSelector: [x], model: {}}}\n",
+        RUNTIME_HEAD + "metadata: {name: r}\nspec: {annotations: [ab], containers: []}\n",
+        RUNTIME_HEAD
+        + "metadata: {name: r}\nspec:\n  supportedModelFormats: [{name: f, priority: high}]\n"
+        "  containers: [{name: kserve-container, image: x/y:1, args: python}]\n",
+        RUNTIME_HEAD + "metadata: {name: ..}\nspec:\n  supportedModelFormats: [{name: f}]\n"
+        "  containers: [{name: kserve-container, image: x/y:1}]\n",
+    ],
+)
+def test_a_malformed_manifest_is_an_error_at_its_line_never_a_crash(
+    tmp_path: Path, text: str
+) -> None:
+    root = write_files(tmp_path, {**EMPTY_REPO, "in/bad.yaml": text})
+    code, out, err = run_cli("import", "--root", root, "--env", "lab", root / "in")
+    assert code == 1, out + err
+    assert "in/bad.yaml:" in out and ": error: " in out and "nothing written" in out
+    assert not list((root / "catalog").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "annotations: {serving.kserve.io/x: hf_{token}}",
+        "args: [--hf-token=hf_{token}]",
+    ],
+)
+def test_a_credential_outside_env_stops_the_import(tmp_path: Path, where: str) -> None:
+    token = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z"
+    model = f"{{modelFormat: {{name: sklearn}}, runtime: r, {where.replace('{token}', token)}}}"
+    if where.startswith("annotations"):
+        text = ISVC_HEAD + f"metadata: {{name: a, {where.replace('{token}', token)}}}\n"
+        text += "spec: {predictor: {model: {modelFormat: {name: sklearn}, runtime: r}}}\n"
+    else:
+        text = ISVC_HEAD + f"metadata: {{name: a}}\nspec: {{predictor: {{model: {model}}}}}\n"
+    root = write_files(tmp_path, {**EMPTY_REPO, "in/isvc.yaml": text})
+    code, out, err = run_cli("import", "--root", root, "--env", "lab", root / "in")
+    assert code == 1 and "a credential is never imported" in out, out
+    assert token not in out + err
+    assert not list((root / "catalog").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("env", ["../escape", "Bad_Name", "a/b"])
+def test_the_environment_name_is_checked(tmp_path: Path, env: str) -> None:
+    root = write_files(tmp_path, EMPTY_REPO)
+    sample = SAMPLES / "nim" / "kserve-runtimes-llama3-8b-instruct-1.0.0.yaml"
+    code, _, err = run_cli("import", "--root", root, "--env", env, sample)
+    assert code == 2 and "is not an environment name" in err
+    assert not list(tmp_path.parent.glob("escape*"))
+
+
+def test_a_symlinked_environment_is_not_written_through(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "repo", EMPTY_REPO)
+    outside = write_files(tmp_path, {"outside.yaml": "kept\n"}) / "outside.yaml"
+    (root / "environments" / "lab.yaml").symlink_to(outside)
+    sample = SAMPLES / "nim" / "kserve-runtimes-llama3-8b-instruct-1.0.0.yaml"
+    code, _, err = run_cli("import", "--root", root, "--env", "lab", sample)
+    assert code == 2 and "not a regular file" in err
+    assert outside.read_text() == "kept\n"

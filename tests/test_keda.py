@@ -112,9 +112,10 @@ def test_a_ratio_target_is_written_as_written(tmp_path: Path) -> None:
     ("kwargs", "file", "message"),
     [
         ({"address": False}, "environments/dev.yaml", "names no Prometheus"),
-        ({"replicas": "{min: 0, max: 2}"}, QWEN, "replicas.min 0"),
+        ({"replicas": "{min: 0, max: 2}"}, "environments/dev.yaml", "replicas.min 0"),
         ({"replicas": "{min: 1, max: 4}"}, "environments/dev.yaml", "would stay Pending"),
-        ({"replicas": "{min: 2, max: 2}"}, QWEN, "nothing to scale"),
+        ({"replicas": "{min: 2, max: 2}"}, "environments/dev.yaml", "nothing to scale"),
+        ({"autoscaling": "{class: keda, metric: queueDepth}"}, QWEN, "gives no target"),
     ],
 )
 def test_keda_that_would_misfire_is_refused(

@@ -69,7 +69,7 @@ class Note:
     file: str
     line: int
     col: int
-    kind: str  # unexpressible | fixed | default | secret | skipped | error
+    kind: str  # unexpressible | placement | fixed | default | secret | skipped | error
     path: str
     message: str
 
@@ -90,7 +90,6 @@ class Manifest:
 
     file: str
     doc: Document
-    index: int
 
     @property
     def data(self) -> dict[str, Any]:
@@ -102,7 +101,8 @@ class Manifest:
 
     @property
     def name(self) -> str:
-        return str((self.data.get("metadata") or {}).get("name", ""))
+        meta = self.data.get("metadata")
+        return str(meta.get("name", "")) if isinstance(meta, dict) else ""
 
 
 @dataclass
@@ -118,10 +118,9 @@ class Adopted:
     notes: list[Note] = field(default_factory=list)
     known_runtimes: frozenset[str] = frozenset()  # runtimes the catalog has already
     multi_node: set[str] = field(default_factory=set)  # runtimes with a workerSpec
+    prometheus: set[str] = field(default_factory=set)  # KEDA's Prometheus, from the manifests
     image_paths: dict[str, tuple[Manifest, Path_]] = field(default_factory=dict)
     unselectable: set[str] = field(default_factory=set)  # disabled or multi-model
-    # (kind, name) -> the manifest it came from, for the round trip and for messages
-    origins: dict[tuple[str, str], Manifest] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -176,7 +175,7 @@ def read_manifests(paths: Iterable[Path], shown: Any = str) -> tuple[list[Manife
         except (OSError, UnicodeError, ValueError) as err:
             notes.append(Note(name, 0, 0, "error", "", f"cannot read: {err}"))
             continue
-        manifests += [Manifest(name, doc, i) for i, doc in enumerate(docs) if doc.data is not None]
+        manifests += [Manifest(name, doc) for doc in docs if doc.data is not None]
     return manifests, notes
 
 
@@ -203,6 +202,7 @@ def report_unconsumed(
 
 def _fixed_name(name: str, pattern: re.Pattern[str], limit: int) -> str:
     fixed = re.sub(r"[^a-z0-9.-]+", "-", name.lower()).strip("-.")
+    fixed = re.sub(r"[-.]*\.[-.]*", lambda m: "." if m[0] == "." else "-", fixed)
     if pattern is _ISVC_NAME:
         fixed = fixed.replace(".", "-").lstrip("0123456789-")
     return fixed[:limit].rstrip("-.")
@@ -221,7 +221,9 @@ def _env(
         if "value" in item:
             value = "" if item["value"] is None else str(item["value"])
             if next(find_in({"name": name, "value": value}), None) is not None:
-                secret = f"{owner}-credentials"
+                # a DNS-1123 label, as a Secret's name is: no dots, room for the suffix
+                label = _fixed_name(owner, _DNS_SUBDOMAIN, 51).replace(".", "-").strip("-")
+                secret = f"{label or 'imported'}-credentials"
                 out.append({"name": name, "secretKeyRef": {"name": secret, "key": name}})
                 rec.note(
                     "secret",
@@ -338,7 +340,7 @@ def _shared_memory(
             if empty.get("sizeLimit") is None:
                 rec.note(
                     "default",
-                    ("spec", "volumes", v, "emptyDir"),
+                    ("spec", "volumes", v, "emptyDir", "sizeLimit"),
                     "/dev/shm had no sizeLimit; imported as 1Gi: set sharedMemory to what the "
                     "server needs",
                 )
@@ -355,9 +357,7 @@ def _serving_container(spec: dict[str, Any]) -> tuple[int, dict[str, Any]] | Non
     return (0, containers[0]) if containers and isinstance(containers[0], dict) else None
 
 
-def adopt_runtime(
-    manifest: Manifest, notes: list[Note], image_paths: dict[str, tuple[Manifest, Path_]]
-) -> dict[str, Any] | None:
+def adopt_runtime(manifest: Manifest, notes: list[Note]) -> dict[str, Any] | None:
     """The catalog runtime of a ServingRuntime or ClusterServingRuntime manifest."""
     rec = _Recorder(manifest, notes)
     data = manifest.data
@@ -367,6 +367,9 @@ def adopt_runtime(
     runtime: dict[str, Any] = {"name": name}
     if not _DNS_SUBDOMAIN.match(name) or len(name) > 63:
         runtime["name"] = _fixed_name(name, _DNS_SUBDOMAIN, 63)
+        if not _DNS_SUBDOMAIN.match(runtime["name"]):
+            rec.note("error", ("metadata", "name"), f"'{name}' cannot be made a DNS-1123 name")
+            return None
         rec.note(
             "fixed",
             ("metadata", "name"),
@@ -409,7 +412,6 @@ def adopt_runtime(
         return None
     runtime["image"] = str(container["image"])
     consumed.add(c_at + ("image",))
-    image_paths[runtime["name"]] = (manifest, c_at + ("image",))
     formats = []
     for i, fmt in enumerate(spec.get("supportedModelFormats") or []):
         if not isinstance(fmt, dict) or not fmt.get("name"):
@@ -443,7 +445,7 @@ def adopt_runtime(
             item["name"] = "http" if i == 0 else f"port-{i}"
             rec.note(
                 "default",
-                c_at + ("ports", i),
+                c_at + ("ports", i, "name"),
                 f"port {port['containerPort']} had no valid name; named '{item['name']}' (the "
                 "Service port takes it; the catalog requires one)",
             )
@@ -576,6 +578,29 @@ def _profile_for(
     existing: dict[str, dict[str, Any]],
     consumed: set[Path_],
 ) -> str | None:
+    """The profile of a predictor's placement, and a note on each placement field it replaces:
+    the environment renders affinity and tolerations from the profile instead."""
+    name = _match_profile(rec, predictor, gpus, adopted, existing, consumed)
+    if name is not None:
+        for key in ("nodeSelector", "affinity", "tolerations"):
+            if predictor.get(key):
+                rec.note(
+                    "placement",
+                    ("spec", "predictor", key),
+                    f"{key} becomes GPU profile '{name}' (its nodeLabels and taints), from which "
+                    "the environment derives the required node affinity and tolerations",
+                )
+    return name
+
+
+def _match_profile(
+    rec: _Recorder,
+    predictor: dict[str, Any],
+    gpus: int,
+    adopted: Adopted,
+    existing: dict[str, dict[str, Any]],
+    consumed: set[Path_],
+) -> str | None:
     """The GPU profile a predictor's nodeSelector, required node affinity and tolerations
     describe: an existing one they match, or a new one named after the GPU product."""
     labels = {str(k): str(v) for k, v in (predictor.get("nodeSelector") or {}).items()}
@@ -666,6 +691,63 @@ def _same_taints(a: Any, b: list[dict[str, Any]]) -> bool:
     return sorted(map(key, a or [])) == sorted(map(key, b))
 
 
+_SUMMED = re.compile(r"^\s*(?:sum\s*\(\s*)?([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s*\)?\s*$")
+
+
+def _keda_scaling(
+    rec: _Recorder,
+    predictor: dict[str, Any],
+    runtime_name: str,
+    adopted: Adopted,
+    consumed: set[Path_],
+) -> dict[str, Any]:
+    """KServe's LLM autoscaling (one External prometheus metric on a gauge the runtime family
+    exposes) as the catalog's ``autoscaling.metric``/``target``; anything else stays
+    unexpressible. The query is then written per model (summed over its pods) and the server
+    address is the environment's."""
+    metrics = (predictor.get("autoScaling") or {}).get("metrics") or []
+    runtime = adopted.runtimes.get(runtime_name)
+    if len(metrics) != 1 or runtime is None or metrics[0].get("type") != "External":
+        return {}
+    from modelserve.metrics import family_for
+
+    at: Path_ = ("spec", "predictor", "autoScaling", "metrics", 0, "external")
+    external = metrics[0].get("external") or {}
+    source, target = external.get("metric") or {}, external.get("target") or {}
+    match = _SUMMED.match(str(source.get("query", "")))
+    env_names = {str(e.get("name")) for e in runtime.get("env") or []}
+    nim = "NIM_CACHE_PATH" in env_names or "/nim/" in str(runtime["image"])
+    family = family_for(str(runtime["image"]), nim, "chat")
+    key = next((k for k, m in family.scaling.items() if match and m.name == match[1]), None)
+    if source.get("backend") != "prometheus" or key is None or target.get("value") is None:
+        return {}
+    value = float(str(target["value"]))
+    consumed.update(
+        {
+            ("spec", "predictor", "autoScaling", "metrics", 0, "type"),
+            at + ("metric", "backend"),
+            at + ("metric", "query"),
+            at + ("target", "type"),
+            at + ("target", "value"),
+        }
+    )
+    rec.note(
+        "fixed",
+        at + ("metric", "query"),
+        f"query {source.get('query')!r} is autoscaling.metric {key}: written summed over the "
+        "model's pods (KEDA's prometheus scaler refuses a query of several series)",
+    )
+    if source.get("serverAddress"):
+        consumed.add(at + ("metric", "serverAddress"))
+        adopted.prometheus.add(str(source["serverAddress"]))
+        rec.note(
+            "fixed",
+            at + ("metric", "serverAddress"),
+            "the Prometheus address is the environment's monitoring.prometheusAddress",
+        )
+    return {"class": "keda", "metric": key, "target": int(value) if value.is_integer() else value}
+
+
 def adopt_model(
     manifest: Manifest, adopted: Adopted, existing_profiles: dict[str, dict[str, Any]]
 ) -> None:
@@ -678,6 +760,9 @@ def adopt_model(
     name = manifest.name
     if not _ISVC_NAME.match(name) or len(name) > 63:
         fixed = _fixed_name(name, _ISVC_NAME, 63)
+        if not _ISVC_NAME.match(fixed):
+            rec.note("error", ("metadata", "name"), f"'{name}' cannot be made a DNS-1035 label")
+            return
         rec.note(
             "fixed", ("metadata", "name"), f"'{name}' imported as '{fixed}' (a DNS-1035 label)"
         )
@@ -703,7 +788,7 @@ def adopt_model(
         protocol = "v2"
         rec.note(
             "default",
-            m_at,
+            m_at + ("protocolVersion",),
             f"no protocolVersion: KServe's defaulting sets v2 for format {fmt} "
             "(setPredictorModelDefaults); written out",
         )
@@ -739,7 +824,7 @@ def adopt_model(
             return
         rec.note(
             "fixed",
-            m_at,
+            m_at + ("runtime",),
             f"named no runtime; KServe would auto-select '{runtime}' (highest priority for "
             f"'{fmt}'), which the catalog names explicitly",
         )
@@ -795,6 +880,13 @@ def adopt_model(
     annotations = {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
     mode = annotations.pop("serving.kserve.io/deploymentMode", None)
     if mode is not None:
+        if mode not in ("Standard", "RawDeployment", "Knative", "Serverless"):
+            rec.note(
+                "error",
+                ("metadata", "annotations", "serving.kserve.io/deploymentMode"),
+                f"deploymentMode {mode}: the catalog deploys in Standard or Knative mode only",
+            )
+            return
         adopted.modes.add("Knative" if mode in ("Serverless", "Knative") else "Standard")
         consumed.add(("metadata", "annotations", "serving.kserve.io/deploymentMode"))
         if mode in ("RawDeployment", "Serverless"):
@@ -813,6 +905,9 @@ def adopt_model(
         if predictor.get(src) is not None:
             autoscaling[key] = predictor[src]
             consumed.add(("spec", "predictor", src))
+    scaling = _keda_scaling(rec, predictor, model["runtime"], adopted, consumed)
+    if scaling:
+        autoscaling.update(scaling)
     if autoscaling:
         model["autoscaling"] = autoscaling
     if annotations:
@@ -827,7 +922,6 @@ def adopt_model(
         entry["profile"] = profile
     adopted.models[name] = model
     adopted.entries.append(entry)
-    adopted.origins[("InferenceService", name)] = manifest
     report_unconsumed(rec, data, consumed)
 
 
@@ -841,7 +935,9 @@ def _image_name(image: str) -> str:
 def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
     """A Kustomization's ``images`` entries applied to the imported runtimes' images, as
     ``kustomize build`` of it would (KServe's config/runtimes name placeholder images such as
-    kserve-sklearnserver:replace and set the real ones there)."""
+    kserve-sklearnserver:replace and set the real ones there). It applies to every runtime
+    imported with it, not only to the files its ``resources`` list: the import does not resolve
+    those names; each change is a note at the entry that made it."""
     rec = _Recorder(manifest, adopted.notes)
     for i, entry in enumerate(manifest.data.get("images") or []):
         if not isinstance(entry, dict) or not entry.get("name"):
@@ -867,13 +963,23 @@ def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
             )
 
 
+def names_registry(image: str) -> bool:
+    """The reference starts with a registry host (a dot, a port or localhost before the first
+    slash), as the container runtime's reference parser tells one from a Docker Hub path."""
+    first = image.split("/", 1)[0]
+    return "/" in image and ("." in first or ":" in first or first == "localhost")
+
+
+def registry_of(image: str) -> str:
+    return image.split("/", 1)[0] if names_registry(image) else "docker.io"
+
+
 def _qualify_images(adopted: Adopted) -> None:
     """Images that name no registry get the one the container runtime pulls them from
     (docker.io, and library/ for a bare name): the catalog's registry policy needs it said."""
     for name, runtime in adopted.runtimes.items():
         image = str(runtime["image"])
-        first = image.split("/", 1)[0]
-        if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        if names_registry(image):
             continue
         runtime["image"] = ("docker.io/" if "/" in image else "docker.io/library/") + image
         manifest, path = adopted.image_paths[name]
@@ -898,36 +1004,37 @@ def adopt(
     kind is reported and left alone."""
     adopted = Adopted(notes=list(notes or []), known_runtimes=frozenset(known_runtimes))
     existing = dict(existing_profiles or {})
-    for m in manifests:
+    sound = [m for m in manifests if not _serving(m) or _admissible(m, adopted.notes)]
+    for m in sound:
         rec = _Recorder(m, adopted.notes)
-        api = str(m.data.get("apiVersion", ""))
-        if m.kind in RUNTIME_KINDS and api.startswith(SERVING_GROUP):
-            runtime = adopt_runtime(m, adopted.notes, adopted.image_paths)
-            if runtime is None:
-                continue
-            if runtime["name"] in adopted.runtimes:
-                rec.note(
-                    "error", ("metadata", "name"), f"a second runtime named '{runtime['name']}'"
-                )
-                continue
-            adopted.runtimes[runtime["name"]] = runtime
-            spec = m.data.get("spec") or {}
-            if spec.get("workerSpec"):
-                adopted.multi_node.add(runtime["name"])
-            if spec.get("disabled") or spec.get("multiModel"):
-                adopted.unselectable.add(runtime["name"])
-            adopted.origins[("ClusterServingRuntime", runtime["name"])] = m
-    for m in manifests:
-        if m.kind == "Kustomization" and m.data.get("images"):
-            _apply_images(m, adopted)
-    _qualify_images(adopted)
-    for m in manifests:
-        rec = _Recorder(m, adopted.notes)
-        api = str(m.data.get("apiVersion", ""))
-        if m.kind == "Kustomization" and m.data.get("images"):
+        if not (_serving(m) and m.kind in RUNTIME_KINDS):
             continue
-        if m.kind == "InferenceService" and api.startswith(SERVING_GROUP):
-            adopt_model(m, adopted, existing)
+        runtime = _guarded(rec, lambda m=m: adopt_runtime(m, adopted.notes))
+        if runtime is None:
+            continue
+        if runtime["name"] in adopted.runtimes:
+            rec.note("error", ("metadata", "name"), f"a second runtime named '{runtime['name']}'")
+            continue
+        adopted.runtimes[runtime["name"]] = runtime
+        adopted.image_paths[runtime["name"]] = (m, image_path(m))
+        spec = m.data.get("spec") or {}
+        if spec.get("workerSpec"):
+            adopted.multi_node.add(runtime["name"])
+        if spec.get("disabled") or spec.get("multiModel"):
+            adopted.unselectable.add(runtime["name"])
+    kustomizations = [
+        m for m in sound if m.kind == "Kustomization" and isinstance(m.data.get("images"), list)
+    ]
+    for m in kustomizations:
+        _guarded(_Recorder(m, adopted.notes), lambda m=m: _apply_images(m, adopted))
+    _qualify_images(adopted)
+    for m in sound:
+        rec = _Recorder(m, adopted.notes)
+        api = str(m.data.get("apiVersion", ""))
+        if m in kustomizations or (_serving(m) and m.kind in RUNTIME_KINDS):
+            continue
+        if _serving(m):
+            _guarded(rec, lambda m=m: adopt_model(m, adopted, existing))
         elif m.kind == "Secret":
             rec.note(
                 "skipped",
@@ -935,13 +1042,74 @@ def adopt(
                 f"Secret {m.name} is not imported: keep it in your secret store; the catalog "
                 "refers to it by name",
             )
-        elif not (m.kind in RUNTIME_KINDS and api.startswith(SERVING_GROUP)):
+        elif m.kind in (*RUNTIME_KINDS, "InferenceService"):
+            rec.note(
+                "skipped",
+                ("apiVersion",),
+                f"{m.kind} {m.name}: apiVersion '{api}' is not serving.kserve.io's; left as it is",
+            )
+        else:
             rec.note(
                 "skipped",
                 ("kind",),
                 f"{m.kind or 'a document without kind'}{' ' + m.name if m.name else ''}: not a "
-                "catalog object "
-                "(InferenceService, ServingRuntime, ClusterServingRuntime); left as it is",
+                "catalog object (InferenceService, ServingRuntime, ClusterServingRuntime); left "
+                "as it is",
             )
     adopted.notes.sort()
     return adopted
+
+
+def _serving(m: Manifest) -> bool:
+    """A KServe object this import reads."""
+    api = str(m.data.get("apiVersion", ""))
+    return m.kind in (*RUNTIME_KINDS, "InferenceService") and api.startswith(SERVING_GROUP)
+
+
+def _admissible(m: Manifest, notes: list[Note]) -> bool:
+    """The manifest is one the API server accepts (its CRD's schema, as ``validate-manifests``
+    checks it); else each problem is an error at its line and the manifest is not read: what the
+    cluster refuses is never adopted, and no field of the wrong shape reaches a catalog file.
+    A credential anywhere but an env value (which becomes a Secret reference) is refused too."""
+    from modelserve.platform import DEFAULT_KUBERNETES_VERSION
+    from modelserve.validate.kubeschemas import SchemaStore
+    from modelserve.validate.objects import validate_object
+
+    rec = _Recorder(m, notes)
+    store = SchemaStore(DEFAULT_KUBERNETES_VERSION, strict=True)
+    errors = [p for p in validate_object(store, m.data) if p.severity == "error"]
+    for problem in errors:
+        rec.note("error", tuple(problem.pointer), f"{m.kind} {m.name}: {problem.message}")
+    leaked = False
+    for path, label, value in find_in(m.data):
+        if len(path) >= 3 and path[-1] == "value" and path[-3] == "env":
+            continue  # an env value: _env turns it into a Secret reference
+        leaked = True
+        rec.note(
+            "error",
+            path,
+            f"{label} at {pointer(path)} ({redact(value)}): a credential is never imported; "
+            "store it in a Secret, reference it, and rotate it",
+        )
+    return not errors and not leaked
+
+
+def _guarded(rec: _Recorder, adopt_one: Any) -> Any:
+    """``adopt_one()``, with a shape the import does not read (the CRDs leave some objects open)
+    an error at the manifest rather than a crash."""
+    try:
+        return adopt_one()
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as err:
+        rec.note(
+            "error",
+            (),
+            f"{rec.manifest.kind} {rec.manifest.name}: not read ({type(err).__name__}: {err}); "
+            "check it with `modelserve validate-manifests`",
+        )
+        return None
+
+
+def image_path(m: Manifest) -> Path_:
+    """Where the serving container's image is written in a runtime manifest."""
+    found = _serving_container(m.data.get("spec") or {})
+    return ("spec", "containers", found[0] if found else 0, "image")

@@ -6,11 +6,12 @@ The metrics are the ones each runtime family declares (``modelserve.metrics``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from modelserve.derive.predictor import predictor_component
-from modelserve.metrics import Metric, family_of, monitored, selector
+from modelserve.metrics import Metric, family_of, label_value, monitored, number, selector
 from modelserve.model import Catalog, Environment, Model, Runtime
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 
@@ -50,27 +51,32 @@ def _alert(
     }
 
 
-def model_alerts(env: Environment, model: Model, runtime: Runtime) -> list[dict[str, Any]]:
-    """The alerts of one model in ``env``: not ready, no scrape target, and one per SLO its
-    family declares (the rule slo-metric reports the others)."""
+def model_alerts(
+    env: Environment, model: Model, runtime: Runtime, scales_to_zero: bool = False
+) -> list[dict[str, Any]]:
+    """The alerts of one model in ``env``: not ready (unless it may scale to zero, where no
+    replica is normal), no scrape target, and one per SLO its family declares (the rule
+    slo-metric reports the others)."""
     labels = selector(env, model.name)
-    deployment = predictor_component(model.name)
+    deployment = label_value(predictor_component(model.name))
     ready = (
-        f'(sum(kube_deployment_status_replicas_available{{namespace="{env.namespace}",'
+        f'(sum(kube_deployment_status_replicas_available{{namespace="{label_value(env.namespace)}",'
         f'deployment=~"{deployment}(-[0-9]+-deployment)?"}}) or vector(0)) < 1'
     )
-    alerts = [
-        _alert(
-            env,
-            "ModelPredictorNotReady",
-            ready,
-            "15m",
-            "critical",
-            model.name,
-            f"{model.name} in {env.name} has had no ready predictor replica for 15 minutes",
+    alerts = []
+    if not scales_to_zero:
+        alerts.append(
+            _alert(
+                env,
+                "ModelPredictorNotReady",
+                ready,
+                "15m",
+                "critical",
+                model.name,
+                f"{model.name} in {env.name} has had no ready predictor replica for 15 minutes",
+            )
         )
-    ]
-    if not monitored(env, runtime):
+    if not monitored(env, runtime) or scales_to_zero:
         return alerts
     alerts.append(
         _alert(
@@ -94,23 +100,25 @@ def model_alerts(env: Environment, model: Model, runtime: Runtime) -> list[dict[
             _alert(
                 env,
                 name,
-                f"{expression(metric, labels)} > {threshold:g}",
+                f"{expression(metric, labels)} > {number(threshold)}",
                 "10m",
                 "warning",
                 model.name,
-                f"{model.name} in {env.name}: {what} above {threshold:g}{unit} for 10 minutes "
-                f"({family.title} {metric.name})",
+                f"{model.name} in {env.name}: {what} above {number(threshold)}{unit} for 10 "
+                f"minutes ({family.title} {metric.name})",
             )
         )
     return alerts
 
 
-def _models(catalog: Catalog, env: Environment) -> list[tuple[Model, Runtime]]:
-    seen: dict[str, tuple[Model, Runtime]] = {}
+def _models(catalog: Catalog, env: Environment) -> list[tuple[Model, Runtime, bool]]:
+    """(model, runtime, may scale to zero) of each model of ``env``, by name."""
+    seen: dict[str, tuple[Model, Runtime, bool]] = {}
     for entry in env.entries:
         model = catalog.models.get(entry.model)
         if model is not None and model.runtime in catalog.runtimes:
-            seen.setdefault(model.name, (model, catalog.runtimes[model.runtime]))
+            zero = entry.replica_bounds(model)[0] == 0
+            seen.setdefault(model.name, (model, catalog.runtimes[model.runtime], zero))
     return [seen[name] for name in sorted(seen)]
 
 
@@ -120,8 +128,11 @@ def render_rule(catalog: Catalog, env: Environment) -> RenderedObject | None:
     if settings is None:
         return None
     groups = [
-        {"name": f"modelserve.{env.name}.{model.name}", "rules": model_alerts(env, model, runtime)}
-        for model, runtime in _models(catalog, env)
+        {
+            "name": f"modelserve.{env.name}.{model.name}",
+            "rules": model_alerts(env, model, runtime, zero),
+        }
+        for model, runtime, zero in _models(catalog, env)
     ]
     labels = {
         **env.monitoring_labels,
@@ -174,7 +185,7 @@ def dashboard(catalog: Catalog, env: Environment) -> dict[str, Any]:
     (the SLO drawn as a threshold) and one for its scrape targets."""
     panels: list[dict[str, Any]] = []
     y = 0
-    for model, runtime in _models(catalog, env):
+    for model, runtime, _ in _models(catalog, env):
         labels = selector(env, model.name)
         panels.append(
             {
@@ -200,7 +211,7 @@ def dashboard(catalog: Catalog, env: Environment) -> dict[str, Any]:
                 y += 6
         y += 6 if len(charts) % 4 else 0
     return {
-        "uid": f"modelserve-{env.name}"[:40],
+        "uid": _uid(env.name),
         "title": f"modelserve: {env.name}",
         "tags": ["modelserve", env.name],
         "schemaVersion": 39,
@@ -211,6 +222,16 @@ def dashboard(catalog: Catalog, env: Environment) -> dict[str, Any]:
         },
         "panels": panels,
     }
+
+
+def _uid(env_name: str) -> str:
+    """A Grafana uid (at most 40 characters) unique per environment: a long name keeps a hash
+    of itself, so two environments sharing a 29-character prefix do not overwrite each other."""
+    uid = f"modelserve-{env_name}"
+    if len(uid) <= 40:
+        return uid
+    digest = hashlib.sha256(env_name.encode()).hexdigest()[:8]
+    return f"{uid[:31]}-{digest}"
 
 
 def render_dashboard(catalog: Catalog, env: Environment) -> RenderedObject | None:
@@ -231,7 +252,7 @@ def render_dashboard(catalog: Catalog, env: Environment) -> RenderedObject | Non
     if settings.get("folder"):
         key = settings.get("folderAnnotation") or DEFAULT_FOLDER_ANNOTATION
         metadata["annotations"] = {key: str(settings["folder"])}
-    text = json.dumps(dashboard(catalog, env), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(dashboard(catalog, env), indent=1, sort_keys=True)
     obj = {
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -28,6 +28,7 @@ service discovery meta labels): ``namespace`` and the predictor's pods, ``<isvc>
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from modelserve.derive.predictor import predictor_component
@@ -103,18 +104,55 @@ FAMILIES = {
 
 def family_of(model: Model, runtime: Runtime) -> Family:
     """The metric family of a model's server: what its image runs, as endpoints reads it."""
-    image = runtime.image.split("@", 1)[0]
+    return family_for(runtime.image, runtime.is_nim, str(model.data.get("task", "chat")))
+
+
+def family_for(image: str, nim: bool, task: str) -> Family:
+    """The family of an image (a NIM's by its task: the LLM NIMs' own metrics, else Triton's)."""
+    image = image.split("@", 1)[0]
     repository = image.rsplit(":", 1)[0] if "/" in image else image
-    if runtime.is_nim:
-        return FAMILIES["nim-llm" if model.data.get("task", "chat") == "chat" else "triton"]
+    if nim:
+        return FAMILIES["nim-llm" if task == "chat" else "triton"]
     if repository.endswith(("kserve/huggingfaceserver", "vllm/vllm-openai")):
         return FAMILIES["vllm"]
     return FAMILIES["kserve"]
 
 
+def label_value(text: str) -> str:
+    """A PromQL string literal's content: backslashes and quotes escaped (names are DNS labels
+    by their schemas already; this keeps a selector one selector whatever they hold)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def selector(env: Environment, model_name: str) -> str:
     """The label matchers of one model's series in ``env``: its namespace and predictor pods."""
-    return f'namespace="{env.namespace}",pod=~"{predictor_component(model_name)}-.*"'
+    pods = re.escape(predictor_component(model_name)).replace("\\-", "-")
+    return f'namespace="{label_value(env.namespace)}",pod=~"{label_value(pods)}-.*"'
+
+
+def number(value: float) -> str:
+    """A threshold as written: 4, 0.8, 1234567 (never 1.23457e+06)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def scrape_problem(env: Environment, runtime: Runtime, family: Family) -> tuple[str, str] | None:
+    """("environment" | "runtime", why) when the family's metrics are not scraped in ``env``:
+    nothing scrapes the runtime, or its monitor scrapes another port or path than the family
+    serves them on."""
+    if not monitored(env, runtime):
+        return (
+            "environment",
+            "nothing scrapes it there (monitoring disabled or the runtime declares no metrics)",
+        )
+    if family.port is not None and (
+        runtime.metrics_port != family.port or runtime.metrics_path != family.path
+    ):
+        return (
+            "runtime",
+            f"{family.title} serves it on port {family.port} {family.path}, but the monitor "
+            f"scrapes {runtime.metrics_port} {runtime.metrics_path}",
+        )
+    return None
 
 
 def monitored(env: Environment, runtime: Runtime) -> bool:

@@ -1,14 +1,17 @@
 """modelserve import: adopt existing InferenceServices, ServingRuntimes and
 ClusterServingRuntimes into catalog files and one environment's entries (modelserve.adopt).
 
-Everything is planned before anything is written: a file that exists with other content is a
-refusal (exit 1, nothing written), never an overwrite. Each field the catalog cannot carry,
-each default and each fix is printed with the manifest's file:line.
+Everything is planned and checked before anything is written: a catalog file that exists with
+other content, a planned file the input schemas refuse, or any manifest in error is a refusal
+(exit 1, nothing written), never an overwrite. An existing environment file is extended (new
+GPU profiles and entries; comments and order kept); a new one is created. Each field the catalog
+cannot carry, each default and each fix is printed with the manifest's file:line.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 
+ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SCHEMA_OF = {
     "runtime": "../../schemas/runtime.schema.json",
     "model": "../../schemas/model.schema.json",
@@ -119,12 +123,21 @@ def _new_environment(options: ImportOptions, adopted: Any, notes: list[Any]) -> 
             "no manifest names serving.kserve.io/deploymentMode (the cluster's default decides, "
             "Knative in KServe's own inferenceservice-config); the environment uses Standard"
         )
-    registries = sorted({_registry(str(r["image"])) for r in adopted.runtimes.values()})
+    from modelserve.adopt import registry_of
+
+    registries = sorted({registry_of(str(r["image"])) for r in adopted.runtimes.values()})
     if registries:
         env["registry"] = {"allowed": registries}
         default(
             f"registry.allowed {', '.join(registries)}: the registries the imported images "
             "come from; keep only those your policy allows"
+        )
+    if len(adopted.prometheus) == 1:
+        env["monitoring"] = {"prometheusAddress": next(iter(adopted.prometheus))}
+    elif adopted.prometheus:
+        default(
+            "the manifests name several Prometheus addresses for KEDA "
+            f"({', '.join(sorted(adopted.prometheus))}); set monitoring.prometheusAddress"
         )
     env["flux"] = {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
     default("flux.sourceRef GitRepository flux-system (the name flux bootstrap gives it)")
@@ -134,15 +147,6 @@ def _new_environment(options: ImportOptions, adopted: Any, notes: list[Any]) -> 
     return env
 
 
-def _registry(image: str) -> str:
-    """The registry host of an image reference, docker.io when it names none (as the
-    container runtime resolves it)."""
-    first = image.split("/", 1)[0]
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
-
-
 def _extend_environment(data: Any, adopted: Any) -> None:
     """Add the new profiles and the entries of models the environment does not list yet."""
     if adopted.profiles:
@@ -150,6 +154,11 @@ def _extend_environment(data: Any, adopted: Any) -> None:
             data["gpuProfiles"] = {}
         for name, profile in adopted.profiles.items():
             data["gpuProfiles"].setdefault(name, profile)
+    monitoring = data.get("monitoring")
+    if len(adopted.prometheus) == 1 and not (monitoring or {}).get("prometheusAddress"):
+        if not isinstance(monitoring, dict):
+            data["monitoring"] = monitoring = {}
+        monitoring["prometheusAddress"] = next(iter(adopted.prometheus))
     if not isinstance(data.get("models"), list):
         data["models"] = []
     listed = {str(e.get("model")) for e in data["models"] if isinstance(e, dict)}
@@ -210,8 +219,17 @@ def plan(options: ImportOptions) -> tuple[Any, dict[str, str], list[str]]:
         rel = repo.rel(path.resolve())
         return path.as_posix() if rel.startswith("/") else rel
 
-    manifests, notes = read_manifests(options.paths, shown)
+    if not ENV_NAME.match(options.env):
+        raise ConfigError(
+            f"--env {options.env!r} is not an environment name (a DNS-1123 label: lower-case "
+            "letters, digits and '-')"
+        )
     env_path = repo.folder("environment") / f"{options.env}.yaml"
+    if (env_path.exists() or env_path.is_symlink()) and (
+        env_path.is_symlink() or not env_path.is_file()
+    ):
+        raise ConfigError(f"{repo.rel(env_path)} is not a regular file: not written through")
+    manifests, notes = read_manifests(options.paths, shown)
     env_data, profiles = _existing_profiles(env_path)
     adopted = adopt(manifests, profiles, notes, _catalog_runtimes(repo.folder("runtime")))
     files: dict[str, str] = {}
@@ -251,8 +269,28 @@ def plan(options: ImportOptions) -> tuple[Any, dict[str, str], list[str]]:
         after = edit.dump(env_data)
         if after != before:
             files[rel_env] = after
+    adopted.notes += _invalid_outputs(files)
     adopted.notes.sort()
     return adopted, files, kept
+
+
+def _invalid_outputs(files: dict[str, str]) -> list[Any]:
+    """Each planned file checked against its input schema, as `validate` will read it: the
+    import never writes a file the catalog refuses (the notes name the file and field)."""
+    from modelserve.adopt import Note
+    from modelserve.load.yamlio import load_text
+    from modelserve.validate.inputs import validate_document
+
+    kinds = {"runtimes": "runtime", "models": "model", "environments": "environment"}
+    notes = []
+    for rel, text in sorted(files.items()):
+        kind = kinds[Path(rel).parent.name]
+        (doc,) = load_text(text, multi=False)
+        for f in validate_document(kind, rel, doc):
+            notes.append(
+                Note(rel, f.line, f.col, "error", f.path, f"the import would write: {f.message}")
+            )
+    return notes
 
 
 def run(options: ImportOptions) -> int:
@@ -261,7 +299,10 @@ def run(options: ImportOptions) -> int:
     adopted, files, kept = plan(options)
     root = options.root.resolve()
     if not adopted.failed and not options.dry_run:
-        for rel, text in files.items():
+        # the catalog files first, the environment that lists them last
+        for rel, text in sorted(
+            files.items(), key=lambda item: item[0].startswith("environments/")
+        ):
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, text)

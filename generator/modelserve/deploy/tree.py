@@ -52,7 +52,7 @@ from modelserve.render.flux import (
 from modelserve.render.isvc import render_isvc
 from modelserve.render.monitor import render_monitor
 from modelserve.render.runtime import render_runtime
-from modelserve.render.yamlout import WRAP, Documents, header
+from modelserve.render.yamlout import NO_WRAP, WRAP, Documents, header
 
 COMMAND = "modelserve generate"
 # Files the layout writes beside catalog-named ones: models share a folder with kustomization.yaml,
@@ -374,8 +374,11 @@ def _environment_objects(
             root.objects.append(rendered)
             root.sources |= sources
             name = f"{what}-{env.name}.yaml"
+            # long PromQL and dashboard JSON folded at spaces, within linters' line length
             tree.files[f"{folder}/{name}"] = Documents(
-                [rendered.obj], header(COMMAND, sorted(sources))
+                [rendered.obj],
+                header(COMMAND, sorted(sources)),
+                NO_WRAP if what == "endpoints" else WRAP,
             )
             resources.append(name)
     return resources

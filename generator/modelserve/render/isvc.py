@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelserve.metrics import SCALING_METRICS, family_of, scaling_query
+from modelserve.metrics import SCALING_METRICS, family_of, number, scaling_query
 from modelserve.model import (
     DEFAULT_GPU_RESOURCE,
     Environment,
@@ -94,12 +94,13 @@ def _keda_metrics(model: Model, env: Environment, runtime: Runtime | None) -> di
     """``autoScaling.metrics`` for a family metric: one External prometheus metric, as KServe's
     LLM autoscaling sample writes it (KServe v0.20.0 docs, generative-inference/autoscaling;
     ``getKedaMetrics`` turns it into the ScaledObject's prometheus trigger, ``target.value`` its
-    threshold). None where the family has no such metric: rule keda-metric says so."""
+    threshold). None where the family has no such metric or no target is given: rule keda-metric
+    says so."""
     autoscaling = model.data["autoscaling"]
     metric = family_of(model, runtime).scaling.get(autoscaling["metric"]) if runtime else None
-    if metric is None:
+    target = autoscaling.get("target")
+    if metric is None or target is None:
         return None
-    target = autoscaling.get("target", 1)
     return {
         "metrics": [
             {
@@ -110,7 +111,7 @@ def _keda_metrics(model: Model, env: Environment, runtime: Runtime | None) -> di
                         "serverAddress": str(env.monitoring.get("prometheusAddress", "")),
                         "query": scaling_query(env, model.name, metric),
                     },
-                    "target": {"type": "Value", "value": f"{target:g}"},
+                    "target": {"type": "Value", "value": number(target)},
                 },
             }
         ]

@@ -16,10 +16,24 @@ from typing import Any
 import yaml
 
 try:
-    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeDumper as _CDumper
 except ImportError:  # pragma: no cover
-    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeDumper as _CDumper  # type: ignore[assignment]
 
+
+class _Dumper(_CDumper):
+    """Multi-line strings (a ConfigMap's JSON document) as literal blocks, one line of the text a
+    line of the file, so reviewers read them and linters' line length holds; libyaml falls back
+    to quoting where a block cannot hold the text (trailing spaces, control characters)."""
+
+
+def _represent_str(dumper: _Dumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 NO_WRAP = 1_000_000
 # For long expressions (Flux's CEL health checks): folded at spaces, as YAML reads back the same

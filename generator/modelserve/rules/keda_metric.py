@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modelserve.findings import Finding, Severity
-from modelserve.metrics import SCALING_METRICS, family_of, monitored
+from modelserve.metrics import SCALING_METRICS, family_of, scrape_problem
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT, MODEL
 from modelserve.rules.gpu_capacity import Pool, pool_nodes, pools
@@ -99,22 +99,22 @@ def check(ctx: Context) -> Iterator[Finding]:
                     f"(it has: {has})",
                 )
                 continue
-            if not monitored(env, runtime):
+            if autoscaling.get("target") is None:
                 yield INFO.at(
-                    env.source,
-                    ("monitoring",),
-                    f"{where}, but nothing scrapes it there (monitoring disabled or the runtime "
-                    "declares no metrics): KEDA would read no series",
+                    model.source,
+                    ("autoscaling",),
+                    f"{where}, but gives no target: set autoscaling.target, the value per "
+                    "replica to scale at",
                 )
-            elif family.port is not None and (
-                runtime.metrics_port != family.port or runtime.metrics_path != family.path
-            ):
-                yield INFO.at(
-                    runtime.source,
-                    ("metrics",),
-                    f"{where}, which {family.title} serves on port {family.port} {family.path}, "
-                    f"but the monitor scrapes {runtime.metrics_port} {runtime.metrics_path}",
+            unscraped = scrape_problem(env, runtime, family)
+            if unscraped is not None:
+                side, why = unscraped
+                source, at = (
+                    (env.source, ("monitoring",))
+                    if side == "environment"
+                    else (runtime.source, ("metrics",))
                 )
+                yield INFO.at(source, at, f"{where}, but {why}: KEDA would read no series")
             if not env.monitoring.get("prometheusAddress"):
                 yield INFO.at(
                     env.source,
@@ -124,17 +124,18 @@ def check(ctx: Context) -> Iterator[Finding]:
                     "http://kube-prometheus-stack-prometheus.monitoring:9090",
                 )
             low, high = entry.replica_bounds(model)
+            replicas_at, replicas_path = entry.replicas_source(model, env)
             if low == 0:
                 yield INFO.at(
-                    model.source,
-                    ("replicas", "min"),
+                    replicas_at,
+                    replicas_path + ("min",),
                     f"{where} with replicas.min 0: with no replica there is no {metric} series, "
                     "so KEDA would never scale it up again",
                 )
             if low == high:
                 yield INFO.at(
-                    model.source,
-                    ("autoscaling", "class"),
+                    replicas_at,
+                    replicas_path,
                     f"{where}, but its replicas are fixed at {low}: nothing to scale",
                     hint="set replicas.max above replicas.min in the environment entry",
                 )

@@ -33,7 +33,7 @@ INFO = RuleInfo(
     Severity.ERROR,
     "Autoscaler class, scale metric, scale target and replicas are ones KServe's webhook admits",
     "use a class and metric the environment's KServe release accepts (hpa: cpu or memory, "
-    "target 1-100; keda: no metric)",
+    "target 1-100; keda: a metric of the runtime family, no scaleMetric)",
     frozenset({Scope.OBJECT}),
     kinds=frozenset({"InferenceService"}),
 )

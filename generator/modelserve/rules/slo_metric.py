@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modelserve.findings import Finding, Severity
-from modelserve.metrics import family_of, monitored
+from modelserve.metrics import family_of, scrape_problem
 from modelserve.rules.base import Context, RuleInfo
 from modelserve.rules.examples import ENVIRONMENT, MODEL
 
@@ -62,23 +62,17 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             if not any(e.model == model.name for e in env.entries):
                 continue
-            if not monitored(env, runtime):
-                yield INFO.at(
-                    env.source,
-                    ("monitoring", "alerts"),
-                    f"model '{model.name}' has SLOs, but nothing scrapes it in '{env.name}' "
-                    "(monitoring disabled or the runtime declares no metrics): its alerts "
-                    "could never fire",
-                    hint="enable monitoring, or give the runtime its metrics port and path",
+            unscraped = scrape_problem(env, runtime, family)
+            if unscraped is not None:
+                side, why = unscraped
+                source, at = (
+                    (env.source, ("monitoring", "alerts"))
+                    if side == "environment"
+                    else (runtime.source, ("metrics",))
                 )
-            elif family.port is not None and (
-                runtime.metrics_port != family.port or runtime.metrics_path != family.path
-            ):
                 yield INFO.at(
-                    runtime.source,
-                    ("metrics",),
-                    f"{family.title} serves model '{model.name}''s SLO metrics on port "
-                    f"{family.port} {family.path}, but runtime '{runtime.name}' is scraped on "
-                    f"{runtime.metrics_port} {runtime.metrics_path}",
-                    hint=f"set metrics to port {family.port}, path {family.path}",
+                    source,
+                    at,
+                    f"model '{model.name}' has SLOs in '{env.name}', but {why}: its alerts could "
+                    "never fire",
                 )
