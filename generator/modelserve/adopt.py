@@ -1004,7 +1004,8 @@ def adopt(
     kind is reported and left alone."""
     adopted = Adopted(notes=list(notes or []), known_runtimes=frozenset(known_runtimes))
     existing = dict(existing_profiles or {})
-    sound = [m for m in manifests if not _serving(m) or _admissible(m, adopted.notes)]
+    store = _schema_store() if any(_serving(m) for m in manifests) else None
+    sound = [m for m in manifests if not _serving(m) or _admissible(m, adopted.notes, store)]
     for m in sound:
         rec = _Recorder(m, adopted.notes)
         if not (_serving(m) and m.kind in RUNTIME_KINDS):
@@ -1066,17 +1067,22 @@ def _serving(m: Manifest) -> bool:
     return m.kind in (*RUNTIME_KINDS, "InferenceService") and api.startswith(SERVING_GROUP)
 
 
-def _admissible(m: Manifest, notes: list[Note]) -> bool:
+def _schema_store() -> Any:
+    """One schema store for all the manifests: loading the definitions is most of its cost."""
+    from modelserve.platform import DEFAULT_KUBERNETES_VERSION
+    from modelserve.validate.kubeschemas import SchemaStore
+
+    return SchemaStore(DEFAULT_KUBERNETES_VERSION, strict=True)
+
+
+def _admissible(m: Manifest, notes: list[Note], store: Any) -> bool:
     """The manifest is one the API server accepts (its CRD's schema, as ``validate-manifests``
     checks it); else each problem is an error at its line and the manifest is not read: what the
     cluster refuses is never adopted, and no field of the wrong shape reaches a catalog file.
     A credential anywhere but an env value (which becomes a Secret reference) is refused too."""
-    from modelserve.platform import DEFAULT_KUBERNETES_VERSION
-    from modelserve.validate.kubeschemas import SchemaStore
     from modelserve.validate.objects import validate_object
 
     rec = _Recorder(m, notes)
-    store = SchemaStore(DEFAULT_KUBERNETES_VERSION, strict=True)
     errors = [p for p in validate_object(store, m.data) if p.severity == "error"]
     for problem in errors:
         rec.note("error", tuple(problem.pointer), f"{m.kind} {m.name}: {problem.message}")
