@@ -28,7 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelserve.findings import format_path as pointer
+from modelserve.imageref import DOCKER_HUB, parse_image
 from modelserve.load.yamlio import Document, YamlError, load_text, read_text
+from modelserve.model import is_nim_runtime
+from modelserve.validate.apimachinery import (
+    is_dns1035_label,
+    is_dns1123_subdomain,
+    is_valid_port_name,
+)
 from modelserve.validate.secrets import find_in, redact
 
 SERVING_GROUP = "serving.kserve.io/"
@@ -55,9 +63,7 @@ GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 GPU_PRESENT = {"nvidia.com/gpu.present": "true"}
 METRIC_ANNOTATIONS = ("prometheus.kserve.io/port", "prometheus.kserve.io/path")
 SHM_PATH = "/dev/shm"
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_ISVC_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+RUNTIME_NAME_MAX = 63  # the catalog's runtime name (a label value of the rendered objects)
 
 Path_ = tuple[Any, ...]
 
@@ -127,14 +133,6 @@ class Adopted:
         return any(n.kind == "error" for n in self.notes)
 
 
-def pointer(path: Path_) -> str:
-    """``spec.containers[0].image`` for the path ``("spec", "containers", 0, "image")``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 class _Recorder:
     """Notes about one manifest, located at its fields."""
 
@@ -182,30 +180,34 @@ def read_manifests(paths: Iterable[Path], shown: Any = str) -> tuple[list[Manife
 # --- the walk that keeps nothing from being dropped silently ------------------------------------
 
 
-def report_unconsumed(
-    rec: _Recorder, node: Any, consumed: set[Path_], path: Path_ = (), why: str = ""
-) -> None:
+def report_unconsumed(rec: _Recorder, node: Any, consumed: set[Path_], path: Path_ = ()) -> None:
     """A note for each largest part of ``node`` that no consumed path covers."""
     if path in consumed:
         return
     if not any(c[: len(path)] == path for c in consumed) or not isinstance(node, dict | list):
         shown = pointer(path) or "the document"
-        rec.note("unexpressible", path, why or f"{shown}: the catalog has no field for this")
+        rec.note("unexpressible", path, f"{shown}: the catalog has no field for this")
         return
     items = node.items() if isinstance(node, dict) else enumerate(node)
     for key, value in items:
-        report_unconsumed(rec, value, consumed, path + (key,), why)
+        report_unconsumed(rec, value, consumed, path + (key,))
 
 
 # --- runtimes ----------------------------------------------------------------------------------
 
 
-def _fixed_name(name: str, pattern: re.Pattern[str], limit: int) -> str:
+def _fixed_name(name: str, limit: int, label: bool = False) -> str:
+    """``name`` made a DNS-1123 subdomain (or, with ``label``, a DNS-1035 label: no dots, a
+    letter first): lower case, other characters as '-', no empty or dashed parts."""
     fixed = re.sub(r"[^a-z0-9.-]+", "-", name.lower()).strip("-.")
     fixed = re.sub(r"[-.]*\.[-.]*", lambda m: "." if m[0] == "." else "-", fixed)
-    if pattern is _ISVC_NAME:
+    if label:
         fixed = fixed.replace(".", "-").lstrip("0123456789-")
     return fixed[:limit].rstrip("-.")
+
+
+def _runtime_name_ok(name: str) -> bool:
+    return not is_dns1123_subdomain(name) and len(name) <= RUNTIME_NAME_MAX
 
 
 def _env(
@@ -222,7 +224,7 @@ def _env(
             value = "" if item["value"] is None else str(item["value"])
             if next(find_in({"name": name, "value": value}), None) is not None:
                 # a DNS-1123 label, as a Secret's name is: no dots, room for the suffix
-                label = _fixed_name(owner, _DNS_SUBDOMAIN, 51).replace(".", "-").strip("-")
+                label = _fixed_name(owner, 51).replace(".", "-").strip("-")
                 secret = f"{label or 'imported'}-credentials"
                 out.append({"name": name, "secretKeyRef": {"name": secret, "key": name}})
                 rec.note(
@@ -365,9 +367,9 @@ def adopt_runtime(manifest: Manifest, notes: list[Note]) -> dict[str, Any] | Non
     consumed: set[Path_] = {("apiVersion",), ("kind",), ("metadata", "name")}
     name = manifest.name
     runtime: dict[str, Any] = {"name": name}
-    if not _DNS_SUBDOMAIN.match(name) or len(name) > 63:
-        runtime["name"] = _fixed_name(name, _DNS_SUBDOMAIN, 63)
-        if not _DNS_SUBDOMAIN.match(runtime["name"]):
+    if not _runtime_name_ok(name):
+        runtime["name"] = _fixed_name(name, RUNTIME_NAME_MAX)
+        if not _runtime_name_ok(runtime["name"]):
             rec.note("error", ("metadata", "name"), f"'{name}' cannot be made a DNS-1123 name")
             return None
         rec.note(
@@ -441,7 +443,7 @@ def adopt_runtime(manifest: Manifest, notes: list[Note]) -> dict[str, Any] | Non
         if not isinstance(port, dict) or "containerPort" not in port:
             continue
         item: dict[str, Any] = {"name": port.get("name"), "containerPort": port["containerPort"]}
-        if not item["name"] or not _PORT_NAME.match(str(item["name"])):
+        if not item["name"] or is_valid_port_name(str(item["name"])):
             item["name"] = "http" if i == 0 else f"port-{i}"
             rec.note(
                 "default",
@@ -664,7 +666,7 @@ def _match_profile(
         if known.get("nodeLabels") == labels and _same_taints(known.get("taints"), taints):
             return name
     product = labels.get(GPU_PRODUCT_LABEL)
-    name = _fixed_name(product or "gpu", _DNS_SUBDOMAIN, 63).replace(".", "-") or "gpu"
+    name = _fixed_name(product or "gpu", 63).replace(".", "-") or "gpu"
     taken = set(existing) | set(adopted.profiles)
     base_name, n = name, 2
     while name in taken:
@@ -715,9 +717,7 @@ def _keda_scaling(
     external = metrics[0].get("external") or {}
     source, target = external.get("metric") or {}, external.get("target") or {}
     match = _SUMMED.match(str(source.get("query", "")))
-    env_names = {str(e.get("name")) for e in runtime.get("env") or []}
-    nim = "NIM_CACHE_PATH" in env_names or "/nim/" in str(runtime["image"])
-    family = family_for(str(runtime["image"]), nim, "chat")
+    family = family_for(str(runtime["image"]), is_nim_runtime(runtime), "chat")
     key = next((k for k, m in family.scaling.items() if match and m.name == match[1]), None)
     if source.get("backend") != "prometheus" or key is None or target.get("value") is None:
         return {}
@@ -758,9 +758,9 @@ def adopt_model(
     predictor = ((data.get("spec") or {}).get("predictor")) or {}
     consumed: set[Path_] = {("apiVersion",), ("kind",), ("metadata", "name")}
     name = manifest.name
-    if not _ISVC_NAME.match(name) or len(name) > 63:
-        fixed = _fixed_name(name, _ISVC_NAME, 63)
-        if not _ISVC_NAME.match(fixed):
+    if is_dns1035_label(name):
+        fixed = _fixed_name(name, 63, label=True)
+        if is_dns1035_label(fixed):
             rec.note("error", ("metadata", "name"), f"'{name}' cannot be made a DNS-1035 label")
             return
         rec.note(
@@ -796,7 +796,7 @@ def adopt_model(
     if runtime:
         consumed.add(m_at + ("runtime",))
         runtime = str(runtime)
-        renamed = _fixed_name(runtime, _DNS_SUBDOMAIN, 63)
+        renamed = _fixed_name(runtime, RUNTIME_NAME_MAX)
         if runtime not in adopted.runtimes and renamed in adopted.runtimes:
             rec.note(
                 "fixed",
@@ -862,10 +862,9 @@ def adopt_model(
         model["gpu"] = {"count": gpus}
     if kept:
         model["resources"] = kept
-    for key in ("args",):
-        if spec_model.get(key):
-            model[key] = [str(a) for a in spec_model[key]]
-            consumed.add(m_at + (key,))
+    if spec_model.get("args"):
+        model["args"] = [str(a) for a in spec_model["args"]]
+        consumed.add(m_at + ("args",))
     env = _env(rec, spec_model.get("env"), m_at + ("env",), consumed, name)
     if env:
         model["env"] = env
@@ -925,13 +924,6 @@ def adopt_model(
     report_unconsumed(rec, data, consumed)
 
 
-def _image_name(image: str) -> str:
-    """The image without its tag or digest, as Kustomize's images transformer matches it."""
-    name = image.split("@", 1)[0]
-    last = name.rsplit("/", 1)[-1]
-    return name[: len(name) - len(last)] + last.split(":", 1)[0]
-
-
 def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
     """A Kustomization's ``images`` entries applied to the imported runtimes' images, as
     ``kustomize build`` of it would (KServe's config/runtimes name placeholder images such as
@@ -944,7 +936,8 @@ def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
             continue
         for runtime in adopted.runtimes.values():
             image = str(runtime["image"])
-            if _image_name(image) != str(entry["name"]):
+            ref = parse_image(image)
+            if ref.name != str(entry["name"]):
                 continue
             name = str(entry.get("newName") or entry["name"])
             if entry.get("digest"):
@@ -952,8 +945,7 @@ def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
             elif entry.get("newTag") is not None:
                 new = f"{name}:{entry['newTag']}"
             else:
-                tail = image[len(_image_name(image)) :]
-                new = name + tail
+                new = name + image[len(ref.name) :]
             runtime["image"] = new
             rec.note(
                 "fixed",
@@ -963,15 +955,9 @@ def _apply_images(manifest: Manifest, adopted: Adopted) -> None:
             )
 
 
-def names_registry(image: str) -> bool:
-    """The reference starts with a registry host (a dot, a port or localhost before the first
-    slash), as the container runtime's reference parser tells one from a Docker Hub path."""
-    first = image.split("/", 1)[0]
-    return "/" in image and ("." in first or ":" in first or first == "localhost")
-
-
 def registry_of(image: str) -> str:
-    return image.split("/", 1)[0] if names_registry(image) else "docker.io"
+    """The registry an image is pulled from: the one it names, else Docker Hub."""
+    return parse_image(image).registry or DOCKER_HUB
 
 
 def _qualify_images(adopted: Adopted) -> None:
@@ -979,9 +965,9 @@ def _qualify_images(adopted: Adopted) -> None:
     (docker.io, and library/ for a bare name): the catalog's registry policy needs it said."""
     for name, runtime in adopted.runtimes.items():
         image = str(runtime["image"])
-        if names_registry(image):
+        if parse_image(image).registry:
             continue
-        runtime["image"] = ("docker.io/" if "/" in image else "docker.io/library/") + image
+        runtime["image"] = f"{DOCKER_HUB}/{'' if '/' in image else 'library/'}{image}"
         manifest, path = adopted.image_paths[name]
         _Recorder(manifest, adopted.notes).note(
             "fixed",

@@ -54,9 +54,9 @@ def _alert(
 def model_alerts(
     env: Environment, model: Model, runtime: Runtime, scales_to_zero: bool = False
 ) -> list[dict[str, Any]]:
-    """The alerts of one model in ``env``: not ready (unless it may scale to zero, where no
-    replica is normal), no scrape target, and one per SLO its family declares (the rule
-    slo-metric reports the others)."""
+    """The alerts of one model in ``env``: not ready, no scrape target, and one per SLO its
+    family declares (the rule slo-metric reports the others). A model that may scale to zero
+    gets none of them: no replica, and so no series, is normal for it."""
     labels = selector(env, model.name)
     deployment = label_value(predictor_component(model.name))
     ready = (
@@ -234,6 +234,10 @@ def _uid(env_name: str) -> str:
     return f"{uid[:31]}-{digest}"
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def render_dashboard(catalog: Catalog, env: Environment) -> RenderedObject | None:
     """The dashboard as a ConfigMap the Grafana sidecar loads (``monitoring.dashboard``)."""
     settings = env.monitoring.get("dashboard")
@@ -254,13 +258,9 @@ def render_dashboard(catalog: Catalog, env: Environment) -> RenderedObject | Non
         metadata["annotations"] = {key: str(settings["folder"])}
     board = dashboard(catalog, env)
     panels = board.pop("panels")
-
     # one panel a line: a diff shows the panel that changed, and the C encoder writes it (an
     # indented dump is pure Python, the cost of a thousand models' dashboards)
-    def compact(value: Any) -> str:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-    text = compact(board)[:-1] + ',"panels":[\n' + ",\n".join(compact(p) for p in panels) + "\n]}"
+    text = _compact(board)[:-1] + ',"panels":[\n' + ",\n".join(map(_compact, panels)) + "\n]}"
     obj = {
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelserve.derive.predictor import CONTAINER, derive_predictor, predictor_component
+from modelserve.imageref import parse_image
 from modelserve.model import Catalog, Environment, Model, ModelEntry, Runtime, Source
 from modelserve.render import MANAGED_BY, Origin, RenderedObject
 from modelserve.shapes import mapping, sequence
@@ -258,7 +259,7 @@ def _family(
     runtime: Runtime, image: str, args: list[str], env_vars: dict[str, Any]
 ) -> tuple[str, str | None, dict[str, str], str | None]:
     """(API, OpenAI base path, task -> request path, served model name)."""
-    repository = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
+    repository = parse_image(image).repository
     if runtime.is_nim:
         named = env_vars.get("NIM_SERVED_MODEL_NAME")
         own = "/".join(repository.split("/")[-2:])

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 
 from modelserve.derive.predictor import predictor_component
+from modelserve.imageref import parse_image
 from modelserve.model import Environment, Model, Runtime
 
 # autoscaling.metric values that name a family gauge (class keda), not a KServe scaleMetric
@@ -109,8 +110,7 @@ def family_of(model: Model, runtime: Runtime) -> Family:
 
 def family_for(image: str, nim: bool, task: str) -> Family:
     """The family of an image (a NIM's by its task: the LLM NIMs' own metrics, else Triton's)."""
-    image = image.split("@", 1)[0]
-    repository = image.rsplit(":", 1)[0] if "/" in image else image
+    repository = parse_image(image).repository
     if nim:
         return FAMILIES["nim-llm" if task == "chat" else "triton"]
     if repository.endswith(("kserve/huggingfaceserver", "vllm/vllm-openai")):

@@ -139,6 +139,13 @@ class Port:
     protocol: str = "TCP"
 
 
+def is_nim_runtime(data: dict[str, Any]) -> bool:
+    """A runtime document of an NVIDIA NIM: it declares NIM_CACHE_PATH (every NIM runtime HM
+    documents does) or its image is under a registry's nim/ path."""
+    names = {e.get("name") for e in data.get("env") or () if isinstance(e, dict)}
+    return "NIM_CACHE_PATH" in names or "/nim/" in str(data.get("image", ""))
+
+
 @dataclass(frozen=True)
 class Runtime:
     name: str
@@ -160,8 +167,7 @@ class Runtime:
     def is_nim(self) -> bool:
         """An NVIDIA NIM: it downloads its model at start into NIM_CACHE_PATH (declared by
         every NIM runtime HM documents) unless a cache there already holds it."""
-        names = {e.get("name") for e in self.data.get("env") or ()}
-        return "NIM_CACHE_PATH" in names or "/nim/" in self.image
+        return is_nim_runtime(self.data)
 
     @property
     def serving_port(self) -> int:

@@ -11,7 +11,6 @@ cannot carry, each default and each fix is printed with the manifest's file:line
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from modelserve.report.console import write_trusted
 from modelserve.report.display import one_line
 from modelserve.report.emit import emit_json, resolve_format
 
-ENV_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SCHEMA_OF = {
     "runtime": "../../schemas/runtime.schema.json",
     "model": "../../schemas/model.schema.json",
@@ -171,10 +169,15 @@ def _existing_profiles(path: Path) -> tuple[Any, dict[str, dict[str, Any]]]:
 
     if not path.is_file():
         return None, {}
+    from ruamel.yaml.error import YAMLError
+
     try:
         data = edit.load(read_text(path))
-    except Exception as err:  # a broken file is the user's to mend; say where
-        raise ConfigError(f"{path}: cannot be read as YAML ({one_line(str(err))})") from err
+    except (YAMLError, OSError, UnicodeError, ValueError) as err:
+        raise ConfigError(
+            f"{path}: cannot be read as YAML ({one_line(str(err))}); mend it (`modelserve "
+            "validate` shows where) or import into another --env"
+        ) from err
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a mapping")
     profiles = data.get("gpuProfiles") or {}
@@ -219,7 +222,9 @@ def plan(options: ImportOptions) -> tuple[Any, dict[str, str], list[str]]:
         rel = repo.rel(path.resolve())
         return path.as_posix() if rel.startswith("/") else rel
 
-    if not ENV_NAME.match(options.env):
+    from modelserve.validate.apimachinery import is_dns1123_label
+
+    if is_dns1123_label(options.env):
         raise ConfigError(
             f"--env {options.env!r} is not an environment name (a DNS-1123 label: lower-case "
             "letters, digits and '-')"

@@ -1,37 +1,17 @@
-"""Image references, parsed once for the three image-policy rules."""
+"""Image references, parsed once for the three image-policy rules (parsing itself is
+``modelserve.imageref``'s)."""
 
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from modelserve.imageref import DIGEST, ImageRef, parse_image
 from modelserve.model import Environment, Runtime, Source
 from modelserve.rules.base import Context, mapping, sequence
 
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    raw: str
-    registry: str  # "" when the reference names none (Docker Hub implied)
-    repository: str
-    tag: str | None
-    digest: str | None
-
-
-def parse_image(ref: str) -> ImageRef:
-    name, _, digest = ref.partition("@")
-    first, slash, rest = name.partition("/")
-    has_registry = bool(slash) and ("." in first or ":" in first or first == "localhost")
-    registry, path = (first, rest) if has_registry else ("", name)
-    tag = None
-    if ":" in path:
-        path, tag = path.rsplit(":", 1)
-    return ImageRef(ref, registry, path, tag, digest or None)
+__all__ = ["DIGEST", "ImageRef", "parse_image", "registry_allowed", "env_images", "containers_of"]
 
 
 def registry_allowed(registry: str, allowed: list[str]) -> bool:
